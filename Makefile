@@ -1,0 +1,33 @@
+# Two-command quickstart: `make demo` (the main job) and `make test`.
+# Each creates (or reuses) .venv, installs torch==2.13.0 (CPU) first, then the project.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-slow bench corpus clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	PYOPENGL_PLATFORM=$${PYOPENGL_PLATFORM:-egl} $(BIN)/motion demo --out outputs/demo
+
+test: $(STAMP)
+	PYOPENGL_PLATFORM=$${PYOPENGL_PLATFORM:-egl} $(BIN)/python -m pytest -q
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+bench: $(STAMP)
+	$(BIN)/motion bench audio bodymodels corpus
+
+corpus: $(STAMP)
+	$(BIN)/motion corpus data/corpus --size large
+
+clean:
+	rm -rf outputs .pytest_cache

@@ -1,0 +1,44 @@
+"""motion: emotional speech -> whole-character 3D animation (SMPL-X body + FLAME face).
+
+The top level stays light (no torch import); public names are loaded on first use::
+
+    import motion
+    m = motion.read_motion("clip.npz")      # -> motion.Motion
+    m = motion.generate("speech.wav", emotion="happy", intensity=2, seed=0)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Motion": ("motion.container", "Motion"),
+    "MotionMeta": ("motion.container", "MotionMeta"),
+    "generate": ("motion.api", "generate"),
+    "GenerationRequest": ("motion.pipelines.request", "GenerationRequest"),
+    "read_motion": ("motion.data.formats", "read_motion"),
+    "write_motion": ("motion.data.formats", "write_motion"),
+    "load_audio": ("motion.audio", "load_audio"),
+    "load_body_model": ("motion.bodymodels", "load_body_model"),
+    "load_face_model": ("motion.bodymodels", "load_face_model"),
+    "EMOTIONS": ("motion.types", "EMOTIONS"),
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'motion' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

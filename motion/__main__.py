@@ -1,0 +1,7 @@
+"""``python -m motion`` == the ``motion`` command."""
+
+import sys
+
+from motion.cli import main
+
+sys.exit(main())

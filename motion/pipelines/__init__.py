@@ -1,0 +1,1 @@
+"""Inference pipelines (speech -> motion). Training code lives in :mod:`motion.training`."""

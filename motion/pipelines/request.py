@@ -1,0 +1,50 @@
+"""The validated controls of one generation call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from motion.types import FPS, canonical_emotion
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """Controls for speech -> animation, checked on construction.
+
+    Attributes:
+        audio: path of the speech recording (wav, flac, ogg, mp3, ...).
+        emotion: one of the 8 emotions; ``None`` = the emotion heard in the audio.
+        intensity: 1-3 (MEAD levels), continuous in between; 0 fades the emotion out.
+        style: a speaker id (e.g. ``"2"``) or the path of a reference clip; ``None`` =
+            the style heard in the audio.
+        seed: random seed; the same seed gives the same motion.
+        fps: output frame rate (motion is generated at 30 fps and resampled).
+        body, face: which parts to generate.
+        steps: sampling steps of the diffusion sampler (``None`` = model default).
+    """
+
+    audio: Path
+    emotion: str | None = None
+    intensity: float = 2.0
+    style: str | None = None
+    seed: int | None = None
+    fps: float = FPS
+    body: bool = True
+    face: bool = True
+    steps: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "audio", Path(self.audio))
+        if not self.audio.is_file():
+            raise FileNotFoundError(f"audio file not found: {self.audio}")
+        if self.emotion is not None:
+            object.__setattr__(self, "emotion", canonical_emotion(self.emotion))
+        if not 0.0 <= float(self.intensity) <= 3.0:
+            raise ValueError(f"intensity must be within [0, 3] (MEAD levels 1-3), got {self.intensity}")
+        if not 0.0 < float(self.fps) <= 1000.0:
+            raise ValueError(f"fps must be in (0, 1000], got {self.fps}")
+        if not (self.body or self.face):
+            raise ValueError("nothing to generate: body and face are both off")
+        if self.steps is not None and self.steps < 1:
+            raise ValueError(f"steps must be >= 1, got {self.steps}")

@@ -1,0 +1,78 @@
+"""CLI and API skeleton: instant --help, clear messages for unbuilt parts, input validation."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from motion.cli import NOT_BUILT, build_parser, main
+
+
+def _run_py(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["corpus", "--help"], ["render", "--help"], ["demo", "--help"]])
+def test_help_does_not_import_heavy_modules(argv: list[str]) -> None:
+    code = (
+        "import sys\n"
+        "from motion.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = [m for m in ('torch', 'librosa', 'smplx', 'pyrender', 'bpy', 'scipy') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    res = _run_py(code)
+    assert res.returncode == 0, res.stderr
+    assert "HEAVY []" in res.stdout, res.stdout
+    assert "usage: motion" in res.stdout
+
+
+def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for cmd in ["generate", "fit", "evaluate", "export", "render", "corpus", "bench", "demo"]:
+        assert cmd in out
+
+
+@pytest.mark.parametrize("cmd", sorted(NOT_BUILT))
+def test_unbuilt_commands_say_so(cmd: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([cmd, "anything"]) == 2
+    err = capsys.readouterr().err
+    assert "not built yet" in err and cmd in err
+
+
+def test_console_script_entry_point() -> None:
+    res = subprocess.run([sys.executable, "-m", "motion", "--version"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("motion ")
+
+
+def test_bad_emotion_is_rejected_by_parser_layer(tmp_path: Path) -> None:
+    import motion
+
+    wav = tmp_path / "a.wav"
+    import soundfile as sf
+
+    sf.write(wav, (0.1 * np.sin(np.arange(16000) / 10)).astype(np.float32), 16000)
+    with pytest.raises(ValueError, match="unknown emotion 'furious'"):
+        motion.generate(wav, emotion="furious")
+    with pytest.raises(ValueError, match="intensity"):
+        motion.generate(wav, emotion="happy", intensity=7)
+    with pytest.raises(FileNotFoundError, match="nope.wav"):
+        motion.generate(tmp_path / "nope.wav")
+    with pytest.raises(NotImplementedError, match="not built yet"):
+        motion.generate(wav, emotion="Happiness", intensity=2.5, seed=1)
+
+
+def test_parser_defaults() -> None:
+    args = build_parser().parse_args(["corpus", "out"])
+    assert args.size == "small" and args.seed == 0 and args.overwrite is False
