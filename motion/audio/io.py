@@ -1,0 +1,313 @@
+"""Load, validate and save audio: any common file in, 16 kHz float32 mono out.
+
+Files are read in blocks and resampled with a streaming soxr resampler, so peak
+memory is about the size of the output (10 min at 16 kHz float32 = 38 MB).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from motion.audio._stream import MonoResampler, check_sample_rate
+from motion.audio.errors import (
+    AudioDecodeError,
+    AudioError,
+    EmptyAudioError,
+    NonFiniteAudioError,
+    SilentAudioError,
+)
+from motion.types import AUDIO_SR
+
+if TYPE_CHECKING:
+    from soundfile import SoundFile
+
+#: Default peak amplitude below which audio counts as silent.
+SILENCE_THRESHOLD: float = 1e-4
+#: Frames read per block.
+BLOCK_FRAMES: int = 1 << 16
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass(frozen=True, eq=False)
+class Audio:
+    """Mono audio.
+
+    Attributes:
+        samples: (N,) float32 in [-1, 1].
+        sr: sample rate in Hz (16000 unless asked otherwise).
+        path: file the audio came from, or None for arrays.
+    """
+
+    samples: np.ndarray
+    sr: int
+    path: Path | None = None
+
+    def __post_init__(self) -> None:
+        if getattr(self.samples, "ndim", None) != 1:
+            shape = getattr(self.samples, "shape", None)
+            raise AudioError(
+                f"Audio.samples must be a 1-D (N,) mono array, got shape {shape}; "
+                "use load_audio_from_array to down-mix (N, C) audio"
+            )
+        if not self.sr > 0:
+            raise AudioError(f"Audio.sr must be a positive sample rate, got {self.sr}")
+
+    @property
+    def num_samples(self) -> int:
+        """N, the number of samples."""
+        return int(self.samples.shape[0])
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds (N / sr)."""
+        return self.num_samples / self.sr
+
+
+def load_audio(
+    path: PathLike,
+    sr: int = AUDIO_SR,
+    *,
+    allow_silent: bool = False,
+    silence_threshold: float = SILENCE_THRESHOLD,
+    block_frames: int = BLOCK_FRAMES,
+) -> Audio:
+    """Load an audio file as mono float32 at ``sr`` Hz.
+
+    wav/flac/ogg/mp3 (and the other libsndfile formats) are read with soundfile;
+    anything else (m4a, aac, opus, webm, mp4, ...) is decoded by the ffmpeg binary of
+    ``imageio-ffmpeg``. Channels are averaged; resampling uses soxr ("HQ").
+
+    Args:
+        path: the audio file.
+        sr: output sample rate (Hz).
+        allow_silent: accept audio whose peak is below ``silence_threshold``.
+        silence_threshold: peak amplitude (of the mono mix) below which audio is silent.
+        block_frames: frames read per block (bounds the working memory).
+
+    Returns:
+        :class:`Audio` with ``samples`` of shape (round(n_in * sr / sr_in),).
+
+    Raises:
+        FileNotFoundError: no such file.
+        IsADirectoryError: ``path`` is a directory.
+        PermissionError: the file is not readable.
+        AudioDecodeError: neither soundfile nor ffmpeg can decode it.
+        EmptyAudioError: zero samples (or a 0-byte file).
+        SilentAudioError: peak below ``silence_threshold`` (unless ``allow_silent``).
+        NonFiniteAudioError: NaN or Inf samples.
+        SampleRateError: file rate or ``sr`` outside 4000-384000 Hz.
+    """
+    import soundfile as sf
+
+    from motion.audio._ffmpeg import FFmpegError, decoded_to_wav
+
+    p = Path(path).expanduser()
+    check_sample_rate(sr, "load_audio", "was asked to resample to")
+    if not p.exists():
+        raise FileNotFoundError(
+            f"audio file not found: {p} (resolved to {p.absolute()}); check the path "
+            "and the current directory"
+        )
+    if p.is_dir():
+        raise IsADirectoryError(
+            f"expected an audio file but {p} is a directory; pass one file inside it (e.g. a .wav)"
+        )
+    if not os.access(p, os.R_OK):
+        raise PermissionError(f"cannot read {p}: permission denied; check its permissions")
+    if p.stat().st_size == 0:
+        raise EmptyAudioError(
+            f"{p} is an empty file (0 bytes), not audio; the recording or download failed: "
+            "re-export it"
+        )
+    try:
+        samples, peak = _read_soundfile(p, p, sr, block_frames)
+    except sf.SoundFileError as sf_exc:
+        # libsndfile cannot read it: let ffmpeg try (m4a, opus in webm, ...).
+        try:
+            with decoded_to_wav(p) as wav:
+                samples, peak = _read_soundfile(wav, p, sr, block_frames)
+        except (FFmpegError, sf.SoundFileError) as ff_exc:
+            size = p.stat().st_size
+            raise AudioDecodeError(
+                f"could not decode {p} ({size} bytes) as audio. soundfile: "
+                f"{_reason(sf_exc)}. ffmpeg: {_reason(ff_exc)}. Is it really an audio "
+                "file (not text, a video without sound, or a truncated download)? "
+                "Supported: wav, flac, ogg, mp3 and "
+                "anything ffmpeg reads (m4a, aac, opus, webm, ...); convert it with e.g. "
+                "`ffmpeg -i input output.wav`."
+            ) from None
+    _check_level(samples.size, peak, str(p), allow_silent, silence_threshold)
+    return Audio(samples=samples, sr=int(sr), path=p)
+
+
+def load_audio_from_array(
+    samples: np.ndarray,
+    sr: int,
+    *,
+    target_sr: int = AUDIO_SR,
+    allow_silent: bool = False,
+    silence_threshold: float = SILENCE_THRESHOLD,
+    block_frames: int = BLOCK_FRAMES,
+) -> Audio:
+    """Validate, down-mix and resample an in-memory signal, like :func:`load_audio`.
+
+    Args:
+        samples: (N,) or (N, C) channels-last; float in [-1, 1], or int16/int32/uint8
+            PCM (scaled to [-1, 1]).
+        sr: sample rate of ``samples`` (Hz).
+        target_sr: output sample rate (Hz).
+        allow_silent: accept audio whose peak is below ``silence_threshold``.
+        silence_threshold: peak amplitude below which audio is silent.
+        block_frames: frames processed per block.
+
+    Returns:
+        :class:`Audio` with ``path=None`` and (round(N * target_sr / sr),) samples.
+
+    Raises:
+        AudioError: wrong shape or dtype; plus the content errors of :func:`load_audio`.
+    """
+    x = np.asarray(samples)
+    check_sample_rate(sr, "the array", "declares")
+    check_sample_rate(target_sr, "load_audio_from_array", "was asked to resample to")
+    if x.ndim not in (1, 2):
+        raise AudioError(f"expected samples of shape (N,) or (N, C), got {x.shape}")
+    if x.ndim == 2 and x.shape[1] > 64:
+        raise AudioError(
+            f"samples of shape {x.shape} would mean {x.shape[1]} channels; pass "
+            "channels last, (N, C) (for a (C, N) array, pass samples.T)"
+        )
+    scale = _pcm_scale(x.dtype)
+    resampler = MonoResampler(sr, target_sr, "the array", expected_frames=x.shape[0])
+    for start in range(0, x.shape[0], block_frames):
+        block = x[start : start + block_frames]
+        resampler.push(_to_float(block, scale))
+    out = resampler.finish()
+    _check_level(x.shape[0], resampler.peak, "the array", allow_silent, silence_threshold)
+    return Audio(samples=out, sr=int(target_sr), path=None)
+
+
+def save_wav(path: PathLike, samples: np.ndarray, sr: int, subtype: str = "PCM_16") -> Path:
+    """Write a WAV file atomically (temporary file in the same folder, then rename).
+
+    Args:
+        path: destination; missing parent folders are created.
+        samples: (N,) or (N, C) float in [-1, 1] (clipped for PCM subtypes).
+        sr: sample rate (Hz).
+        subtype: soundfile subtype, e.g. "PCM_16", "PCM_24", "FLOAT".
+
+    Returns:
+        The destination path.
+
+    Raises:
+        NonFiniteAudioError: NaN or Inf samples.
+        AudioError: wrong shape.
+    """
+    import soundfile as sf
+
+    dest = Path(path).expanduser()
+    check_sample_rate(sr, "save_wav", "was asked to write")
+    x = np.asarray(samples, dtype=np.float32)
+    if x.ndim not in (1, 2):
+        raise AudioError(f"expected samples of shape (N,) or (N, C), got {x.shape}")
+    if not np.isfinite(x).all():
+        raise NonFiniteAudioError(
+            f"refusing to write {dest}: the samples contain NaN or Inf; clean them first "
+            "(e.g. np.nan_to_num)"
+        )
+    if subtype.upper().startswith("PCM"):
+        x = np.clip(x, -1.0, 1.0)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    try:
+        sf.write(tmp_name, x, int(sr), subtype=subtype, format="WAV")
+        os.replace(tmp_name, dest)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def _read_soundfile(
+    file: Path, source: Path, sr: int, block_frames: int
+) -> tuple[np.ndarray, float]:
+    """Stream ``file`` through soundfile into a mono ``sr`` Hz array.
+
+    Returns:
+        ((N,) float32 samples, peak of the mono input). Errors name ``source``.
+    """
+    import soundfile as sf
+
+    with sf.SoundFile(str(file)) as f:
+        check_sample_rate(f.samplerate, str(source))
+        if f.frames == 0:
+            _raise_empty(str(source))
+        resampler = MonoResampler(f.samplerate, sr, str(source), expected_frames=f.frames)
+        for block in _blocks(f, block_frames):
+            resampler.push(block)
+        return resampler.finish(), resampler.peak
+
+
+def _blocks(f: SoundFile, block_frames: int) -> Iterator[np.ndarray]:
+    """Yield (n, C) float32 blocks from an open ``soundfile.SoundFile``."""
+    while True:
+        block = f.read(block_frames, dtype="float32", always_2d=True)
+        if block.shape[0] == 0:
+            return
+        yield block
+
+
+def _reason(exc: BaseException) -> str:
+    """One-line reason from a decoder exception, without pointer noise or final dot."""
+    text = re.sub(r"\[[^\]]*@ 0x[0-9a-f]+\]\s*", "", str(exc))
+    return " ".join(text.split()).rstrip(".")
+
+
+def _check_level(n_in: int, peak: float, source: str, allow_silent: bool, threshold: float) -> None:
+    """Raise EmptyAudioError / SilentAudioError for empty or silent input."""
+    if n_in == 0:
+        _raise_empty(source)
+    if not allow_silent and peak < threshold:
+        raise SilentAudioError(
+            f"{source} is silent: its peak amplitude is {peak:.2e}, below the threshold "
+            f"{threshold:g}. Check the recording (muted microphone? wrong channel?), or "
+            "pass allow_silent=True to load it anyway."
+        )
+
+
+def _raise_empty(source: str) -> None:
+    raise EmptyAudioError(
+        f"{source} contains no audio samples (0 frames); the recording is empty or was "
+        "cut off: re-export it"
+    )
+
+
+def _pcm_scale(dtype: np.dtype) -> float | None:
+    """Return the divisor that maps integer PCM to [-1, 1], or None for floats."""
+    if np.issubdtype(dtype, np.floating):
+        return None
+    if dtype == np.int16:
+        return 32768.0
+    if dtype == np.int32:
+        return 2147483648.0
+    if dtype == np.uint8:
+        return 128.0
+    raise AudioError(f"unsupported sample dtype {dtype}; use float32/64, int16, int32 or uint8")
+
+
+def _to_float(block: np.ndarray, scale: float | None) -> np.ndarray:
+    """Convert a block to float32 in [-1, 1] given its PCM scale (None: already float)."""
+    if scale is None:
+        return block.astype(np.float32, copy=False)
+    if block.dtype == np.uint8:
+        return (block.astype(np.float32) - 128.0) / np.float32(scale)
+    return block.astype(np.float32) / np.float32(scale)
