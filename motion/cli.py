@@ -18,7 +18,8 @@ EPILOG = """\
 examples:
   motion demo                                  # corpus clip -> video with audio in outputs/demo
   motion corpus data/corpus --size small       # synthetic BEAT2-layout emotional corpus
-  motion info data/corpus/beat_english_v2.0.0/smplxflame_30/1_m3_1_3_0.npz
+  motion info data/corpus/beat_english_v2.0.0/smplxflame_30/1_adam_1_3_0.npz
+  motion export clip.npz clip.glb               # also .bvh, .gltf, --format amass
   motion render clip.npz --audio clip.wav -o clip.mp4 --preset upper_body
   motion models                                # which SMPL-X / FLAME files are used
 
@@ -31,7 +32,6 @@ NOT_BUILT = {
     "generate": "speech -> body + face generation (body: issue 3, face: issue 4)",
     "fit": "training with LightningCLI (issue 3)",
     "evaluate": "metrics: FGD, beat consistency, L1div, LVE, FDD (issues 3 and 4)",
-    "export": "exporters: BVH, glTF, FBX, ARKit CSV (issue 5)",
 }
 
 
@@ -52,7 +52,7 @@ def _add_corpus(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", default="small", choices=["tiny", "small", "large"],
                    help="corpus size: tiny (tests), small (default, < 2 min), large (training)")
     p.add_argument("--seed", type=int, default=0, help="random seed; same seed -> identical files (default 0)")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: min(cores, 2))")
     p.add_argument("--overwrite", action="store_true", help="replace an existing corpus at ROOT")
     p.add_argument("--speakers", type=int, default=None, help="override the number of speakers")
     p.add_argument("--sentences", type=int, default=None, help="override the number of sentences")
@@ -89,10 +89,66 @@ def _run_render(args: argparse.Namespace) -> int:
 
     motion = read_motion(args.input)
     audio = args.audio
-    if audio is None and motion.meta.audio and Path(motion.meta.audio).is_file():
-        audio = Path(motion.meta.audio)
+    if audio is None and motion.meta.audio:
+        # Corpus files record their audio relative to the dataset folder.
+        rec = Path(motion.meta.audio)
+        for cand in (rec, args.input.parent / rec, args.input.parent.parent / rec):
+            if cand.is_file():
+                audio = cand
+                break
     out = render_video(motion, args.output, audio=audio, preset=args.preset,
                        size=(args.width, args.height), models_dir=args.models)
+    print(f"wrote {out}")
+    return 0
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export",
+        help="convert a motion file to another format (npz flavours, BVH, glTF/GLB)",
+        description="Convert a motion file (any supported npz flavour) to another format. The format "
+        "comes from OUT's suffix (.npz = BEAT2, .bvh, .glb, .gltf) or --format (beat2, amass, amuse, "
+        "flame_params, bvh, glb, gltf). Writes atomically: no partial file on error.",
+    )
+    p.add_argument("input", type=Path, help="motion file to read")
+    p.add_argument("output", type=Path, help="file to write")
+    p.add_argument("--format", default=None, help="output format (default: from OUT's suffix)")
+    p.add_argument("--fps", type=float, default=None, help="resample to this frame rate before writing")
+    p.add_argument("--models", type=Path, default=None, help="SMPL-X models folder (default: $MOTION_MODELS_DIR or stand-in)")
+    p.add_argument("--option", "-O", action="append", default=[], metavar="KEY=VALUE",
+                   help="format option, e.g. -O units=m -O euler_order=XYZ for BVH (repeatable)")
+    p.add_argument("--no-overwrite", action="store_true", help="fail if OUT exists")
+    p.set_defaults(func=_run_export)
+
+
+def _parse_options(items: list[str]) -> dict[str, object]:
+    opts: dict[str, object] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CLIError(f"bad --option {item!r}: expected KEY=VALUE")
+        for cast in (int, float):
+            try:
+                opts[key] = cast(value)
+                break
+            except ValueError:
+                continue
+        else:
+            opts[key] = {"true": True, "false": False}.get(value.lower(), value)
+    return opts
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from motion.data.formats import read_motion
+    from motion.export import export
+
+    opts = _parse_options(args.option)
+    motion = read_motion(args.input)
+    if args.fps is not None:
+        motion = motion.resample(args.fps)
+    if args.models is not None:
+        opts["models_dir"] = str(args.models)
+    out = export(motion, args.output, format=args.format, overwrite=not args.no_overwrite, **opts)
     print(f"wrote {out}")
     return 0
 
@@ -182,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(sub)
     _add_corpus(sub)
     _add_render(sub)
+    _add_export(sub)
     _add_info(sub)
     _add_models(sub)
     for name, what in NOT_BUILT.items():
@@ -212,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (CLIError, FileNotFoundError, ValueError, RuntimeError) as exc:
+    except (CLIError, OSError, ValueError, RuntimeError) as exc:
         # Our errors carry a user-facing message; show it without a traceback.
         print(f"motion {args.command}: error: {exc}", file=sys.stderr)
         return 1
