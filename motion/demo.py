@@ -47,6 +47,7 @@ def run_demo(
     seed: int = 0,
     preset: str = "full_body",
     emotions: tuple[str, ...] = DEMO_EMOTIONS,
+    video_size: tuple[int, int] = (640, 480),
     progress: bool = True,
 ) -> list[Path]:
     """Run the demo; returns the files written (videos, still, exports, summary)."""
@@ -76,7 +77,7 @@ def run_demo(
         motion = read_motion(rec.npz)
         stem = f"{rec.id}_{rec.emotion}"
         video = render_video(motion, out_dir / f"{stem}.mp4", audio=rec.wav, preset=preset,
-                             body_model=model, progress=progress)
+                             size=video_size, body_model=model, progress=progress)
         written.append(video)
         if rec.wav is not None:
             shutil.copyfile(rec.wav, out_dir / f"{stem}.wav")

@@ -9,6 +9,7 @@ friends) and scipy sparse matrices. chumpy does not work on Python 3.11 and a pl
   ``copy_reg._reconstructor`` / ``object`` pair that old protocols use to rebuild objects,
   ``set`` / ``frozenset`` (inside chumpy states) and ``_codecs.encode`` (how Python 3
   writes array bytes at protocol 2);
+* ``collections.OrderedDict`` (dicts of parameters written by some tools);
 * scipy sparse csc / csr matrices -> dense numpy arrays;
 * chumpy classes -> a placeholder keeping the array in the pickled state's ``'x'`` (and a
   few reorderings / arithmetic ops over such arrays), turned into numpy after loading.
@@ -110,6 +111,10 @@ class RestrictedUnpickler(pickle.Unpickler):
             except (ImportError, AttributeError):  # numpy 1 <-> 2 module rename
                 alt = module.replace("numpy._core", "numpy.core") if "_core" in module else module.replace("numpy.core", "numpy._core")
                 return getattr(importlib.import_module(alt), name)
+        if (module, name) == ("collections", "OrderedDict"):
+            import collections
+
+            return collections.OrderedDict
         if (module, name) in (("copy_reg", "_reconstructor"), ("copyreg", "_reconstructor")):
             return copyreg._reconstructor
         if module in ("__builtin__", "builtins") and name in _BUILTINS:
@@ -120,7 +125,7 @@ class RestrictedUnpickler(pickle.Unpickler):
             return _CscPlaceholder if name.startswith("csc") else _CsrPlaceholder
         if module == "chumpy" or module.startswith("chumpy."):
             return _chumpy_class(name)
-        raise pickle.UnpicklingError(f"forbidden global in model pickle: {module}.{name}")
+        raise pickle.UnpicklingError(f"refusing to unpickle forbidden global {module}.{name} (only numpy arrays are allowed)")
 
 
 def _resolve(obj: Any) -> Any:
