@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -225,15 +224,10 @@ def save_wav(path: PathLike, samples: np.ndarray, sr: int, subtype: str = "PCM_1
         )
     if subtype.upper().startswith("PCM"):
         x = np.clip(x, -1.0, 1.0)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    try:
-        sf.write(tmp_name, x, int(sr), subtype=subtype, format="WAV")
-        os.replace(tmp_name, dest)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    from motion.atomic import atomic_path
+
+    with atomic_path(dest, suffix=".tmp", mkdir=True) as tmp:
+        sf.write(tmp, x, int(sr), subtype=subtype, format="WAV")
     return dest
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import pickle
-import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Callable, Mapping
 
 import numpy as np
 
+from motion.atomic import atomic_write
 from motion.container import Motion, MotionMeta
 from motion.data.formats._source import META_KEY
 
@@ -59,29 +58,6 @@ def npz_path(path: str | Path) -> Path:
     """``path`` with ``.npz`` appended when it has another suffix (what ``np.savez`` would do)."""
     p = Path(path)
     return p if p.suffix.lower() == ".npz" else p.with_name(p.name + ".npz")
-
-
-def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
-    """Write ``path`` through a temporary file in the same folder, then ``os.replace``.
-
-    On any failure the temporary file is removed and an existing ``path`` is untouched.
-    """
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return p
 
 
 def _check_arrays(arrays: Mapping[str, np.ndarray]) -> None:
