@@ -16,7 +16,8 @@ def _run_py(code: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["corpus", "--help"], ["render", "--help"], ["demo", "--help"]])
+@pytest.mark.parametrize("argv", [["--help"], ["corpus", "--help"], ["render", "--help"], ["plot", "--help"],
+                                  ["export", "--help"], ["demo", "--help"]])
 def test_help_does_not_import_heavy_modules(argv: list[str]) -> None:
     code = (
         "import sys\n"
@@ -25,7 +26,7 @@ def test_help_does_not_import_heavy_modules(argv: list[str]) -> None:
         f"    main({argv!r})\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = [m for m in ('torch', 'librosa', 'smplx', 'pyrender', 'bpy', 'scipy') if m in sys.modules]\n"
+        "heavy = [m for m in ('torch', 'librosa', 'smplx', 'pyrender', 'bpy', 'scipy', 'matplotlib') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
     res = _run_py(code)
@@ -39,7 +40,7 @@ def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None
         main(["--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    for cmd in ["generate", "fit", "evaluate", "export", "render", "corpus", "bench", "demo"]:
+    for cmd in ["generate", "fit", "evaluate", "export", "render", "plot", "corpus", "bench", "demo"]:
         assert cmd in out
 
 
@@ -76,3 +77,11 @@ def test_bad_emotion_is_rejected_by_parser_layer(tmp_path: Path) -> None:
 def test_parser_defaults() -> None:
     args = build_parser().parse_args(["corpus", "out"])
     assert args.size == "small" and args.seed == 0 and args.overwrite is False
+
+
+def test_fit_forwards_to_lightning_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = Path(__file__).resolve().parent.parent / "configs" / "experiment" / "motion_vae.yaml"
+    assert main(["fit", "--print_config", "--config", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert "seed_everything" in out and "class_path" in out
+    assert main(["fit", "--no_such_option"]) != 0

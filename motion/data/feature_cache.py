@@ -1,0 +1,164 @@
+"""Per-clip training features (speech features + body features at 30 fps), cached as npz.
+
+Each clip of a BEAT2-layout folder is turned once into two aligned arrays::
+
+    audio   (T, F)    log-mel (F = n_mels, default 80) or Kaldi fbank (F = n_mels, default 128)
+                      at the motion frame times t_i = i / fps
+    motion  (T, 315)  body features (motion.models.body_features)
+
+T = min(audio frames, motion frames). The cache file is
+``<cache_dir>/<clip id>-<key>.npz`` where ``key`` hashes the *contents* of the wav and npz
+files, the feature settings and :data:`CACHE_VERSION`, so edited data or settings never
+hit a stale entry. Files are written atomically and read with ``allow_pickle=False``.
+Content digests are remembered in ``<cache_dir>/digests.json`` (path, size, mtime -> sha256)
+so unchanged files are not re-read on every start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from motion.audio import Audio, compute_features, kaldi_fbank, load_audio, num_motion_frames
+from motion.audio.framing import interp_frames
+from motion.data.beat2_dataset import Beat2Record
+from motion.types import FPS
+
+#: Bump when the feature computation changes.
+CACHE_VERSION = 1
+AudioFeatureKind = Literal["log_mel", "fbank"]
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """How clip features are computed.
+
+    Attributes:
+        audio_features: "log_mel" (motion.audio.compute_features) or "fbank" (Kaldi/AMUSE).
+        n_mels: mel bands.
+        fps: motion frame rate of both arrays.
+    """
+
+    audio_features: AudioFeatureKind = "log_mel"
+    n_mels: int = 80
+    fps: float = FPS
+
+    def __post_init__(self) -> None:
+        if self.audio_features not in ("log_mel", "fbank"):
+            raise ValueError(f"audio_features must be 'log_mel' or 'fbank', got {self.audio_features!r}")
+
+    def key(self) -> str:
+        return json.dumps({**asdict(self), "version": CACHE_VERSION}, sort_keys=True)
+
+
+@dataclass
+class ClipFeatures:
+    """Aligned per-frame arrays of one clip (float32): ``audio (T, F)``, ``motion (T, 315)``."""
+
+    audio: np.ndarray
+    motion: np.ndarray
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.motion.shape[0])
+
+
+def audio_features(audio: Audio, cfg: FeatureConfig) -> np.ndarray:
+    """``(T, F)`` speech features of ``audio`` at ``cfg.fps``, T = round(duration * fps).
+
+    The Kaldi fbank (rows every 10 ms, row k centred at 10 k + 12.5 ms) is linearly
+    interpolated at the motion frame times.
+    """
+    if cfg.audio_features == "log_mel":
+        return compute_features(audio, fps=cfg.fps, n_mels=cfg.n_mels).log_mel
+    fb = kaldi_fbank(audio, n_mels=cfg.n_mels)
+    T = num_motion_frames(audio.duration, cfg.fps)
+    if fb.shape[0] == 0:
+        return np.zeros((T, cfg.n_mels), np.float32)
+    pos = (np.arange(T) / cfg.fps - 0.0125) / 0.010
+    return interp_frames(fb, pos).astype(np.float32)
+
+
+def compute_clip_features(rec: Beat2Record, cfg: FeatureConfig) -> ClipFeatures:
+    """Load a clip's wav and npz and compute its :class:`ClipFeatures`."""
+    import torch
+
+    from motion.data.formats.beat2 import read_beat2
+    from motion.models.body_features import encode_body
+
+    if rec.wav is None:
+        raise FileNotFoundError(f"clip {rec.id} has no wav file")
+    feats = audio_features(load_audio(rec.wav, allow_silent=True), cfg)
+    motion = read_beat2(rec.npz, fps=cfg.fps)
+    with torch.no_grad():
+        body = encode_body(torch.from_numpy(motion.poses), torch.from_numpy(motion.trans), cfg.fps)
+    T = min(feats.shape[0], body.shape[0])
+    return ClipFeatures(np.ascontiguousarray(feats[:T], np.float32),
+                        np.ascontiguousarray(body[:T].numpy(), np.float32))
+
+
+class FeatureCache:
+    """Content-addressed npz cache of :class:`ClipFeatures` in ``cache_dir``."""
+
+    def __init__(self, cache_dir: str | Path, cfg: FeatureConfig) -> None:
+        self.dir = Path(cache_dir).expanduser()
+        self.cfg = cfg
+        self._digest_file = self.dir / "digests.json"
+        self._digests: dict[str, str] | None = None
+
+    def _digest(self, path: Path) -> str:
+        """sha256 of the file's bytes, memoised by (path, size, mtime)."""
+        if self._digests is None:
+            try:
+                self._digests = json.loads(self._digest_file.read_text(encoding="utf-8"))
+            except (FileNotFoundError, json.JSONDecodeError):
+                self._digests = {}
+        st = path.stat()
+        memo = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+        if memo not in self._digests:
+            h = hashlib.sha256()
+            with open(path, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+            self._digests[memo] = h.hexdigest()
+        return self._digests[memo]
+
+    def path(self, rec: Beat2Record) -> Path:
+        """Cache file of ``rec`` (depends on file contents and the feature settings)."""
+        parts = [self._digest(rec.npz), self._digest(rec.wav) if rec.wav else "", self.cfg.key()]
+        key = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
+        return self.dir / f"{rec.id}-{key}.npz"
+
+    def get(self, rec: Beat2Record) -> ClipFeatures:
+        """Features of ``rec``, computed and stored on a miss."""
+        path = self.path(rec)
+        if path.is_file():
+            with np.load(path, allow_pickle=False) as z:
+                return ClipFeatures(z["audio"], z["motion"])
+        feats = compute_clip_features(rec, self.cfg)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp.npz")
+        os.close(fd)
+        try:
+            np.savez(tmp, audio=feats.audio, motion=feats.motion)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return feats
+
+    def save_digests(self) -> None:
+        """Persist the digest memo (atomic write)."""
+        if self._digests is None:
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self._digest_file.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(self._digests, indent=0, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, self._digest_file)

@@ -1,0 +1,5 @@
+"""Evaluation metrics. Light on purpose: import the sub-module you need, e.g.
+``from motion.metrics.face import lve, fdd, bilabial_closure_accuracy, blink_rate``.
+
+Modules: :mod:`.face` (LVE, FDD, bilabial closure accuracy, blink rate / duration).
+"""

@@ -1,0 +1,123 @@
+"""Light temporal smoothing of face channels that keeps bilabial closures closed.
+
+EmoFace (Liu et al. 2024, Sec. 3.4) smooths its controller curves with a Savitzky-Golay
+filter (window 15, order 3, at 60 fps = 0.25 s). A plain low-pass filter smears plosives:
+the one- to three-frame lip closure of /p b m/ is averaged with the open vowels around it
+and the lips no longer meet. Here the filtered curves are blended back to the unfiltered
+ones on closure frames::
+
+    w(t)   = max(0, 1 - d(t) / (ramp + 1))     d(t): frames to the nearest closure frame
+    out(t) = w(t) x(t) + (1 - w(t)) SG(x)(t)
+
+so every closure frame keeps its exact input value (``w = 1``) and the blend fades out
+over ``ramp`` frames on either side. Closure frames are those whose ``lips_press``
+coefficient is >= ``press_threshold`` (stand-in basis) and/or those inside a bilabial
+phoneme (:func:`closure_mask`, from phoneme timings; the only source for a PCA basis such
+as real FLAME, which has no lips-press coefficient).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from motion.container import Motion
+from motion.types import JAW
+
+PhonemeLike = Mapping[str, Any] | Sequence[Any]
+#: ``lips_press`` column of the stand-in expression basis (:data:`motion.bodymodels.names.EXPRESSION_NAMES`).
+STANDIN_LIPS_PRESS = 4
+
+
+def phoneme_triples(phonemes: Sequence[PhonemeLike] | Mapping[str, Any]) -> list[tuple[str, float, float]]:
+    """``(symbol, start_s, end_s)`` from ``load_timings()`` output (a dict with ``"phonemes"``),
+    a list of ``{"symbol", "start", "end"}`` dicts, or a list of triples."""
+    items = phonemes.get("phonemes", []) if isinstance(phonemes, Mapping) else phonemes
+    out = []
+    for p in items:
+        if isinstance(p, Mapping):
+            out.append((str(p["symbol"]), float(p["start"]), float(p["end"])))
+        else:
+            out.append((str(p[0]), float(p[1]), float(p[2])))
+    return out
+
+
+def closure_mask(phonemes: Sequence[PhonemeLike] | Mapping[str, Any], num_frames: int, fps: float) -> np.ndarray:
+    """``(T,)`` bool: frames whose time lies inside a bilabial (p, b, m), plus the frame
+    nearest each bilabial's middle (so one shorter than a frame still marks one frame)."""
+    from motion.tts.phonemes import is_bilabial
+
+    t = np.arange(num_frames) / fps
+    mask = np.zeros(num_frames, bool)
+    for sym, s, e in phoneme_triples(phonemes):
+        if is_bilabial(sym):
+            mask |= (t >= s) & (t <= e)
+            mask[int(np.clip(round(0.5 * (s + e) * fps), 0, num_frames - 1))] = True
+    return mask
+
+
+def _odd_window(window: int | None, fps: float, order: int, num_frames: int) -> int:
+    w = int(window) if window is not None else round(0.25 * fps)  # EmoFace: 15 frames at 60 fps
+    w = max(w, order + 2)
+    w += 1 - w % 2  # odd
+    return min(w, num_frames if num_frames % 2 else num_frames - 1)
+
+
+def protect_weight(closed: np.ndarray, ramp: int) -> np.ndarray:
+    """``(T,)`` blend weight: 1 on closure frames, linearly to 0 over ``ramp`` frames around them."""
+    T = len(closed)
+    idx = np.where(closed)[0]
+    if len(idx) == 0:
+        return np.zeros(T)
+    d = np.abs(np.arange(T)[:, None] - idx[None, :]).min(1)
+    return np.clip(1.0 - d / (ramp + 1.0), 0.0, 1.0)
+
+
+def smooth_face(motion: Motion, window: int | None = None, order: int = 3,
+                closed: np.ndarray | None = None, press_channel: int | None = STANDIN_LIPS_PRESS,
+                press_threshold: float = 0.8, ramp: int = 2, enabled: bool = True) -> Motion:
+    """Savitzky-Golay-smooth expression ``(T, E)`` and jaw ``(T, 3)``, keeping closures.
+
+    Args:
+        motion: input (not modified).
+        window: filter length in frames (odd; default ~0.25 s, i.e. 7 at 30 fps = EmoFace's
+            15 at 60 fps). ``order``: polynomial order (EmoFace: 3).
+        closed: ``(T,)`` bool closure frames (e.g. :func:`closure_mask` of the phonemes).
+        press_channel: expression column of ``lips_press`` (default: the stand-in's); pass
+            ``None`` for a PCA basis (real FLAME). Frames >= ``press_threshold`` count as closed.
+        ramp: frames over which the protection fades out around closures.
+        enabled: False returns an unchanged copy.
+
+    Returns:
+        A new :class:`Motion`; eyes, body and translation are untouched (jaw is filtered
+        per axis-angle component, fine for the small jaw rotations).
+    """
+    from scipy.signal import savgol_filter
+
+    out = motion.copy()
+    T = motion.num_frames
+    if not enabled or T < order + 2:
+        return out
+    w = _odd_window(window, motion.fps, order, T)
+    if w <= order:
+        return out
+    assert motion.expression is not None
+    expr, jaw = motion.expression.astype(np.float64), motion.poses[:, JAW].astype(np.float64)
+    mask = np.zeros(T, bool) if closed is None else np.asarray(closed, bool).copy()
+    if mask.shape != (T,):
+        raise ValueError(f"closed must be ({T},), got {mask.shape}")
+    if press_channel is not None and press_channel < motion.num_expressions:
+        mask |= expr[:, press_channel] >= press_threshold
+    keep = protect_weight(mask, ramp)[:, None]
+
+    def filtered(x: np.ndarray) -> np.ndarray:
+        if x.shape[1] == 0:
+            return x.astype(np.float32)
+        sg = savgol_filter(x, w, order, axis=0, mode="interp")
+        return (keep * x + (1.0 - keep) * sg).astype(np.float32)
+
+    out.expression = filtered(expr)
+    out.poses[:, JAW] = filtered(jaw)
+    return out

@@ -1,0 +1,189 @@
+"""Body training through the real LightningCLI on a generated ``tiny`` corpus.
+
+Covers the datamodule (windows, same-sentence pair grids, the npz feature cache),
+``fast_dev_run`` of every shipped experiment config, ``--print_config``, the run folder
+(resolved config, checkpoints loadable with ``weights_only=True``, plain exports), resuming
+with ``--ckpt_path`` and a 2-process DDP run on the CPU (gloo). Model widths are shrunk on
+the command line so each run takes a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from motion.data.corpus import generate_corpus
+from motion.training.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = REPO / "configs"
+EXPERIMENTS = sorted((CONFIGS / "experiment").glob("*.yaml"))
+#: Command-line overrides that shrink each stage's model (by experiment-name prefix).
+TINY = {
+    "speech_encoder": ["--model.encoder.width", "32", "--model.encoder.layers", "1",
+                       "--model.encoder.conv_layers", "1"],
+    "motion_vae": ["--model.vae.width", "32", "--model.vae.layers", "1"],
+    "latent_diffusion": ["--model.denoiser.width", "32", "--model.denoiser.layers", "3",
+                         "--model.val_steps", "2"],
+}
+
+
+def stage_of(config: Path) -> str:
+    stages = [s for s in TINY if config.stem.startswith(s)]
+    assert stages, f"{config.name}: no smoke-test rule for this experiment (add it to TINY)"
+    return stages[0]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("body") / "tiny"
+    generate_corpus(root, size="tiny", seed=0, workers=1, progress=False)
+    return root
+
+
+@pytest.fixture(scope="module")
+def common(corpus, tmp_path_factory) -> list[str]:
+    cache = tmp_path_factory.mktemp("feature_cache")
+    return ["--data.root", str(corpus), "--data.cache_dir", str(cache), "--data.batch_size", "2",
+            "--data.num_workers", "0", "--trainer.enable_progress_bar", "false",
+            "--trainer.enable_model_summary", "false"]
+
+
+def fit(config: str, common: list[str], root: Path, *extra: str) -> None:
+    args = ["fit", "--config", str(CONFIGS / "experiment" / f"{config}.yaml"), *common,
+            *TINY[stage_of(Path(config))], "--trainer.default_root_dir", str(root), *extra]
+    assert main(args) == 0
+
+
+@pytest.fixture(scope="module")
+def stage_runs(common, tmp_path_factory) -> dict[str, Path]:
+    """Stages 1 and 2 trained for 2 steps (debug trainer): their default_root_dirs."""
+    runs = tmp_path_factory.mktemp("runs")
+    out = {}
+    for stage in ("speech_encoder", "motion_vae"):
+        fit(stage, common, runs / stage, "--trainer", str(CONFIGS / "trainer" / "debug.yaml"))
+        out[stage] = runs / stage
+    return out
+
+
+def test_datamodule_pairs_and_feature_cache(corpus, tmp_path, monkeypatch):
+    from motion.data import feature_cache
+    from motion.data.datamodule import Beat2DataModule
+
+    dm = Beat2DataModule(str(corpus), cache_dir=str(tmp_path), pairs=True, batch_size=3)
+    dm.prepare_data()
+    npz = sorted(tmp_path.glob("*.npz"))
+    assert len(npz) == 20 and (tmp_path / "digests.json").is_file()  # train + val clips
+    monkeypatch.setattr(feature_cache, "compute_clip_features",
+                        lambda *a: pytest.fail("cache miss"))
+    dm.setup("fit")
+    batch = next(iter(dm.train_dataloader()))
+    assert batch["audio"].shape == (3, 4, 64, 80) and batch["motion"].shape == (3, 4, 64, 315)
+    assert batch["has_speaker_pair"].all() and batch["has_emotion_pair"].all()
+    spk, emo = batch["speaker"], batch["emotion"]
+    assert (spk[:, 0] == spk[:, 1]).all() and (spk[:, 0] != spk[:, 2]).all()
+    assert (emo[:, 0] == emo[:, 2]).all() and (emo[:, 0] != emo[:, 1]).all()
+    assert (spk[:, 2] == spk[:, 3]).all() and (emo[:, 1] == emo[:, 3]).all()
+    mean, std = dm.feature_stats("audio")
+    assert mean.shape == std.shape == (80,)
+    fbank = feature_cache.FeatureCache(tmp_path, feature_cache.FeatureConfig("fbank", 128))
+    assert fbank.path(dm._records("train")[0]) not in npz
+
+
+def test_print_config_and_help(capsys):
+    exp = str(CONFIGS / "experiment" / "latent_diffusion.yaml")
+    assert main(["--config", exp, "--print_config"]) == 0
+    out = capsys.readouterr().out
+    assert "class_path: motion.training.diffusion_module.LatentDiffusionModule" in out
+    assert "beta_schedule: scaled_linear" in out and "default_root_dir: runs/latent_diffusion" in out
+    assert main(["fit", "--help"]) == 0
+    assert main(["fit", "--config", exp, "--model.init_args.no_such_field", "1"]) != 0
+
+
+def test_run_folder_checkpoint_and_export(stage_runs):
+    from motion.models import MotionVAE, load_module
+
+    root = stage_runs["motion_vae"]
+    run = root / "lightning_logs" / "version_0"
+    assert "MotionVAEModule" in (run / "config.yaml").read_text()
+    ckpt = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
+    hp = ckpt["hyper_parameters"]
+    assert hp["_class_path"] == "motion.training.vae_module.MotionVAEModule"
+    assert hp["vae"]["init_args"]["width"] == 32 and ckpt["global_step"] == 2
+    for export in (run / "export", root / "latest"):
+        manifest = json.loads((export / "manifest.json").read_text())
+        assert manifest["stage"] == "motion_vae" and manifest["body_features"]["dim"] == 315
+        vae = load_module(export, "motion_vae", expected=MotionVAE)
+        assert bool(vae.norm.initialized)
+
+
+def test_resume_with_ckpt_path(stage_runs, common):
+    root = stage_runs["motion_vae"]
+    last = root / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
+    fit("motion_vae", common, root, "--trainer", str(CONFIGS / "trainer" / "debug.yaml"),
+        "--trainer.max_epochs", "2", "--ckpt_path", str(last))
+    resumed = torch.load(root / "lightning_logs" / "version_1" / "checkpoints" / "last.ckpt",
+                         weights_only=True)
+    assert resumed["epoch"] == 1 and resumed["global_step"] == 4
+
+
+@pytest.mark.parametrize("config", EXPERIMENTS, ids=lambda p: p.stem)
+def test_fast_dev_run_every_experiment(config, common, stage_runs, tmp_path):
+    extra: list[str] = ["--trainer.fast_dev_run", "true"]
+    if stage_of(config) == "latent_diffusion":
+        extra += ["--model.speech_encoder_export", str(stage_runs["speech_encoder"] / "latest"),
+                  "--model.vae_export", str(stage_runs["motion_vae"] / "latest")]
+    fit(config.stem, common, tmp_path, *extra)
+    manifest = json.loads((tmp_path / "latest" / "manifest.json").read_text())
+    assert manifest["stage"] == stage_of(config)
+    if manifest["stage"] == "latent_diffusion":
+        assert set(manifest["modules"]) == {"speech_encoder", "motion_vae", "denoiser", "latent_norm"}
+        sample_from_export(tmp_path / "latest", num_frames=50)
+
+
+def sample_from_export(export: Path, num_frames: int) -> None:
+    """Everything inference needs is in the export: audio features -> SMPL-X poses."""
+    from diffusers import DDPMScheduler
+
+    from motion.models import BodyCondition, decode_body, load_module
+    from motion.models.sampler import sample_latents, sampling_scheduler
+
+    enc, vae, den, norm = (load_module(export, n).eval() for n in
+                           ("speech_encoder", "motion_vae", "denoiser", "latent_norm"))
+    train_cfg = DDPMScheduler.load_config(str(export))
+    audio = torch.randn(1, num_frames, enc.in_dim)
+    with torch.no_grad():
+        lat = enc.encode(audio)
+        cond = BodyCondition(lat.content, lat.emotion, lat.style, torch.tensor([6]), torch.tensor([3.0]))
+        z = sample_latents(den, sampling_scheduler(train_cfg, "ddim"), cond,
+                           vae.latent_length(num_frames), steps=3, audio_scale=1.5,
+                           emotion_scale=2.0, generator=torch.Generator().manual_seed(0))
+        feats = vae.decode(norm.inverse(z), num_frames)
+    poses, trans = decode_body(feats[0])
+    assert poses.shape == (num_frames, 55, 3) and trans.shape == (num_frames, 3)
+    assert torch.isfinite(poses).all()
+
+
+def test_ddp_two_cpu_processes(common, tmp_path):
+    """Lightning DDP, 2 processes on the CPU (gloo): same entry point, no code change."""
+    args = [sys.executable, "-m", "motion.training.cli", "fit",
+            "--config", str(CONFIGS / "experiment" / "motion_vae.yaml"), *common, *TINY["motion_vae"],
+            "--trainer.accelerator", "cpu", "--trainer.devices", "2", "--trainer.strategy", "ddp",
+            "--trainer.max_steps", "2", "--trainer.limit_val_batches", "1",
+            "--trainer.num_sanity_val_steps", "0", "--trainer.default_root_dir", str(tmp_path)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "distributed_backend=gloo" in proc.stderr + proc.stdout
+    assert "All distributed processes registered. Starting with 2 processes" in proc.stderr + proc.stdout
+    ckpt = torch.load(tmp_path / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt",
+                      weights_only=True)
+    assert ckpt["global_step"] == 2
+    assert (tmp_path / "latest" / "motion_vae.pt").is_file()
