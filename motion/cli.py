@@ -19,8 +19,10 @@ examples:
   motion demo                                  # corpus clip -> video with audio in outputs/demo
   motion corpus data/corpus --size small       # synthetic BEAT2-layout emotional corpus
   motion info data/corpus/beat_english_v2.0.0/smplxflame_30/1_adam_1_3_0.npz
-  motion export clip.npz clip.glb               # also .bvh, .gltf, --format amass
+  motion export clip.npz clip.glb               # also .bvh, .gltf, .fbx, .csv (ARKit), --format amass
   motion render clip.npz --audio clip.wav -o clip.mp4 --preset upper_body
+  motion render --grid happy.npz sad.npz angry.npz surprised.npz -o grid.mp4
+  motion plot clip.npz -o curves.png            # jaw, hand speed, expression vs. waveform
   motion models                                # which SMPL-X / FLAME files are used
 
 Real SMPL-X / FLAME files: put them in a folder laid out as smplx/SMPLX_NEUTRAL.npz and
@@ -30,7 +32,6 @@ built-in stand-in models are used.
 
 NOT_BUILT = {
     "generate": "speech -> body + face generation (body: issue 3, face: issue 4)",
-    "fit": "training with LightningCLI (issue 3)",
     "evaluate": "metrics: FGD, beat consistency, L1div, LVE, FDD (issues 3 and 4)",
 }
 
@@ -68,36 +69,95 @@ def _run_corpus(args: argparse.Namespace) -> int:
 def _add_render(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "render",
-        help="render a motion file to an MP4 video (offscreen), with its audio",
-        description="Render a motion file (any supported npz flavour) to an MP4 with the "
-        "body + face mesh, offscreen (EGL, OSMesa fall-back), audio muxed in.",
+        help="render motion files to an MP4 video (offscreen) with audio, a side-by-side grid, or a PNG still",
+        description="Render a motion file (any supported npz flavour) offscreen (EGL, OSMesa fall-back) with "
+        "the body + face mesh. OUT.mp4: a video at the motion's frame rate with the audio muxed in; with "
+        "--grid, several motions side by side with labels; OUT.png: a still of one frame.",
     )
-    p.add_argument("input", type=Path, help="motion file (.npz: BEAT2 / AMASS / AMUSE / FLAME params)")
-    p.add_argument("--audio", type=Path, default=None, help="audio to mux in (default: the motion's own, if recorded)")
-    p.add_argument("-o", "--output", type=Path, required=True, help="output .mp4 path")
+    p.add_argument("input", type=Path, nargs="+", help="motion file(s) (.npz: BEAT2 / AMASS / AMUSE / FLAME params); "
+                   "several only with --grid")
+    p.add_argument("--audio", type=Path, default=None, help="audio to mux in (default: the (first) motion's own, if recorded)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output .mp4 (video, grid) or .png (still)")
     p.add_argument("--preset", default="full_body", choices=["full_body", "upper_body", "face"],
                    help="camera framing (default full_body)")
-    p.add_argument("--width", type=int, default=640, help="frame width in pixels (default 640)")
-    p.add_argument("--height", type=int, default=480, help="frame height in pixels (default 480)")
+    p.add_argument("--width", type=int, default=640, help="frame (grid: cell) width in pixels (default 640)")
+    p.add_argument("--height", type=int, default=480, help="frame (grid: cell) height in pixels (default 480)")
+    p.add_argument("--grid", action="store_true", help="render all inputs side by side into one video")
+    p.add_argument("--labels", nargs="+", default=None, help="grid labels, one per input (default: emotion + intensity)")
+    p.add_argument("--cols", type=int, default=None, help="grid cells per row (default: as square as possible)")
+    p.add_argument("--frame", type=int, default=None, help="frame of a .png still (default: the most expressive)")
+    p.add_argument("--supersample", type=int, default=1, help="anti-aliasing factor (default 1; 2 = slower, smoother)")
     p.add_argument("--models", type=Path, default=None, help="SMPL-X / FLAME models folder (default: $MOTION_MODELS_DIR or stand-in)")
     p.set_defaults(func=_run_render)
 
 
+def _recorded_audio(motion: object, source: Path) -> Path | None:
+    """The audio file a motion records (corpus files: relative to the dataset folder)."""
+    rec = getattr(getattr(motion, "meta", None), "audio", None)
+    if not rec:
+        return None
+    for cand in (Path(rec), source.parent / rec, source.parent.parent / rec):
+        if cand.is_file():
+            return cand
+    return None
+
+
 def _run_render(args: argparse.Namespace) -> int:
     from motion.data.formats import read_motion
-    from motion.render.video import render_video
+
+    suffix = args.output.suffix.lower()
+    if suffix not in (".mp4", ".png"):
+        raise CLIError(f"unknown output suffix {args.output.suffix or '(none)'!r} of {args.output}: "
+                       "use .mp4 (video, --grid) or .png (still)")
+    if len(args.input) > 1 and not args.grid:
+        raise CLIError("several inputs need --grid (side-by-side video)")
+    if args.grid and suffix != ".mp4":
+        raise CLIError("--grid writes a video: OUT must end in .mp4")
+    motions = [read_motion(p) for p in args.input]
+    audio = args.audio if args.audio is not None else _recorded_audio(motions[0], args.input[0])
+    size = (args.width, args.height)
+    if args.grid:
+        from motion.render.grid import render_grid
+
+        out = render_grid(motions, args.output, labels=args.labels, audio=audio, preset=args.preset, cell_size=size,
+                          cols=args.cols, models_dir=args.models, supersample=args.supersample)
+    elif suffix == ".png":
+        from motion.render.still import render_motion_png
+
+        out = render_motion_png(motions[0], args.output, frame=args.frame, preset=args.preset, size=size,
+                                models_dir=args.models)
+    else:
+        from motion.render.video import render_video
+
+        out = render_video(motions[0], args.output, audio=audio, preset=args.preset, size=size,
+                           models_dir=args.models, supersample=args.supersample)
+    print(f"wrote {out}")
+    return 0
+
+
+def _add_plot(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "plot",
+        help="plot motion curves (jaw, hand speed, expression energy) against the audio waveform to a PNG",
+        description="Plot a motion's jaw opening (degrees), left/right hand speed (m/s) and expression "
+        "energy against its audio waveform, to a PNG (matplotlib, no display needed).",
+    )
+    p.add_argument("input", type=Path, help="motion file")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output .png")
+    p.add_argument("--audio", type=Path, default=None, help="audio to draw (default: the motion's own, if recorded)")
+    p.add_argument("--no-audio", action="store_true", help="leave the waveform panel out")
+    p.add_argument("--title", default=None, help="figure title (default: emotion, intensity, sentence)")
+    p.add_argument("--models", type=Path, default=None, help="SMPL-X models folder (default: $MOTION_MODELS_DIR or stand-in)")
+    p.set_defaults(func=_run_plot)
+
+
+def _run_plot(args: argparse.Namespace) -> int:
+    from motion.data.formats import read_motion
+    from motion.render.plots import plot_curves
 
     motion = read_motion(args.input)
-    audio = args.audio
-    if audio is None and motion.meta.audio:
-        # Corpus files record their audio relative to the dataset folder.
-        rec = Path(motion.meta.audio)
-        for cand in (rec, args.input.parent / rec, args.input.parent.parent / rec):
-            if cand.is_file():
-                audio = cand
-                break
-    out = render_video(motion, args.output, audio=audio, preset=args.preset,
-                       size=(args.width, args.height), models_dir=args.models)
+    audio = None if args.no_audio else (args.audio or _recorded_audio(motion, args.input))
+    out = plot_curves(motion, args.output, audio=audio, title=args.title, models_dir=args.models)
     print(f"wrote {out}")
     return 0
 
@@ -105,10 +165,12 @@ def _run_render(args: argparse.Namespace) -> int:
 def _add_export(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "export",
-        help="convert a motion file to another format (npz flavours, BVH, glTF/GLB)",
+        help="convert a motion file to another format (npz flavours, BVH, glTF/GLB, FBX, ARKit CSV)",
         description="Convert a motion file (any supported npz flavour) to another format. The format "
-        "comes from OUT's suffix (.npz = BEAT2, .bvh, .glb, .gltf) or --format (beat2, amass, amuse, "
-        "flame_params, bvh, glb, gltf). Writes atomically: no partial file on error.",
+        "comes from OUT's suffix (.npz = BEAT2, .bvh, .glb, .gltf, .fbx, .csv = ARKit / Live Link Face) or "
+        "--format (beat2, amass, amuse, flame_params, bvh, glb, gltf, fbx, arkit). FBX needs Blender's bpy "
+        "module (pip install 'motion-toolkit[blender]'); -O preset=unreal|unity|blender. "
+        "Writes atomically: no partial file on error.",
     )
     p.add_argument("input", type=Path, help="motion file to read")
     p.add_argument("output", type=Path, help="file to write")
@@ -117,6 +179,9 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--models", type=Path, default=None, help="SMPL-X models folder (default: $MOTION_MODELS_DIR or stand-in)")
     p.add_argument("--option", "-O", action="append", default=[], metavar="KEY=VALUE",
                    help="format option, e.g. -O units=m -O euler_order=XYZ for BVH (repeatable)")
+    p.add_argument("--arkit-map", type=Path, default=None,
+                   help="ARKit CSV: expression -> ARKit map (.csv / .npz with named rows and columns; "
+                   "default: the stand-in map)")
     p.add_argument("--no-overwrite", action="store_true", help="fail if OUT exists")
     p.set_defaults(func=_run_export)
 
@@ -148,6 +213,8 @@ def _run_export(args: argparse.Namespace) -> int:
         motion = motion.resample(args.fps)
     if args.models is not None:
         opts["models_dir"] = str(args.models)
+    if args.arkit_map is not None:
+        opts["arkit_map"] = str(args.arkit_map)
     out = export(motion, args.output, format=args.format, overwrite=not args.no_overwrite, **opts)
     print(f"wrote {out}")
     return 0
@@ -208,6 +275,25 @@ def _run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_fit(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "fit",
+        help="train a model stage with LightningCLI (speech encoder, motion VAE, diffusion, face prior)",
+        description="Train with LightningCLI: motion fit --config configs/experiment/NAME.yaml [--print_config] "
+        "[--ckpt_path CKPT] [--model.lr 1e-4 ...]. Every argument after `fit` goes to LightningCLI; "
+        "`motion fit --help` shows its options.",
+        add_help=False,
+    )
+    p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    p.set_defaults(func=_run_fit)
+
+
+def _run_fit(args: argparse.Namespace) -> int:
+    from motion.training.cli import main as fit_main
+
+    return fit_main(list(args.rest))
+
+
 def _add_not_built(sub: argparse._SubParsersAction, name: str, what: str) -> None:
     p = sub.add_parser(name, help=f"(not built yet) {what}", description=f"Not built yet: {what}.")
     p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
@@ -238,9 +324,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(sub)
     _add_corpus(sub)
     _add_render(sub)
+    _add_plot(sub)
     _add_export(sub)
     _add_info(sub)
     _add_models(sub)
+    _add_fit(sub)
     for name, what in NOT_BUILT.items():
         _add_not_built(sub, name, what)
     p = sub.add_parser("bench", help="print speed and memory figures of the parts built so far",
@@ -259,6 +347,11 @@ def _run_bench(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``motion`` script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["fit"]:
+        # Everything after `fit` belongs to LightningCLI (argparse's REMAINDER would stop
+        # at the first option), including its own --help.
+        return _run_fit(argparse.Namespace(rest=argv[1:]))
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -6,6 +6,8 @@ One registry of formats (:data:`EXPORTERS`), one front door::
     export(m, "clip.bvh")                  # by suffix; centimetres, ZXY Euler channels
     export(m, "clip.npz", format="amass")  # explicit format (".npz" alone -> BEAT2)
     export(m, "clip.glb", num_expressions=50)
+    export(m, "clip.fbx", preset="unreal")  # needs bpy: pip install 'motion-toolkit[blender]'
+    export(m, "face.csv")                   # ARKit / Live Link Face
 
 =========  =================  =====================================================
 format     suffix             module
@@ -14,6 +16,9 @@ beat2      .npz (default)     :mod:`motion.export.npz` (also amass, amuse, flame
 bvh        .bvh               :mod:`motion.export.bvh` (writer + reader)
 glb        .glb               :mod:`motion.export.gltf` (skinned mesh, morphs, animation)
 gltf       .gltf              :mod:`motion.export.gltf` (JSON, data embedded)
+fbx        .fbx               :mod:`motion.export.fbx` (Blender's exporter in a bpy subprocess;
+                              presets blender / unity / unreal)
+arkit      .csv               :mod:`motion.export.arkit` (ARKit-52 / Live Link Face CSV)
 =========  =================  =====================================================
 
 Every export is atomic (temp file beside the destination, then ``os.replace``), refuses

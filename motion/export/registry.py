@@ -29,6 +29,8 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "motion.export.npz",
     "motion.export.bvh",
     "motion.export.gltf",
+    "motion.export.fbx",
+    "motion.export.arkit",
 )
 
 

@@ -9,6 +9,9 @@ joints when posed.
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import numpy as np
 
 SKIN = (0.86, 0.69, 0.58)
@@ -43,3 +46,21 @@ def face_colors(template: np.ndarray, regions: dict[str, np.ndarray]) -> np.ndar
         ang = np.degrees(np.arccos(np.clip(d[:, 2] / np.maximum(np.linalg.norm(d, axis=1), 1e-12), -1.0, 1.0)))
         col[ids] = np.where((ang < PUPIL_DEG)[:, None], PUPIL, np.where((ang < IRIS_DEG)[:, None], IRIS, SCLERA))
     return col
+
+
+def body_colors(model: Any, models_dir: str | os.PathLike[str] | None = None) -> np.ndarray | None:
+    """Face colours ``(V, 3)`` for an SMPL-X ``model`` (lips, eyes, mouth on skin).
+
+    Uses the model's rest template and the SMPL-X ids of the FLAME regions; returns
+    ``None`` (uniform skin) when the models folder has no FLAME region / correspondence files.
+    """
+    from motion.bodymodels import face_regions
+
+    try:
+        regions = face_regions(models_dir).smplx
+    except (OSError, ValueError, KeyError):
+        return None
+    if not regions:
+        return None
+    template = model.v_template.detach().cpu().numpy() if hasattr(model.v_template, "detach") else model.v_template
+    return face_colors(np.asarray(template, np.float64), regions)

@@ -51,24 +51,22 @@ def render_gallery(out_dir: str | Path = "renders", models_dir: str | Path | Non
     """Render both stills into ``out_dir``; returns their paths."""
     import torch
 
-    from motion.bodymodels import face_regions, forward_kinematics, load_body_model
-    from motion.render.colors import face_colors
+    from motion.bodymodels import forward_kinematics, load_body_model
+    from motion.render.colors import body_colors
     from motion.render.still import render_mesh_png
+    from motion.render.video import head_focus
 
     model = load_body_model(models_dir)
-    regions = face_regions(models_dir).smplx or {}
-    head = np.setdiff1d(np.concatenate([regions.get(k, []) for k in ("face", "scalp", "forehead")]).astype(np.int64),
-                        regions.get("neck", np.zeros(0, np.int64)))
+    head = head_focus(models_dir)
     with torch.no_grad():
         out = forward_kinematics(model, gesture_pose()[None], expression=gesture_expression()[None])
     verts = out.vertices[0].numpy()
     faces = np.asarray(model.faces, dtype=np.int64)
-    colors = face_colors(model.v_template.numpy(), regions)
+    colors = body_colors(model, models_dir)
     out_dir = Path(out_dir)
     return [
         render_mesh_png(verts, faces, out_dir / "standin_expression.png", "full_body", (480, 640), colors),
-        render_mesh_png(verts, faces, out_dir / "standin_face_closeup.png", "face", (480, 480), colors,
-                        focus=head if len(head) else None),
+        render_mesh_png(verts, faces, out_dir / "standin_face_closeup.png", "face", (480, 480), colors, focus=head),
     ]
 
 

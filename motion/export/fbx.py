@@ -1,0 +1,271 @@
+"""FBX export through Blender's own exporter, run in a subprocess with the ``bpy`` module.
+
+``bpy`` (Blender 4.2 LTS as a Python module: ``pip install 'motion-toolkit[blender]'``) is
+never imported by the toolkit's process: this module prepares the rig and animation as
+plain arrays (:func:`prepare_rig`), writes them to a temporary ``.npz`` and runs
+``[python, _blender_fbx.py, json]`` (no shell) with ``BLENDER_USER_RESOURCES`` pointing to
+a temporary folder, so Blender never touches ``~/.config/blender``. ``$MOTION_BLENDER_PYTHON``
+names another interpreter that has ``bpy`` (e.g. a Python 3.11 venv when the toolkit runs on 3.12).
+
+What the file holds:
+
+* an armature of 55 bones named :data:`motion.types.JOINT_NAMES`, parented per
+  :data:`motion.types.PARENTS` (no leaf bones). Heads = the rest joints of the body model
+  shaped by the motion's betas; tails point at the bone's main child joint (pelvis -> spine1,
+  wrist -> middle1, ...) or continue the parent bone for leaves (finger tips, feet); the
+  head points up, the jaw forward-down, the eyes forward. Bone Z axes face the character's
+  front where possible.
+* a mesh skinned with the model's weights (one vertex group per joint; weights < 1e-4
+  dropped and the rest renormalised), and shape keys ``Basis`` + the first
+  ``num_expressions`` expression blendshapes (default ``min(50, E)``; stand-in keys carry
+  the semantic names ``smile``, ``blink_left``...). Shape key sliders span [-10, 10].
+* one action: a quaternion key per bone per frame, root (pelvis) location keys, shape key
+  value keys; frames ``1..T``; scene fps = motion fps (fractional rates via ``fps_base``).
+
+Presets (``preset=``):
+
+=========  ==========================================================================
+blender    plain: Blender Z up (SMPL-X ``x, y, z`` -> ``x, -z, y``), metres, axes -Z forward /
+           Y up, ``FBX_SCALE_NONE``. Re-imports in Blender exactly where it was.
+unity      the SMPL-X add-on's recipe: data in Y up (the "-90 X bake"), objects at +90 X, so
+           the root imports into Unity without rotation; metres, ``FBX_SCALE_ALL``.
+unreal     as unity, plus data and location keys x100 (centimetres), armature object named
+           ``Armature`` (Unreal then adds no extra root bone), ``FBX_SCALE_ALL``.
+=========  ==========================================================================
+
+All presets: ``add_leaf_bones=False``, ``bake_anim_use_nla_strips=False``,
+``bake_anim_use_all_actions=False``, ``bake_anim_simplify_factor=0`` (every frame kept).
+Not exported: pose-corrective blendshapes, the joint shift caused by expression.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from motion.export.registry import ExportError, keyword_options, register_exporter
+from motion.types import JOINT_INDEX, JOINT_NAMES, NUM_FACE_EXPRESSIONS_DEFAULT, NUM_JOINTS, PARENTS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from motion.container import Motion
+    from motion.export._rest import RestModel
+
+SCRIPT = Path(__file__).with_name("_blender_fbx.py")
+#: Interpreter that runs the Blender script (default: this one).
+PYTHON_ENV = "MOTION_BLENDER_PYTHON"
+INSTALL_HINT = "pip install 'motion-toolkit[blender]' (bpy==4.2.*, Blender 4.2 LTS as a module; Python 3.11)"
+#: Weights below this are dropped from the vertex groups.
+MIN_WEIGHT = 1e-4
+
+
+class BlenderUnavailableError(ExportError):
+    """The ``bpy`` module (Blender as a Python module) cannot be imported."""
+
+
+@dataclass(frozen=True)
+class FBXPreset:
+    """Axis, scale and naming conventions of one target application.
+
+    Attributes:
+        name: preset name.
+        y_up_data: keep the data Y up with objects rotated +90 degrees about X (else Z up data).
+        scale: data scale (100: centimetres).
+        axis_forward, axis_up: Blender FBX exporter axes.
+        apply_scale_options: Blender FBX exporter ``apply_scale_options``.
+        armature_name: name of the armature object.
+    """
+
+    name: str
+    y_up_data: bool
+    scale: float
+    axis_forward: str = "-Z"
+    axis_up: str = "Y"
+    apply_scale_options: str = "FBX_SCALE_NONE"
+    armature_name: str = "SMPLX"
+
+
+PRESETS: dict[str, FBXPreset] = {
+    "blender": FBXPreset("blender", y_up_data=False, scale=1.0),
+    "unity": FBXPreset("unity", y_up_data=True, scale=1.0, apply_scale_options="FBX_SCALE_ALL"),
+    "unreal": FBXPreset("unreal", y_up_data=True, scale=100.0, apply_scale_options="FBX_SCALE_ALL",
+                        armature_name="Armature"),
+}
+
+#: The joint each bone's tail points at (right side mirrors the left).
+_TAIL_CHILD: dict[str, str] = {
+    "pelvis": "spine1", "spine1": "spine2", "spine2": "spine3", "spine3": "neck", "neck": "head",
+    "left_hip": "left_knee", "left_knee": "left_ankle", "left_ankle": "left_foot",
+    "left_collar": "left_shoulder", "left_shoulder": "left_elbow", "left_elbow": "left_wrist",
+    "left_wrist": "left_middle1",
+    **{f"left_{f}{k}": f"left_{f}{k + 1}" for f in ("index", "middle", "pinky", "ring", "thumb") for k in (1, 2)},
+}
+_TAIL_CHILD.update({k.replace("left_", "right_"): v.replace("left_", "right_") for k, v in list(_TAIL_CHILD.items())})
+
+
+def bone_tails(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bone tails and roll reference axes for rest ``joints`` ``(55, 3)`` (Y up, facing +Z).
+
+    Returns:
+        ``tails`` ``(55, 3)`` (at least 5 mm from the head) and ``roll_axes`` ``(55, 3)``:
+        unit vectors the bones' Z axes are aligned to (front, or up for bones pointing front).
+    """
+    j = np.asarray(joints, np.float64)
+    neck_len = float(np.linalg.norm(j[JOINT_INDEX["head"]] - j[JOINT_INDEX["neck"]])) or 0.08
+    tails = np.zeros_like(j)
+    for i, name in enumerate(JOINT_NAMES):
+        if name in _TAIL_CHILD:
+            tails[i] = j[JOINT_INDEX[_TAIL_CHILD[name]]]
+        elif name == "head":
+            tails[i] = j[i] + [0.0, 1.5 * neck_len, 0.0]
+        elif name == "jaw":
+            tails[i] = j[i] + np.array([0.0, -0.5, 1.0]) / np.sqrt(1.25) * neck_len
+        elif name.endswith("eye_smplhf"):
+            tails[i] = j[i] + [0.0, 0.0, 0.25 * neck_len]
+        else:  # finger tips, feet: continue the parent bone
+            tails[i] = j[i] + (0.8 if "foot" not in name else 0.5) * (j[i] - j[PARENTS[i]])
+        d = tails[i] - j[i]
+        if np.linalg.norm(d) < 5e-3:
+            tails[i] = j[i] + (d / np.linalg.norm(d) if np.linalg.norm(d) > 0 else np.array([0.0, 1.0, 0.0])) * 5e-3
+    dirs = (tails - j) / np.linalg.norm(tails - j, axis=1, keepdims=True)
+    front, up = np.array([0.0, 0.0, 1.0]), np.array([0.0, 1.0, 0.0])
+    roll = np.where((np.abs(dirs @ front) > 0.9)[:, None], up, front)
+    return tails, roll
+
+
+def prepare_rig(motion: Motion, rest: RestModel, num_expressions: int | None = None,
+                semantic_names: bool = False) -> dict[str, np.ndarray]:
+    """The arrays the Blender script needs (SMPL-X coordinates, metres).
+
+    Returns a dict: ``joint_names`` (55,), ``parents`` (55,), ``heads``/``tails``/``roll_axes``
+    (55, 3), ``vertices`` (V, 3), ``faces`` (F, 3), sparse weights ``w_vertex``/``w_joint``/
+    ``w_value`` (K,), ``shape_names`` (N,), ``shape_deltas`` (N, V, 3), ``quats`` (T, 55, 4)
+    local rotations as WXYZ quaternions (mean pose included), ``root`` (T, 3) pelvis position
+    ``J_pelvis + trans``, ``expression`` (T, N), ``fps`` ().
+    """
+    from scipy.spatial.transform import Rotation
+
+    from motion.export.gltf import expression_names
+
+    assert motion.expression is not None
+    T, E = motion.num_frames, motion.num_expressions
+    n = min(NUM_FACE_EXPRESSIONS_DEFAULT, E) if num_expressions is None else int(num_expressions)
+    n = max(0, min(n, rest.expr_dirs.shape[-1]))
+    tails, roll = bone_tails(rest.joints)
+    w = np.where(rest.weights >= MIN_WEIGHT, rest.weights, 0.0)
+    w /= np.maximum(w.sum(1, keepdims=True), 1e-12)
+    wv, wj = np.nonzero(w)
+    aa = motion.poses.astype(np.float64) + rest.pose_mean[None]
+    xyzw = Rotation.from_rotvec(aa.reshape(-1, 3)).as_quat().reshape(T, NUM_JOINTS, 4)
+    expr = np.zeros((T, n), np.float32)
+    expr[:, : min(n, E)] = motion.expression[:, : min(n, E)]
+    return {
+        "joint_names": np.array(JOINT_NAMES), "parents": np.array(PARENTS, np.int32),
+        "heads": rest.joints, "tails": tails, "roll_axes": roll,
+        "vertices": rest.vertices, "faces": rest.faces.astype(np.int32),
+        "w_vertex": wv.astype(np.int32), "w_joint": wj.astype(np.int32), "w_value": w[wv, wj].astype(np.float32),
+        "shape_names": np.array(expression_names(n, semantic_names), dtype=str),
+        "shape_deltas": np.ascontiguousarray(rest.expr_dirs[:, :, :n].transpose(2, 0, 1), dtype=np.float32),
+        "quats": xyzw[..., [3, 0, 1, 2]], "root": motion.trans.astype(np.float64) + rest.joints[0],
+        "expression": expr, "fps": np.float64(motion.fps),
+    }
+
+
+def check_blender(python: str | None = None) -> None:
+    """Fail fast when this interpreter runs the Blender script and has no ``bpy`` to find.
+
+    Only a cheap look-up (``bpy`` is not imported here); the subprocess makes the real
+    import and reports failure with exit status 3 (see :func:`run_blender_script`).
+    """
+    if (python or os.environ.get(PYTHON_ENV) or sys.executable) != sys.executable:
+        return
+    try:
+        missing = importlib.util.find_spec("bpy") is None
+    except (ImportError, ValueError):
+        missing = True
+    if missing:
+        raise BlenderUnavailableError(f"FBX export needs Blender's Python module bpy, which is not installed: "
+                                      f"{INSTALL_HINT}")
+
+
+def run_blender_script(script: Path, args: dict[str, Any], python: str | None = None,
+                       timeout: float = 600.0) -> subprocess.CompletedProcess[str]:
+    """Run a Blender-side ``script`` with ``args`` (JSON) in a subprocess; raise on failure.
+
+    ``BLENDER_USER_RESOURCES`` points at a fresh temporary folder. Raises
+    :class:`BlenderUnavailableError` when the interpreter cannot import ``bpy``,
+    :class:`ExportError` for any other failure (with the end of Blender's output).
+    """
+    exe = python or os.environ.get(PYTHON_ENV) or sys.executable
+    with tempfile.TemporaryDirectory(prefix="motion-blender-") as home:
+        env = dict(os.environ, BLENDER_USER_RESOURCES=home)
+        try:
+            res = subprocess.run([exe, str(script), json.dumps(args)], capture_output=True, text=True,
+                                 timeout=timeout, env=env, cwd=home, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise ExportError(f"Blender did not finish within {timeout:g} s") from exc
+        except OSError as exc:
+            raise ExportError(f"cannot run the Blender interpreter {exe!r}: {exc}") from exc
+    if res.returncode == 3 and "MOTION_NO_BPY" in res.stderr:
+        why = res.stderr.strip().splitlines()[-1]
+        raise BlenderUnavailableError(f"FBX export needs Blender's Python module bpy: {exe} says {why}. "
+                                      f"Install it: {INSTALL_HINT}")
+    if res.returncode != 0:
+        tail = "\n".join((res.stderr or res.stdout).strip().splitlines()[-12:])
+        raise ExportError(f"Blender failed (exit {res.returncode}):\n{tail}")
+    return res
+
+
+def write_fbx(
+    motion: Motion,
+    path: str | Path,
+    *,
+    preset: str = "blender",
+    num_expressions: int | None = None,
+    body_model: Any = None,
+    models_dir: str | None = None,
+    timeout: float = 600.0,
+) -> None:
+    """Write ``motion`` as an FBX file (armature, skinned mesh, shape keys, animation).
+
+    Args:
+        motion: the animation.
+        path: destination ``.fbx``.
+        preset: ``"blender"``, ``"unity"`` or ``"unreal"`` (see the module docstring).
+        num_expressions: shape keys to export (default ``min(50, E)``).
+        body_model: an :mod:`smplx` SMPL-X model (loaded for the motion when omitted).
+        models_dir: models folder used when loading the body model.
+        timeout: seconds Blender may take.
+
+    Raises:
+        BlenderUnavailableError: ``bpy`` is not installed. ExportError: Blender failed.
+    """
+    from motion.export._rest import load_model, rest_model
+    from motion.export.gltf import _is_standin
+
+    if preset not in PRESETS:
+        raise ExportError(f"unknown FBX preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    check_blender()
+    model = load_model(motion, body_model, models_dir)
+    rig = prepare_rig(motion, rest_model(model, motion.betas), num_expressions, _is_standin(model))
+    with tempfile.TemporaryDirectory(prefix="motion-fbx-") as tmp:
+        data = Path(tmp) / "rig.npz"
+        np.savez(data, **rig)
+        args = {"data": str(data), "out": str(Path(path).resolve()), "preset": asdict(PRESETS[preset])}
+        run_blender_script(SCRIPT, args, timeout=timeout)
+
+
+def _export(motion: Motion, path: Path, **opts: Any) -> None:
+    write_fbx(motion, path, **opts)
+
+
+register_exporter("fbx", (".fbx",), _export, "FBX via Blender (bpy subprocess): armature, skinned mesh, "
+                  "shape keys, animation; presets blender/unity/unreal", options=keyword_options(write_fbx))

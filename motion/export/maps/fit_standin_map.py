@@ -1,0 +1,144 @@
+"""Fit the stand-in expression -> ARKit map: ``python -m motion.export.maps.fit_standin_map [OUT]``.
+
+Method (see ``README.md`` beside this file for the figures):
+
+1. ARKit targets. Each ARKit blendshape ``a`` gets a vertex displacement field ``d_a`` on the
+   stand-in SMPL-X head, synthesised from the stand-in's semantic expression basis by name:
+   ``MouthSmileLeft = smile x L`` (``L``/``R`` = smooth left/right half masks, 6 mm wide
+   blend at x = 0), ``BrowInnerUp = brow_inner_up``, ``EyeSquintLeft = cheek_squint`` on the
+   eyelids x ``L``, ``CheekSquintLeft = cheek_squint`` off the eyelids x ``L`` ... (recipes in
+   :data:`RECIPES`). Four ARKit shapes have no stand-in counterpart and get a hand-made
+   field: ``MouthDimple*`` (smile's lip-corner motion, backwards only), ``MouthRoll*`` (the
+   back-motion of lips_press, upper / lower lip), ``MouthShrugUpper`` (upper lip up and
+   forward), ``MouthShrugLower`` (frown's chin part). ``MouthClose``, ``TongueOut``, the jaw
+   and the eye-look shapes have no field: the exporter drives jaw and gaze from the joints.
+2. Non-negative least squares, FLAME -> ARKit: for every expression coefficient ``k`` (all
+   100, incl. the unnamed local modes 20-99) find ARKit weights ``m_k >= 0`` minimising
+   ``||D m_k - B_k||^2 + lam ||m_k||^2`` (``D`` = targets as columns, ``B_k`` = the
+   coefficient's displacement field, ``lam`` = 1e-6 x mean diagonal of ``D^T D``). ARKit
+   weights are non-negative, so a positive coefficient never borrows a negative shape
+   (plain least squares writes ``mouth_open`` as funnel minus pucker). The map
+   is ``M = [m_0 ... m_99]`` (52 x 100), so ``arkit = clip(M @ expression, 0, 1)``.
+3. ``EyeBlinkLeft/Right`` rows are set to the blink coefficients exactly (direct map).
+
+Residuals ``||D m_k - B_k|| / ||B_k||`` are printed per coefficient.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from motion.export.maps.arkit_map import ARKIT_BLENDSHAPES, ArkitMap
+
+Field = np.ndarray  # (V, 3) displacement
+#: ARKit name -> how to build its field from the named basis fields and masks.
+RECIPES: dict[str, Callable[[dict[str, Field], dict[str, np.ndarray]], Field]] = {}
+
+
+def _sided(name: str, comp: str, mask: str | None = None) -> None:
+    for side, s in (("Left", "L"), ("Right", "R")):
+        RECIPES[name.format(side)] = (
+            lambda b, m, comp=comp, s=s, mask=mask: b[comp] * (m[s] * (m[mask] if mask else 1.0))[:, None])
+
+
+for _n, _c, _m in (("MouthSmile{}", "smile", None), ("MouthFrown{}", "frown", None),
+                   ("MouthStretch{}", "mouth_stretch", None), ("MouthPress{}", "lips_press", None),
+                   ("MouthLowerDown{}", "lower_lip_depress", None), ("MouthUpperUp{}", "upper_lip_raise", None),
+                   ("BrowDown{}", "brow_down", None), ("BrowOuterUp{}", "brow_outer_up", None),
+                   ("NoseSneer{}", "nose_sneer", None), ("EyeWide{}", "eye_wide", None),
+                   ("EyeSquint{}", "cheek_squint", "lid"), ("CheekSquint{}", "cheek_squint", "off_lid"),
+                   ("MouthDimple{}", "dimple", None)):
+    _sided(_n, _c, _m)
+RECIPES.update({
+    "EyeBlinkLeft": lambda b, m: b["blink_left"],
+    "EyeBlinkRight": lambda b, m: b["blink_right"],
+    "MouthFunnel": lambda b, m: b["lip_funnel"],
+    "MouthPucker": lambda b, m: b["lip_pucker"],
+    "MouthLeft": lambda b, m: b["mouth_left"],
+    "MouthRight": lambda b, m: b["mouth_right"],
+    "BrowInnerUp": lambda b, m: b["brow_inner_up"],
+    "CheekPuff": lambda b, m: b["cheek_puff"],
+    "MouthRollUpper": lambda b, m: b["lips_press"] * [0.0, 0.0, 1.6] * m["upper"][:, None],
+    "MouthRollLower": lambda b, m: b["lips_press"] * [0.0, 0.0, 1.6] * m["lower"][:, None],
+    "MouthShrugUpper": lambda b, m: m["upper_lip"][:, None] * [0.0, 0.0015, 0.002],
+    "MouthShrugLower": lambda b, m: b["frown"] * m["chin"][:, None],
+})
+
+
+def standin_fields(models_dir: str | None = None) -> tuple[dict[str, Field], dict[str, np.ndarray], np.ndarray]:
+    """Named basis fields, masks and the full basis ``(V, 3, E)`` of the stand-in SMPL-X model."""
+    from motion.bodymodels import face_regions, load_body_model
+    from motion.bodymodels.names import EXPRESSION_NAMES
+
+    model = load_body_model(models_dir)
+    basis = model.expr_dirs.detach().cpu().numpy().astype(np.float64)
+    v = model.v_template.detach().cpu().numpy().astype(np.float64)
+    fields = {n: basis[:, :, k] for k, n in enumerate(EXPRESSION_NAMES)}
+    lips = face_regions(models_dir).ids("lips", "smplx")
+    mouth_y = float(np.median(v[lips, 1]))
+    lid = ((np.abs(fields["blink_left"]) + np.abs(fields["blink_right"])).sum(1) > 0).astype(float)
+    left = 0.5 * (1.0 + np.tanh(v[:, 0] / 0.003))
+    in_lips = np.zeros(len(v))
+    in_lips[lips] = 1.0
+    upper = (v[:, 1] > mouth_y).astype(float)
+    corner_z = fields["smile"] * [0.0, 0.0, 1.0] * (np.abs(fields["smile"][:, 0]) > 1e-3 * 0.5)[:, None]
+    fields["dimple"] = corner_z
+    masks = {"L": left, "R": 1.0 - left, "lid": lid, "off_lid": 1.0 - lid, "upper": upper, "lower": 1.0 - upper,
+             "upper_lip": in_lips * upper,
+             "chin": ((v[:, 1] < mouth_y - 0.012) & (np.abs(v[:, 0]) < 0.035)).astype(float)}
+    return fields, masks, basis
+
+
+def fit_map(models_dir: str | None = None, lam: float = 1e-6) -> tuple[ArkitMap, np.ndarray]:
+    """Fit the map (see the module docstring); returns it and the residuals ``(E,)``."""
+    fields, masks, basis = standin_fields(models_dir)
+    V, _, E = basis.shape
+    moving = np.abs(basis).reshape(V, -1).max(1) > 0
+    names = [a for a in ARKIT_BLENDSHAPES if a in RECIPES]
+    D = np.stack([RECIPES[a](fields, masks)[moving].ravel() for a in names], 1)  # (3Vf, A)
+    B = basis[moving].reshape(-1, E)  # (3Vf, E)
+    from scipy.optimize import nnls
+
+    reg = np.sqrt(lam * np.sum(D * D) / len(names))
+    aug = np.concatenate([D, reg * np.eye(len(names))])
+    pad = np.zeros(len(names))
+    fit = np.stack([nnls(aug, np.concatenate([B[:, k], pad]), maxiter=50 * len(names))[0] for k in range(E)], 1)
+    resid = np.linalg.norm(D @ fit - B, axis=0) / np.maximum(np.linalg.norm(B, axis=0), 1e-12)
+    full = np.zeros((len(ARKIT_BLENDSHAPES), E))
+    full[[ARKIT_BLENDSHAPES.index(a) for a in names]] = fit
+    from motion.bodymodels.names import EXPRESSION_NAMES, expression_index
+
+    for side in ("left", "right"):  # blinks: direct
+        row = ARKIT_BLENDSHAPES.index(f"EyeBlink{side.title()}")
+        full[row] = 0.0
+        full[row, expression_index(f"blink_{side}")] = 1.0
+    full[np.abs(full) < 1e-6] = 0.0
+    cols = tuple(EXPRESSION_NAMES[k] if k < len(EXPRESSION_NAMES) else f"expression_{k:03d}" for k in range(E))
+    return ArkitMap(full, ARKIT_BLENDSHAPES, cols), resid
+
+
+def main(argv: list[str]) -> int:
+    """Fit, print residuals, write the CSV (default: the packaged stand-in map)."""
+    from motion.bodymodels.names import EXPRESSION_NAMES
+    from motion.export.maps import STANDIN_ARKIT_MAP
+
+    out = Path(argv[1]) if len(argv) > 1 else STANDIN_ARKIT_MAP
+    amap, resid = fit_map()
+    n = len(EXPRESSION_NAMES)
+    print("relative residual ||D m_k - B_k|| / ||B_k|| per named coefficient:")
+    for k, name in enumerate(EXPRESSION_NAMES):
+        top = np.argsort(-np.abs(amap.matrix[:, k]))[:3]
+        desc = ", ".join(f"{amap.rows[i]} {amap.matrix[i, k]:+.2f}" for i in top if abs(amap.matrix[i, k]) > 0.05)
+        print(f"  {name:18s} {resid[k]:.3f}   {desc}")
+    print(f"unnamed local modes {n}-{len(resid) - 1}: residual median {np.median(resid[n:]):.3f}, "
+          f"max {resid[n:].max():.3f}")
+    print(f"wrote {amap.save(out)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

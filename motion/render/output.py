@@ -1,0 +1,83 @@
+"""Checked, atomic output files for the renderers (videos, stills, plots).
+
+Every renderer validates its destination and its motion BEFORE doing any work
+(:func:`check_output`, :func:`check_motion`), then writes through :func:`atomic_output`: a
+hidden temporary file beside the destination that is renamed over it only on success and
+removed on any failure, so no partial file is ever left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from motion.container import Motion
+
+
+class RenderError(ValueError):
+    """Bad input for a renderer: unknown suffix, unwritable destination, non-finite motion."""
+
+
+def check_output(path: str | os.PathLike[str], suffixes: Sequence[str]) -> Path:
+    """``path`` as a :class:`Path`, or :class:`RenderError` saying why it cannot be written.
+
+    Args:
+        path: the destination file.
+        suffixes: accepted suffixes, lower case with the dot (``(".mp4",)``).
+    """
+    out = Path(path).expanduser()
+    if out.suffix.lower() not in suffixes:
+        raise RenderError(f"cannot write {out}: unknown output suffix {out.suffix or '(none)'!r}; "
+                          f"expected {', '.join(suffixes)}")
+    parent = out.parent
+    if not parent.exists():
+        raise RenderError(f"cannot write {out}: folder {parent} does not exist")
+    if not parent.is_dir():
+        raise RenderError(f"cannot write {out}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise RenderError(f"cannot write {out}: folder {parent} is not writable")
+    if out.is_dir():
+        raise RenderError(f"cannot write {out}: it is a folder")
+    return out
+
+
+def check_motion(motion: Motion, what: str = "motion to render") -> None:
+    """:class:`RenderError` naming the first non-finite array of ``motion`` (if any)."""
+    try:
+        motion.check_finite(what)
+    except ValueError as exc:
+        raise RenderError(str(exc)) from exc
+
+
+def temp_path(path: Path) -> Path:
+    """A hidden, unused temporary name beside ``path`` with the same suffix."""
+    return path.with_name(f".{path.stem}.{secrets.token_hex(4)}.part{path.suffix}")
+
+
+def commit(tmp: Path, path: Path) -> None:
+    """Move the finished ``tmp`` onto ``path`` (atomic rename, mode 0644)."""
+    if not tmp.is_file():
+        raise RenderError(f"nothing was written for {path}")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+@contextmanager
+def atomic_output(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` (same suffix); rename it onto ``path`` on success.
+
+    On any exception (including KeyboardInterrupt) the temporary file is removed and an
+    existing ``path`` is left untouched.
+    """
+    tmp = temp_path(path)
+    try:
+        yield tmp
+        commit(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
