@@ -9,7 +9,7 @@ The top level stays light (no torch import); public names are loaded on first us
 
 from __future__ import annotations
 
-from typing import Any
+from motion._lazy import lazy_attributes
 
 __version__ = "0.1.0"
 
@@ -29,16 +29,4 @@ _LAZY = {
 __all__ = sorted(_LAZY) + ["__version__"]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        module, attr = _LAZY[name]
-        value = getattr(importlib.import_module(module), attr)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'motion' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_attributes("motion", _LAZY, globals())

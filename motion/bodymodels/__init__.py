@@ -15,7 +15,7 @@ Modules: :mod:`.paths` (folder layout, errors), :mod:`.loader` (loading, FK),
 
 from __future__ import annotations
 
-from typing import Any
+from motion._lazy import lazy_attributes
 
 _LAZY: dict[str, tuple[str, str]] = {
     "load_body_model": ("motion.bodymodels.loader", "load_body_model"),
@@ -41,16 +41,4 @@ _LAZY: dict[str, tuple[str, str]] = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        module, attr = _LAZY[name]
-        value = getattr(importlib.import_module(module), attr)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'motion.bodymodels' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_attributes("motion.bodymodels", _LAZY, globals())
