@@ -15,11 +15,12 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+
+from motion.atomic import commit, destination_problem, temp_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from motion.container import Motion
@@ -157,49 +158,6 @@ def resolve_format(path: str | Path, format: str | None = None) -> Exporter:
     raise ExportError(f"unknown export suffix {suffix!r} of {str(path)!r}; known {_known_list()}")
 
 
-def _check_destination(path: Path, overwrite: bool) -> None:
-    parent = path.parent
-    if not parent.exists():
-        raise ExportError(f"cannot write {path}: folder {parent} does not exist")
-    if not parent.is_dir():
-        raise ExportError(f"cannot write {path}: {parent} is not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ExportError(f"cannot write {path}: folder {parent} is not writable")
-    if path.exists():
-        if path.is_dir():
-            raise ExportError(f"cannot write {path}: it is a folder")
-        if not overwrite:
-            raise ExportError(f"cannot write {path}: file exists (pass overwrite=True to replace it)")
-
-
-def _umask() -> int:
-    """The process umask, read without changing it (Linux), else the common ``0o022``."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o022
-
-
-def _temp_file(dest: Path) -> Path:
-    """Create an empty hidden temp file beside ``dest`` with the same suffix.
-
-    Same folder, so :func:`os.replace` is atomic; same suffix, so writers that append one
-    (``np.savez``) do not.
-    """
-    for _ in range(100):
-        tmp = dest.with_name(f".{dest.stem}.{secrets.token_hex(4)}.part{dest.suffix}")
-        try:
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        except FileExistsError:
-            continue
-        return tmp
-    raise FileExistsError(f"cannot find a free temporary name beside {dest}")
-
-
 def export(
     motion: Motion,
     path: str | os.PathLike[str],
@@ -239,17 +197,18 @@ def export(
         motion.check_finite(f"cannot export {entry.name}")
     except ValueError as exc:
         raise ExportError(str(exc)) from exc
-    _check_destination(dest, overwrite)
+    problem = destination_problem(dest, overwrite)
+    if problem:
+        raise ExportError(problem)
     try:
-        tmp = _temp_file(dest)
+        tmp = temp_path(dest)
     except OSError as exc:
         raise ExportError(f"cannot write {dest}: {exc}") from exc
     try:
         entry.write(motion, tmp, **opts)
         if not tmp.is_file():
             raise ExportError(f"exporter {entry.name!r} wrote no file")
-        os.chmod(tmp, 0o666 & ~_umask())  # writers that replace the temp file may leave 0600
-        os.replace(tmp, dest)
+        commit(tmp, dest)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise ExportError(f"cannot write {dest}: {exc}") from exc

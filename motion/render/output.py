@@ -9,11 +9,13 @@ removed on any failure, so no partial file is ever left behind.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from motion.atomic import commit as _commit
+from motion.atomic import destination_problem, temp_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from motion.container import Motion
@@ -34,15 +36,9 @@ def check_output(path: str | os.PathLike[str], suffixes: Sequence[str]) -> Path:
     if out.suffix.lower() not in suffixes:
         raise RenderError(f"cannot write {out}: unknown output suffix {out.suffix or '(none)'!r}; "
                           f"expected {', '.join(suffixes)}")
-    parent = out.parent
-    if not parent.exists():
-        raise RenderError(f"cannot write {out}: folder {parent} does not exist")
-    if not parent.is_dir():
-        raise RenderError(f"cannot write {out}: {parent} is not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise RenderError(f"cannot write {out}: folder {parent} is not writable")
-    if out.is_dir():
-        raise RenderError(f"cannot write {out}: it is a folder")
+    problem = destination_problem(out)
+    if problem:
+        raise RenderError(problem)
     return out
 
 
@@ -54,17 +50,11 @@ def check_motion(motion: Motion, what: str = "motion to render") -> None:
         raise RenderError(str(exc)) from exc
 
 
-def temp_path(path: Path) -> Path:
-    """A hidden, unused temporary name beside ``path`` with the same suffix."""
-    return path.with_name(f".{path.stem}.{secrets.token_hex(4)}.part{path.suffix}")
-
-
 def commit(tmp: Path, path: Path) -> None:
-    """Move the finished ``tmp`` onto ``path`` (atomic rename, mode 0644)."""
-    if not tmp.is_file():
+    """Move the finished ``tmp`` onto ``path`` (atomic rename)."""
+    if not tmp.is_file() or tmp.stat().st_size == 0:
         raise RenderError(f"nothing was written for {path}")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    _commit(tmp, path)
 
 
 @contextmanager
