@@ -1,13 +1,13 @@
-"""Face models: the FLINT temporal VAE prior and a fast FLAME expression + jaw layer.
+"""Face models: the FLINT prior, the EMOTE-style decoder, perceptual nets, a fast FLAME layer.
 
 Light on purpose; the names below load their module on first use::
 
-    from motion.models.face import FlintPrior, FlameExpressionLayer
+    from motion.models.face import FlintPrior, FlameExpressionLayer, EmoteDecoder
 """
 
 from __future__ import annotations
 
-from typing import Any
+from motion._lazy import lazy_attributes
 
 _LAZY: dict[str, tuple[str, str]] = {
     "FlintPrior": ("motion.models.face.flint", "FlintPrior"),
@@ -15,21 +15,21 @@ _LAZY: dict[str, tuple[str, str]] = {
     "FlameExpressionLayer": ("motion.models.face.flame_layer", "FlameExpressionLayer"),
     "moving_vertices": ("motion.models.face.flame_layer", "moving_vertices"),
     "AlibiTransformerLayer": ("motion.models.face.attention", "AlibiTransformerLayer"),
+    "EmoteDecoder": ("motion.models.face.decoder", "EmoteDecoder"),
+    "FaceDecoderOutput": ("motion.models.face.decoder", "FaceDecoderOutput"),
+    "FaceConditioning": ("motion.models.face.conditioning", "FaceConditioning"),
+    "FacePerceptualNet": ("motion.models.face.perceptual", "FacePerceptualNet"),
+    "PerceptualOutput": ("motion.models.face.perceptual", "PerceptualOutput"),
+    "LipVisemeNet": ("motion.models.face.perceptual", "LipVisemeNet"),
+    "FaceEmotionNet": ("motion.models.face.perceptual", "FaceEmotionNet"),
+    "FaceVertexSets": ("motion.models.face.vertices", "FaceVertexSets"),
 }
 
-__all__ = ["AlibiTransformerLayer", "FlameExpressionLayer", "FlintOutput", "FlintPrior", "moving_vertices"]
+__all__ = [
+    "AlibiTransformerLayer", "EmoteDecoder", "FaceConditioning", "FaceDecoderOutput", "FaceEmotionNet",
+    "FacePerceptualNet", "FaceVertexSets", "FlameExpressionLayer", "FlintOutput", "FlintPrior", "LipVisemeNet",
+    "PerceptualOutput", "moving_vertices",
+]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        module, attr = _LAZY[name]
-        value = getattr(importlib.import_module(module), attr)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'motion.models.face' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_attributes("motion.models.face", _LAZY, globals())

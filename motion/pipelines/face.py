@@ -1,0 +1,233 @@
+"""Speech -> FLAME face animation: EMOTE-style decoder, frozen FLINT prior, eyes and blinks.
+
+API (stable; :mod:`motion.pipelines.generate` and :func:`motion.generate` call it)::
+
+    from motion.pipelines.face import FacePipeline
+
+    pipe = FacePipeline.from_pretrained("runs/face_decoder/latest")     # an export folder
+    out = pipe("speech.wav", emotion="happy", intensity=2.0, style=None, seed=0)
+    out.expression   # (T, E) float32 FLAME expression coefficients (E = the prior's, 50)
+    out.jaw          # (T, 3) float32 jaw axis-angle (SMPL-X joint 22)
+    out.eyes         # (T, 2, 3) float32 left / right eye axis-angle (SMPL-X joints 23, 24)
+    out.fps          # 30.0; T = round(audio duration x 30)
+
+``__call__(audio_path_or_features, *, emotion, intensity, style, seed, content=None, phonemes=None)``:
+
+* ``audio_path_or_features``: a path, an :class:`~motion.audio.Audio`, a 16 kHz waveform
+  ``(N,)`` or features ``(T, F)`` at 30 fps (the export's ``audio_features`` / ``n_mels``);
+  may be None when ``content`` is given;
+* ``emotion``: a name, a blend ``{"happy": 0.7, "sad": 0.3}`` or None (the emotion the
+  speech encoder hears; neutral without one); ``intensity``: 0-3, continuous (0 = neutral);
+* ``style``: speaker id (int or digit string), a reference clip path, or None (the audio's own);
+* ``seed``: blinks and gaze (the decoder itself is deterministic): same seed, same output;
+* ``content``: ``(T, 64)`` content of the shared speech encoder, if the caller has it already;
+* ``phonemes``: timings (``load_timings()`` output or ``[(symbol, start_s, end_s)]``), so the
+  smoothing keeps bilabial closures shut.
+
+Long audio is decoded in overlapping chunks (``chunk_frames``, ``overlap_frames``) blended
+linearly, so memory stays flat and there are no seams. Post-processing is
+:func:`motion.pipelines.eyes.postprocess_face` (closure-preserving Savitzky-Golay smoothing,
+EmoFace blinks and gaze). Blinks need eyelid coefficients: the stand-in basis has them; for
+a real FLAME basis pass ``blink_direction`` ``(E,)``, else blinks are skipped with a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from motion.models.face.decoder import EmoteDecoder, encode_speech
+from motion.models.face.flint import FlintPrior
+from motion.models.speech_encoder import SpeechDisentangler
+from motion.pipelines.face_inputs import (
+    AudioLike,
+    EmotionLike,
+    StyleLike,
+    blend_weights,
+    check_intensity,
+    chunk_spans,
+    emotion_code,
+    parse_style,
+    speech_features,
+)
+from motion.types import EMOTIONS, FPS, JAW, LEFT_EYE, RIGHT_EYE
+
+
+@dataclass
+class FaceOutput:
+    """One generated face: ``expression (T, E)``, ``jaw (T, 3)``, ``eyes (T, 2, 3)`` (float32 numpy),
+    ``fps``; ``meta``: emotion weights, style, blinks."""
+
+    expression: np.ndarray
+    jaw: np.ndarray
+    eyes: np.ndarray
+    fps: float = FPS
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.expression.shape[0])
+
+
+class FacePipeline:
+    """Speech -> face (module notes). Build with :meth:`from_pretrained`.
+
+    Args:
+        decoder, prior, speech_encoder: the trained modules (the prior frozen; encoder optional).
+        settings: ``face_pipeline.json`` of the export (audio_input, style_input, features, face model).
+        device: torch device.
+        chunk_frames, overlap_frames: chunking of long audio (multiples of 8 frames).
+        postprocess: smoothing, blinks and gaze (False: the raw decoder output, eyes at rest).
+        blink_direction: ``(E,)`` expression offset that shuts the eyes (real FLAME bases).
+    """
+
+    def __init__(self, decoder: EmoteDecoder, prior: FlintPrior, speech_encoder: SpeechDisentangler | None = None,
+                 settings: dict[str, Any] | None = None, device: str | torch.device = "cpu", chunk_frames: int = 600,
+                 overlap_frames: int = 64, postprocess: bool = True, blink_direction: np.ndarray | None = None) -> None:
+        s: dict[str, Any] = {"audio_input": "content" if speech_encoder is not None else "log_mel", "style_input": "speaker",
+             "audio_features": "log_mel", "n_mels": 80, "fps": FPS, "face_model": "stand-in"}
+        s.update(settings or {})
+        self.settings, self.device = s, torch.device(device)
+        self.decoder = decoder.to(self.device).eval()
+        self.prior = prior.freeze().to(self.device)
+        self.speech_encoder = speech_encoder.to(self.device).eval() if speech_encoder is not None else None
+        decoder.check_prior(prior)
+        if chunk_frames < 16 or chunk_frames % 8 or overlap_frames % 8 or not 0 <= overlap_frames < chunk_frames:
+            raise ValueError(f"chunk_frames ({chunk_frames}) and overlap_frames ({overlap_frames}) must be "
+                             "multiples of 8 with 0 <= overlap < chunk")
+        self.chunk_frames, self.overlap_frames = chunk_frames, overlap_frames
+        self.postprocess, self.blink_direction = postprocess, blink_direction
+
+    @classmethod
+    def from_pretrained(cls, folder: str | Path, device: str | torch.device = "cpu", **kwargs: Any) -> FacePipeline:
+        """Load an export folder of :class:`motion.training.face_decoder.FaceDecoderModule`
+        (``face_decoder``, ``flint``, optional ``speech_encoder``, ``face_pipeline.json``)."""
+        from motion.models.config import load_module
+        from motion.training.face_prior import load_prior
+
+        folder = Path(folder)
+        decoder = load_module(folder, "face_decoder", expected=EmoteDecoder)
+        encoder = (load_module(folder, "speech_encoder", expected=SpeechDisentangler)
+                   if (folder / "speech_encoder.pt").is_file() else None)
+        cfg = folder / "face_pipeline.json"
+        settings = json.loads(cfg.read_text(encoding="utf-8")) if cfg.is_file() else {}
+        return cls(decoder, load_prior(folder), encoder, settings, device, **kwargs)
+
+    @property
+    def fps(self) -> float:
+        return float(self.settings["fps"])
+
+    # ------------------------------------------------------------------ inference
+    @torch.inference_mode()
+    def __call__(self, audio_path_or_features: AudioLike | None, *, emotion: EmotionLike = None,
+                 intensity: float = 2.0, style: StyleLike = None, seed: int | None = None,
+                 content: torch.Tensor | np.ndarray | None = None, phonemes: Any = None) -> FaceOutput:
+        """Generate the face for one recording (module notes)."""
+        s, intensity = self.settings, check_intensity(intensity)
+        feats = None
+        if audio_path_or_features is not None:
+            feats = torch.from_numpy(speech_features(audio_path_or_features, s["audio_features"], int(s["n_mels"]), self.fps))
+        if content is not None:
+            content = torch.as_tensor(np.asarray(content, np.float32) if not isinstance(content, torch.Tensor) else content)
+            if s["audio_input"] != "content":
+                raise ValueError("this face model reads log-mel features, not speech-encoder content: pass the audio")
+        if feats is None and content is None:
+            raise ValueError("give the audio (path, waveform or features) or its speech-encoder content")
+        T = int(feats.shape[0]) if feats is not None else int(content.shape[0])  # type: ignore[union-attr]
+        if content is not None and content.shape[0] != T:  # a frame of rounding: edge-pad / crop
+            content = torch.cat([content, content[-1:].expand(max(T - content.shape[0], 0), -1)])[:T]
+        spans = chunk_spans(T, self.chunk_frames, self.overlap_frames)
+        parts, heard, own_style, spk = self._encode(feats, content, spans)
+        code = emotion_code(emotion, heard)
+        style_t, style_meta = self._style(style, own_style, spk)
+        E = self.prior.num_expressions
+        expr, jaw, wsum = np.zeros((T, E)), np.zeros((T, 3)), np.zeros((T, 1))
+        emo_t = torch.from_numpy(code)[None].to(self.device)
+        inten_t = torch.tensor([intensity], device=self.device)
+        for (a, b), w, x in zip(spans, blend_weights(spans, T, self.overlap_frames), parts):
+            out = self.decoder.generate(self.prior, x[None].to(self.device), emo_t, inten_t, style_t)
+            expr[a:b] += w[:, None] * out.expression[0].double().cpu().numpy()
+            jaw[a:b] += w[:, None] * out.jaw[0].double().cpu().numpy()
+            wsum[a:b] += w[:, None]
+        meta = {"emotion": dict(zip(EMOTIONS, np.round(code, 4).tolist())), "intensity": intensity,
+                "style": style_meta, "seed": seed}
+        return self._finish((expr / wsum).astype(np.float32), (jaw / wsum).astype(np.float32), seed, phonemes, meta)
+
+    def _encode(self, feats: torch.Tensor | None, content: torch.Tensor | None, spans: list[tuple[int, int]]
+                ) -> tuple[list[torch.Tensor], np.ndarray | None, torch.Tensor | None, int | None]:
+        """Per-chunk decoder inputs; the heard emotion / style / speaker averaged over the chunks."""
+        enc, mode = self.speech_encoder, self.settings["audio_input"]
+        parts, probs, styles, spk = [], [], [], []
+        for a, b in spans:
+            if content is not None and (enc is None or feats is None):
+                parts.append(content[a:b])
+                continue
+            assert feats is not None
+            sp = encode_speech(feats[a:b][None].to(self.device), enc, mode)
+            parts.append(content[a:b] if content is not None else sp.features[0].cpu())
+            if sp.emotion_probs is not None:
+                probs.append(sp.emotion_probs[0].cpu())
+                styles.append(sp.style[0].cpu())  # type: ignore[index]
+                spk.append(sp.speaker_logits[0].cpu())  # type: ignore[index]
+        if not probs:
+            return parts, None, None, None
+        heard = torch.stack(probs).mean(0).numpy()
+        return parts, heard, torch.stack(styles).mean(0), int(torch.stack(spk).mean(0).argmax())
+
+    def _reference(self, path: Path) -> tuple[torch.Tensor, int]:
+        """Style latent and speaker id the speech encoder hears in a reference clip."""
+        if self.speech_encoder is None:
+            raise ValueError("a reference clip as style needs a speech encoder in the export; pass a speaker id")
+        f = torch.from_numpy(speech_features(path, self.settings["audio_features"], int(self.settings["n_mels"]), self.fps))
+        lat = self.speech_encoder.encode(f[None].to(self.device))
+        return lat.style[0].cpu(), int(lat.speaker_logits[0].argmax())
+
+    def _style(self, style: StyleLike, own: torch.Tensor | None, own_speaker: int | None) -> tuple[torch.Tensor, Any]:
+        """Decoder style input ``(1,)`` ids or ``(1, S)`` latent, and what to record in ``meta``."""
+        s = parse_style(style)
+        latent_mode = self.settings["style_input"] == "speech"
+        if isinstance(s, Path):
+            latent, spk = self._reference(s)
+            value = latent[None] if latent_mode else torch.tensor([spk])
+            return value.to(self.device), str(s)
+        if latent_mode:
+            if s is not None:
+                raise ValueError("this face model takes its style from speech: pass a reference clip path, not a speaker id")
+            if own is None:
+                raise ValueError("this face model takes its style from speech, but no speech encoder input was given")
+            return own[None].to(self.device), "audio"
+        if s is None:
+            s = own_speaker if own_speaker is not None else -1
+        return torch.tensor([s], device=self.device), s
+
+    def _finish(self, expr: np.ndarray, jaw: np.ndarray, seed: int | None, phonemes: Any,
+                meta: dict[str, Any]) -> FaceOutput:
+        """Post-process (smoothing, blinks, gaze) through a :class:`~motion.container.Motion`."""
+        from motion.container import Motion
+        from motion.pipelines.eyes import add_blinks, add_gaze, postprocess_face
+        from motion.pipelines.face_smoothing import closure_mask, smooth_face
+
+        T = expr.shape[0]
+        m = Motion.zeros(T, fps=self.fps, num_expressions=expr.shape[1])
+        m.expression, m.poses[:, JAW] = expr, jaw
+        if self.postprocess:
+            closed = closure_mask(phonemes, T, self.fps) if phonemes is not None else None
+            if self.settings.get("face_model") == "stand-in" and self.blink_direction is None:
+                m = postprocess_face(m, seed=seed, closed=closed)
+            else:  # a PCA basis: no lips-press channel; blinks only along a given direction
+                g = np.random.default_rng(seed)
+                m = smooth_face(m, closed=closed, press_channel=None)
+                if self.blink_direction is None:
+                    warnings.warn("no blink_direction for this FLAME basis: blinks skipped", stacklevel=3)
+                m = add_blinks(m, rng=g, blink_direction=self.blink_direction, enabled=self.blink_direction is not None)
+                m = add_gaze(m, rng=g)
+            meta["blinks"] = m.meta.extra.get("blinks")
+        assert m.expression is not None
+        return FaceOutput(m.expression.astype(np.float32), m.poses[:, JAW].copy(),
+                          m.poses[:, [LEFT_EYE, RIGHT_EYE]].copy(), self.fps, meta)

@@ -1,0 +1,115 @@
+"""Inputs of :class:`motion.pipelines.face.FacePipeline`: speech features, emotion code, style.
+
+* speech: a file path, an :class:`~motion.audio.Audio`, a waveform ``(N,)`` at 16 kHz, or
+  precomputed features ``(T, F)`` at 30 fps (as :func:`motion.data.feature_cache.audio_features`
+  computes them for training, so training and inference see the same numbers);
+* emotion: a name (``"happy"``, aliases allowed), a blend ``{"happy": 0.7, "surprised": 0.3}``,
+  or None (the emotion heard in the audio, i.e. the speech encoder's probabilities; neutral
+  without an encoder);
+* style: a speaker id (``3`` or ``"3"``), the path of a reference clip, or None (the style
+  heard in the audio).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from motion.types import AUDIO_SR, EMOTIONS, FPS, canonical_emotion
+
+AudioLike = str | Path | np.ndarray | torch.Tensor | Any
+EmotionLike = str | Mapping[str, float] | None
+StyleLike = str | int | Path | None
+
+
+def speech_features(audio: AudioLike, audio_features: str = "log_mel", n_mels: int = 80,
+                    fps: float = FPS) -> np.ndarray:
+    """``(T, F)`` float32 speech features at ``fps``, T = round(duration * fps), from any accepted input."""
+    from motion.audio import Audio, load_audio, load_audio_from_array
+    from motion.data.feature_cache import FeatureConfig
+    from motion.data.feature_cache import audio_features as compute
+
+    if isinstance(audio, torch.Tensor):
+        audio = audio.detach().cpu().numpy()
+    if isinstance(audio, np.ndarray) and audio.ndim == 2:
+        if audio.shape[1] != n_mels:
+            raise ValueError(f"features must be (T, {n_mels}) ({audio_features} at {fps:g} fps), got {audio.shape}")
+        return np.ascontiguousarray(audio, np.float32)
+    if isinstance(audio, np.ndarray):
+        audio = load_audio_from_array(audio, AUDIO_SR, allow_silent=True)
+    elif isinstance(audio, (str, Path)):
+        audio = load_audio(audio, allow_silent=True)
+    if not isinstance(audio, Audio):
+        raise TypeError(f"speech must be a path, an Audio, a (N,) waveform or (T, F) features; got {type(audio).__name__}")
+    return compute(audio, FeatureConfig(audio_features, n_mels, fps))  # type: ignore[arg-type]
+
+
+def emotion_code(emotion: EmotionLike, heard: np.ndarray | None) -> np.ndarray:
+    """``(8,)`` emotion weights: one-hot of a name, a normalised blend, or ``heard`` (None: neutral)."""
+    w = np.zeros(len(EMOTIONS), np.float32)
+    if emotion is None:
+        if heard is not None:
+            return np.asarray(heard, np.float32)
+        w[EMOTIONS.index("neutral")] = 1.0
+    elif isinstance(emotion, str):
+        w[EMOTIONS.index(canonical_emotion(emotion))] = 1.0
+    elif isinstance(emotion, Mapping):
+        for name, value in emotion.items():
+            if float(value) < 0:
+                raise ValueError(f"emotion weights must be >= 0, got {name}={value}")
+            w[EMOTIONS.index(canonical_emotion(name))] += float(value)
+        if w.sum() <= 0:
+            raise ValueError("an emotion blend needs a positive weight")
+        w /= w.sum()
+    else:
+        raise TypeError(f"emotion must be a name, a {{name: weight}} blend or None, got {type(emotion).__name__}")
+    return w
+
+
+def parse_style(style: StyleLike) -> int | Path | None:
+    """A speaker id (int), a reference clip (existing path) or None; raises on anything else."""
+    if style is None or isinstance(style, int):
+        return style
+    if isinstance(style, str) and style.strip().lstrip("-").isdigit():
+        return int(style)
+    p = Path(style)
+    if not p.is_file():
+        raise FileNotFoundError(f"style must be a speaker id or a reference clip; {p} is not a file")
+    return p
+
+
+def check_intensity(intensity: float) -> float:
+    """``intensity`` as float, within [0, 3] (MEAD levels 1-3; 0 = neutral)."""
+    x = float(intensity)
+    if not 0.0 <= x <= 3.0:
+        raise ValueError(f"intensity must be within [0, 3] (MEAD levels 1-3), got {intensity}")
+    return x
+
+
+def chunk_spans(num_frames: int, chunk: int, overlap: int) -> list[tuple[int, int]]:
+    """``[(start, stop)]`` covering ``[0, T)`` with windows of ``chunk`` frames overlapping by at
+    least ``overlap`` (the last one ends at T)."""
+    if num_frames <= chunk:
+        return [(0, num_frames)]
+    step = max(chunk - overlap, 1)
+    starts = list(range(0, num_frames - chunk, step)) + [num_frames - chunk]
+    return [(s, s + chunk) for s in sorted(set(starts))]
+
+
+def blend_weights(spans: list[tuple[int, int]], num_frames: int, ramp: int) -> list[np.ndarray]:
+    """Per span ``(stop - start,)`` cross-fade weights: linear ramps of ``ramp`` frames at inner
+    boundaries; the weighted sum divided by the summed weights is seamless."""
+    out = []
+    for i, (s, e) in enumerate(spans):
+        t = np.arange(s, e, dtype=np.float64)
+        w = np.ones(e - s)
+        if i > 0:
+            w = np.minimum(w, (t - s + 1) / (ramp + 1))
+        if i < len(spans) - 1:
+            w = np.minimum(w, (e - t) / (ramp + 1))
+        out.append(w)
+    return out

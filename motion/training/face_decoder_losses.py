@@ -1,0 +1,170 @@
+"""Face decoder losses: vertex reconstruction (stage 1) and perceptual / exchange terms (stage 2).
+
+EMOTE (Danecek et al. 2023, Sec. 3.4). Stage 1 (all on FLAME vertices, metres, so a weight
+of 1e6 reads in mm^2, as FLINT's loss)::
+
+    vertex      mean || V(pred) - V(gt) ||^2                 over the vertices expression / jaw move
+    lip_vertex  the same over the lip region                 (heavier lips: FaceFormer / EMOTE practice)
+    velocity    mean || dV(pred)/dt - dV(gt)/dt ||^2         (per frame; against jitter)
+    param       MSE of the prior's normalised expression + jaw features (optional)
+
+Stage 2 adds the perceptual networks (:mod:`motion.models.face.perceptual`, frozen):
+
+    lip_perceptual      MSE(lip(pred), lip(gt)) of the lip network's per-frame features
+    emotion_perceptual  MSE(emo(pred), emo(gt)) of the emotion network's clip features
+
+and the content-emotion exchange: the batch's (emotion, intensity) labels are permuted and
+the same audio decoded again (``pred_x``); the lips must stay those of the audio and the
+face must carry the new emotion::
+
+    exchange_lip         MSE(lip(pred_x), lip(gt))                        lip-reading consistency
+    exchange_lip_vertex  mean || V_lips(pred_x) - sg(V_lips(pred)) ||^2   lips of the unswapped output
+    exchange_emotion     CE(emo(pred_x), new emotion label)               (known labels only)
+
+EMOTE weighs its lip-reading term 2.5e-5 and its emotion term 1.5e-6 against its own
+feature scales; here the networks' features are layer-normed (~1), so the config defaults
+are of order 1 (see ``configs/face/decoder_exchange.yaml``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from motion.models.face.flint import FlintPrior
+from motion.models.face.vertices import FaceVertexSets
+
+#: Vertex-set names used by :class:`FaceDecoderLoss`.
+LOSS_SET, LIPS_SET, LIP_NET_SET, EMOTION_NET_SET = "loss", "lips", "lip_net", "emotion_net"
+
+
+@dataclass
+class FaceDecoderLossWeights:
+    """Weights of the face decoder's loss terms (0 switches a term off)."""
+
+    vertex: float = 1.0e6
+    lip_vertex: float = 1.0e6
+    velocity: float = 1.0e6
+    param: float = 0.0
+    lip_perceptual: float = 0.0
+    emotion_perceptual: float = 0.0
+    exchange_lip: float = 0.0
+    exchange_lip_vertex: float = 0.0
+    exchange_emotion: float = 0.0
+
+    @property
+    def exchange(self) -> bool:
+        """True when any exchange term is on (the decoder then runs twice per batch)."""
+        return max(self.exchange_lip, self.exchange_lip_vertex, self.exchange_emotion) > 0
+
+
+def vertex_sets_spec(lip_net: nn.Module | None, emotion_net: nn.Module | None,
+                     loss_region: str = "moving") -> dict[str, tuple[str, int]]:
+    """Named vertex sets (region, stride) the loss needs, for :meth:`FaceVertexSets.build`."""
+    spec = {LOSS_SET: (loss_region, 1), LIPS_SET: ("lips", 1)}
+    for name, net in ((LIP_NET_SET, lip_net), (EMOTION_NET_SET, emotion_net)):
+        if net is not None:
+            spec[name] = (str(net.region), int(getattr(net, "vertex_stride", 1)))
+    return spec
+
+
+class FaceDecoderLoss(nn.Module):
+    """All terms of one decoder step; ``forward`` returns a dict of terms and their weighted ``total``.
+
+    Args:
+        vertex_sets: FLAME vertices of :func:`vertex_sets_spec`'s sets.
+        weights: :class:`FaceDecoderLossWeights`.
+        lip_net, emotion_net: frozen perceptual networks (needed by the terms that use them).
+    """
+
+    lip_net: nn.Module | None
+    emotion_net: nn.Module | None
+
+    def __init__(self, vertex_sets: FaceVertexSets, weights: FaceDecoderLossWeights,
+                 lip_net: nn.Module | None = None, emotion_net: nn.Module | None = None) -> None:
+        super().__init__()
+        self.sets, self.weights = vertex_sets, weights
+        # not registered as sub-modules: their owner (the LightningModule) holds and moves them,
+        # and checkpoints keep one copy of their weights
+        object.__setattr__(self, "lip_net", lip_net)
+        object.__setattr__(self, "emotion_net", emotion_net)
+        w = weights
+        if max(w.lip_perceptual, w.exchange_lip) > 0 and lip_net is None:
+            raise ValueError("lip_perceptual / exchange_lip weights need a lip network (model.lip_net or lip_net_export)")
+        if max(w.emotion_perceptual, w.exchange_emotion) > 0 and emotion_net is None:
+            raise ValueError("emotion_perceptual / exchange_emotion weights need an emotion network "
+                             "(model.emotion_net or emotion_net_export)")
+
+    def _lip(self, verts: torch.Tensor) -> torch.Tensor:
+        assert self.lip_net is not None
+        return self.lip_net(self.sets.displacement(verts, LIP_NET_SET)).features
+
+    def _emotion(self, verts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        assert self.emotion_net is not None
+        out = self.emotion_net(self.sets.displacement(verts, EMOTION_NET_SET))
+        return out.features, out.logits
+
+    def forward(self, prior: FlintPrior, pred: tuple[torch.Tensor, torch.Tensor], target: tuple[torch.Tensor, torch.Tensor],
+                exchanged: tuple[torch.Tensor, torch.Tensor] | None = None,
+                exchanged_emotion: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Terms for predicted / target expression ``(B, T, E)`` + jaw ``(B, T, 3)``.
+
+        Args:
+            prior: the frozen prior (normalisation of the ``param`` term).
+            pred, target: ``(expression, jaw)`` of the decoder output and of the data.
+            exchanged: ``(expression, jaw)`` decoded with permuted emotion labels (stage 2).
+            exchanged_emotion: ``(B,)`` the permuted emotion labels (-1 unknown).
+        """
+        w, E = self.weights, prior.num_expressions
+        t_expr, t_jaw = target[0][..., :E], target[1]
+        v = self.sets(*pred)  # (B, T, U, 3)
+        with torch.no_grad():
+            v_gt = self.sets(t_expr, t_jaw)
+        sel = self.sets.select
+        terms: dict[str, torch.Tensor] = {
+            "vertex": (sel(v, LOSS_SET) - sel(v_gt, LOSS_SET)).square().mean(),
+            "lip_vertex": (sel(v, LIPS_SET) - sel(v_gt, LIPS_SET)).square().mean(),
+        }
+        dv, dv_gt = sel(v, LOSS_SET).diff(dim=1), sel(v_gt, LOSS_SET).diff(dim=1)
+        terms["velocity"] = (dv - dv_gt).square().mean() if dv.shape[1] else v.new_zeros(())
+        with torch.no_grad():  # LVE (MeshTalk): mean over frames of the max lip-vertex L2 error, m
+            terms["lve"] = (sel(v, LIPS_SET) - sel(v_gt, LIPS_SET)).norm(dim=-1).amax(-1).mean()
+        if w.param > 0:
+            terms["param"] = (prior.features(*pred) - prior.features(t_expr, t_jaw)).square().mean()
+        lip_gt = emo_gt = None
+        if self.lip_net is not None and max(w.lip_perceptual, w.exchange_lip) > 0:
+            with torch.no_grad():
+                lip_gt = self._lip(v_gt)
+            if w.lip_perceptual > 0:
+                terms["lip_perceptual"] = (self._lip(v) - lip_gt).square().mean()
+        if self.emotion_net is not None and w.emotion_perceptual > 0:
+            with torch.no_grad():
+                emo_gt = self._emotion(v_gt)[0]
+            terms["emotion_perceptual"] = (self._emotion(v)[0] - emo_gt).square().mean()
+        if exchanged is not None:
+            terms.update(self._exchange(v, exchanged, exchanged_emotion, lip_gt))
+        total = sum(getattr(w, name) * terms[name] for name in (f.name for f in fields(w)) if name in terms)
+        terms["total"] = total if isinstance(total, torch.Tensor) else v.new_zeros(())
+        return terms
+
+    def _exchange(self, v: torch.Tensor, exchanged: tuple[torch.Tensor, torch.Tensor],
+                  new_emotion: torch.Tensor | None, lip_gt: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        """Content-emotion exchange terms (module notes)."""
+        w, sel = self.weights, self.sets.select
+        vx = self.sets(*exchanged)
+        out: dict[str, torch.Tensor] = {}
+        if w.exchange_lip > 0 and lip_gt is not None:
+            out["exchange_lip"] = (self._lip(vx) - lip_gt).square().mean()
+        if w.exchange_lip_vertex > 0:
+            out["exchange_lip_vertex"] = (sel(vx, LIPS_SET) - sel(v, LIPS_SET).detach()).square().mean()
+        if w.exchange_emotion > 0 and new_emotion is not None:
+            logits = self._emotion(vx)[1]
+            known = (new_emotion >= 0) & (new_emotion < logits.shape[-1]) if logits is not None else None
+            if logits is None or known is None:
+                raise ValueError("exchange_emotion needs an emotion network that returns logits")
+            out["exchange_emotion"] = F.cross_entropy(logits[known], new_emotion[known]) if bool(known.any()) \
+                else logits.sum() * 0.0
+        return out

@@ -1,0 +1,249 @@
+"""EMOTE-style face decoder: shapes, conditioning, training signal, exchange, perceptual nets, CLI configs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from motion.models.config import save_module
+from motion.models.face.conditioning import intensity_weights
+from motion.models.face.decoder import EmoteDecoder
+from motion.models.face.flint import FlintPrior
+from motion.models.face.perceptual import FaceEmotionNet, LipVisemeNet, PerceptualOutput
+from motion.models.face.temporal import periodic_alibi_bias
+
+REPO = Path(__file__).resolve().parents[1]
+FACE = REPO / "configs" / "face"
+#: Face experiment configs (files that include a stage) and the overrides that shrink their models.
+TINY_DECODER = ["--model.decoder.width", "32", "--model.decoder.num_heads", "4", "--model.decoder.ff_dim", "64"]
+TINY = {"decoder": TINY_DECODER, "decoder_mel": TINY_DECODER, "decoder_exchange": TINY_DECODER,
+        "lip_reader": ["--model.net.width", "16", "--model.net.layers", "1"],
+        "face_emotion": ["--model.net.width", "16", "--model.net.layers", "1"]}
+
+
+def _prior() -> FlintPrior:
+    torch.manual_seed(0)
+    return FlintPrior(width=32, latent_dim=16, num_heads=4, ff_dim=64, dropout=0.0).freeze()
+
+
+def _decoder(in_dim: int = 80, style_dim: int = 0) -> EmoteDecoder:
+    torch.manual_seed(1)
+    return EmoteDecoder(in_dim, 16, 8, style_dim, width=32, num_heads=4, ff_dim=64, dropout=0.0).eval()
+
+
+class ToyLipReader(nn.Module):
+    """A user's own lip network, plugged in by class_path (follows FacePerceptualNet)."""
+
+    def __init__(self, hidden: int = 8) -> None:
+        super().__init__()
+        self.region = "lips"
+        self.proj = nn.Linear(3, hidden)
+
+    def forward(self, displacements: torch.Tensor) -> PerceptualOutput:
+        return PerceptualOutput(self.proj(displacements * 100.0).mean(2))  # (B, T, hidden)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models: one intra-op thread is fastest, and robust on a shared CPU."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from motion.data.corpus import generate_corpus
+
+    root = tmp_path_factory.mktemp("face_decoder") / "corpus"
+    generate_corpus(root, size="tiny", seed=0, workers=1, progress=False)
+    return root
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("face_features")
+
+
+@pytest.fixture(scope="module")
+def batch(corpus: Path, cache: Path) -> dict[str, torch.Tensor]:
+    from motion.data.face_speech import FaceSpeechDataModule
+
+    dm = FaceSpeechDataModule(str(corpus), cache_dir=str(cache), window=32, hop=32, batch_size=4, max_clips=3)
+    dm.setup("fit")
+    item = next(iter(dm.train_dataloader()))
+    assert item["audio"].shape == (4, 32, 80) and item["expression"].shape == (4, 32, 100)
+    assert item["viseme"].shape == (4, 32) and int(item["viseme"].max()) > 0  # visemes from the phoneme timings
+    return item
+
+
+def test_temporal_bias() -> None:
+    b = periodic_alibi_bias(4, 6, period=2)
+    assert b.shape == (4, 6, 6) and torch.equal(b, b.transpose(1, 2))
+    assert torch.equal(b[:, 0, 1], torch.zeros(4)) and torch.all(b[:, 0, 2] < 0)  # floor(|i-j| / 2)
+    c = periodic_alibi_bias(4, 6, period=1, causal=True)
+    assert torch.isinf(c[:, 0, 1]).all() and torch.isfinite(c[:, 1, 0]).all()
+
+
+@pytest.mark.parametrize("T", [1, 7, 8, 45, 64])
+def test_decoder_shapes(T: int) -> None:
+    prior, dec = _prior(), _decoder()
+    out = dec.generate(prior, torch.randn(2, T, 80), torch.tensor([1, 6]), torch.tensor([1.0, 3.0]), torch.tensor([0, -1]))
+    assert out.latents.shape == (2, -(-T // 8), 16)
+    assert out.expression.shape == (2, T, 50) and out.jaw.shape == (2, T, 3)
+    lat = _decoder(64, style_dim=64)(torch.randn(1, T, 64), torch.tensor([0]), torch.tensor([2.0]), torch.randn(1, 64))
+    assert lat.shape == (1, -(-T // 8), 16)
+
+
+def test_conditioning_changes_and_interpolates() -> None:
+    prior, dec = _prior(), _decoder()
+    x = torch.randn(1, 40, 80)
+
+    def face(emotion: object, intensity: float, style: int = 0) -> torch.Tensor:
+        e = emotion if isinstance(emotion, torch.Tensor) else torch.tensor([emotion])
+        return dec.generate(prior, x, e, torch.tensor([intensity]), torch.tensor([style])).expression
+
+    happy, sad = face(1, 2.0), face(2, 2.0)
+    assert (happy - sad).abs().max() > 1e-3  # emotion matters
+    assert (face(1, 2.0, style=3) - happy).abs().max() > 1e-3  # so does the speaker
+    w = intensity_weights(torch.tensor([1.0, 1.5, 2.0, 2.75, -1.0]), (1.0, 2.0, 3.0))
+    torch.testing.assert_close(w, torch.tensor([[1, 0, 0], [0.5, 0.5, 0], [0, 1, 0], [0, 0.25, 0.75], [0, 0, 0.0]]))
+    cond = dec.condition
+    c1, c15, c2 = (cond(torch.tensor([1]), torch.tensor([i]), torch.tensor([0])) for i in (1.0, 1.5, 2.0))
+    torch.testing.assert_close(c15, 0.5 * (c1 + c2))  # the code between levels is the interpolation
+    f1, f15, f2 = face(1, 1.0), face(1, 1.5), face(1, 2.0)
+    assert 0 < (f15 - f1).norm() < (f2 - f1).norm() and 0 < (f15 - f2).norm() < (f2 - f1).norm()
+    torch.testing.assert_close(face(1, 0.0), face(0, 0.0))  # intensity 0: neutral whatever the emotion
+    blend = torch.zeros(1, 8)
+    blend[0, 1] = blend[0, 3] = 0.5
+    assert (face(blend, 2.0) - happy).abs().max() > 1e-4  # soft emotion codes are accepted
+
+
+def test_few_steps_reduce_loss(batch: dict[str, torch.Tensor]) -> None:
+    from motion.training.face_decoder import FaceDecoderModule
+
+    torch.manual_seed(0)
+    with pytest.warns(UserWarning, match="inline, untrained prior"):
+        module = FaceDecoderModule(_decoder(), prior=_prior(), audio_input="log_mel", p_drop_style=0.0)
+    module.decoder.norm.set_stats(batch["audio"].mean((0, 1)), batch["audio"].std((0, 1)))
+    opt = torch.optim.Adam(module.decoder.parameters(), lr=3e-3)
+    totals = []
+    for _ in range(8):
+        loss = module._step(batch, "fit_test")
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        totals.append(float(loss.detach()))
+    assert totals[-1] < 0.7 * totals[0], totals
+
+
+def _nets(face_model: object) -> tuple[LipVisemeNet, FaceEmotionNet]:
+    from motion.models.face.vertices import region_vertex_ids
+
+    torch.manual_seed(2)
+    lips = len(region_vertex_ids("lips", face_model))
+    face = len(region_vertex_ids("moving", face_model, stride=8))
+    return LipVisemeNet(lips, width=16, layers=1), FaceEmotionNet(face, width=16, layers=1, vertex_stride=8)
+
+
+def test_exchange_has_gradients_to_the_decoder_only(batch: dict[str, torch.Tensor]) -> None:
+    from motion.bodymodels import load_face_model
+    from motion.training.face_decoder import FaceDecoderModule
+
+    lip, emo = _nets(load_face_model())
+    with pytest.warns(UserWarning):
+        module = FaceDecoderModule(_decoder(), prior=_prior(), audio_input="log_mel", lip_net=lip, emotion_net=emo,
+                                   w_lip_perceptual=1.0, w_emotion_perceptual=0.1, w_exchange_lip=1.0,
+                                   w_exchange_lip_vertex=1.0e6, w_exchange_emotion=0.1)
+    module.train()
+    assert module.lip_net is not None and module.emotion_net is not None
+    assert not module.prior.training and not module.lip_net.training and module.decoder.training
+    sp = module.speech(batch["audio"])
+    out = module.decoder.generate(module.prior, sp.features, batch["emotion"], batch["intensity"], batch["speaker"])
+    new = (batch["emotion"] + 1) % 8
+    x = module.decoder.generate(module.prior, sp.features, new, batch["intensity"], batch["speaker"])
+    terms = module.loss(module.prior, (out.expression, out.jaw), (batch["expression"], batch["jaw"]), (x.expression, x.jaw), new)
+    assert {"exchange_lip", "exchange_lip_vertex", "exchange_emotion", "lip_perceptual", "emotion_perceptual"} <= set(terms)
+    assert all(torch.isfinite(v) for v in terms.values())
+    terms["total"].backward()
+    assert all(p.grad is not None for p in module.decoder.parameters() if p.requires_grad)
+    for frozen in (module.prior, module.lip_net, module.emotion_net):
+        assert all(p.grad is None and not p.requires_grad for p in frozen.parameters())
+    assert [m for m in module.trainable_modules()] == [module.decoder]
+    with pytest.raises(TypeError, match="FacePerceptualNet"), pytest.warns(UserWarning):
+        FaceDecoderModule(_decoder(), prior=_prior(), audio_input="log_mel", lip_net=nn.Linear(2, 2))
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Tiny untrained exports standing in for the earlier stages."""
+    from motion.bodymodels import load_face_model
+    from motion.models.speech_encoder import SpeechDisentangler
+
+    root = tmp_path_factory.mktemp("face_exports")
+    torch.manual_seed(0)
+    out = {name: root / name for name in ("prior", "speech_encoder", "lip", "emotion")}
+    save_module(_prior(), out["prior"], "flint")
+    save_module(SpeechDisentangler(width=16, conv_layers=1, layers=1, heads=2), out["speech_encoder"], "speech_encoder")
+    lip, emo = _nets(load_face_model())
+    save_module(lip, out["lip"], "lip_net")
+    save_module(emo, out["emotion"], "emotion_net")
+    return out
+
+
+def _fit(config: str, corpus: Path, cache: Path, root: Path, exports: dict[str, Path], *extra: str) -> None:
+    from motion.training.cli import main
+
+    args = ["fit", "--config", str(FACE / f"{config}.yaml"), "--data.root", str(corpus), "--data.cache_dir", str(cache),
+            "--data.batch_size", "2", "--data.window", "32", "--data.max_clips", "3", "--data.num_workers", "0",
+            "--trainer.fast_dev_run", "true", "--trainer.enable_progress_bar", "false",
+            "--trainer.enable_model_summary", "false", "--trainer.default_root_dir", str(root), *TINY[config]]
+    if config.startswith("decoder"):
+        args += ["--model.prior_export", str(exports["prior"])]
+        if config != "decoder_mel":
+            args += ["--model.speech_encoder_export", str(exports["speech_encoder"])]
+    if config == "decoder_exchange":
+        args += ["--model.lip_net_export", str(exports["lip"]), "--model.emotion_net_export", str(exports["emotion"])]
+    assert main([*args, *extra]) == 0
+
+
+@pytest.fixture(scope="module")
+def decoder_run(corpus: Path, cache: Path, exports: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("decoder_run")
+    _fit("decoder", corpus, cache, root, exports)
+    return root / "latest"
+
+
+def test_every_face_config_is_covered() -> None:
+    includes_stage = lambda p: any(line.startswith("config:") for line in p.read_text().splitlines())
+    assert {p.stem for p in FACE.glob("*.yaml") if includes_stage(p)} - {"prior"} == set(TINY), "add it to TINY"
+
+
+@pytest.mark.parametrize("config", sorted(TINY))
+def test_fast_dev_run(config: str, corpus: Path, cache: Path, exports: dict[str, Path], decoder_run: Path,
+                      tmp_path: Path) -> None:
+    if config == "decoder":
+        latest = decoder_run
+    else:
+        extra = ["--model.init_decoder", str(decoder_run)] if config == "decoder_exchange" else []
+        _fit(config, corpus, cache, tmp_path, exports, *extra)
+        latest = tmp_path / "latest"
+    manifest = json.loads((latest / "manifest.json").read_text())
+    expected = {"lip_reader": {"lip_net"}, "face_emotion": {"emotion_net"}, "decoder_mel": {"face_decoder", "flint"}}
+    assert set(manifest["modules"]) == expected.get(config, {"face_decoder", "flint", "speech_encoder"})
+    if config.startswith("decoder"):
+        settings = json.loads((latest / "face_pipeline.json").read_text())
+        assert settings["audio_input"] == ("log_mel" if config == "decoder_mel" else "content")
+
+
+def test_pluggable_lip_net_by_class_path(corpus: Path, cache: Path, exports: dict[str, Path], tmp_path: Path) -> None:
+    """A user's network (any module with `region` and forward(displacements) -> PerceptualOutput)."""
+    plug = json.dumps({"class_path": f"{__name__}.ToyLipReader", "init_args": {"hidden": 4}})
+    _fit("decoder_mel", corpus, cache, tmp_path, exports, "--model.lip_net", plug, "--model.w_exchange_lip", "1.0",
+         "--model.w_lip_perceptual", "1.0")
+    assert (tmp_path / "latest" / "face_decoder.pt").is_file()
