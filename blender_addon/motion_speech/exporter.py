@@ -1,0 +1,185 @@
+"""Export the selected SMPL-X character as FBX (Unreal / Unity / Blender presets) or GLB.
+
+FBX uses the toolkit's FBX exporter settings (:data:`rig.FBX_PRESETS`, :func:`rig.export_fbx`).
+For the Unity and Unreal presets the character is copied (armature, mesh, actions), the
+copy's data is turned Y up ("bake -90 X") and, for Unreal, scaled x100 with its location
+keys, and the copy's objects get +90 X: the SMPL-X add-on's recipe, so the root imports
+unrotated into the engine. The copy is deleted afterwards; the scene is left as it was.
+What is exported is what plays in Blender, including any edits to the keys.
+
+GLB uses Blender's glTF exporter: Y up, skin, shape keys as morph targets, the active
+actions sampled at every frame (only those: ``export_anim_single_armature`` is off, else the
+exporter merges every armature action in the file into the animation).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import bpy
+from mathutils import Matrix
+
+from . import rig
+
+EXPORT_KINDS: tuple[tuple[str, str, str], ...] = (
+    ("FBX_UNREAL", "FBX (Unreal)", "FBX for Unreal Engine: Y up data, +90 X objects, centimetres, armature 'Armature'"),
+    ("FBX_UNITY", "FBX (Unity)", "FBX for Unity: Y up data, +90 X objects, metres"),
+    ("FBX_BLENDER", "FBX (Blender)", "plain FBX: Z up, metres"),
+    ("GLB", "glTF binary (.glb)", "glTF 2.0 binary: skinned mesh, morph targets, animation"),
+)
+
+
+class ExportFailed(RuntimeError):
+    """An export that could not be written; the message is for the user."""
+
+
+def _copy_character(arm: Any, mesh: Any) -> tuple[Any, Any, list[Any]]:
+    """Copies of the armature and mesh objects with their own data and actions; also returns
+    every new datablock (for deletion)."""
+    new: list[Any] = []
+    arm2 = arm.copy()
+    arm2.data = arm.data.copy()
+    new += [arm2, arm2.data]
+    if arm.animation_data is not None and arm.animation_data.action is not None:
+        act = arm.animation_data.action.copy()
+        arm2.animation_data.action = act
+        new.append(act)
+    mesh2 = None
+    if mesh is not None:
+        mesh2 = mesh.copy()
+        mesh2.data = mesh.data.copy()
+        new += [mesh2, mesh2.data]  # the copied shape keys (Key) are freed with the mesh
+        mesh2.parent = arm2
+        mesh2.matrix_parent_inverse = Matrix.Identity(4)
+        for mod in mesh2.modifiers:
+            if mod.type == "ARMATURE":
+                mod.object = arm2
+    for obj in (arm2, mesh2):
+        if obj is not None:
+            bpy.context.scene.collection.objects.link(obj)
+    return arm2, mesh2, new
+
+
+def _scale_location_keys(arm: Any, factor: float) -> None:
+    """Multiply every pose-bone location F-curve of ``arm``'s action by ``factor``."""
+    ad = arm.animation_data
+    if ad is None or ad.action is None:
+        return
+    fcurves = rig.fcurves_for(arm, ad.action)
+    for fc in fcurves:
+        if fc.data_path.startswith("pose.bones[") and fc.data_path.endswith(".location"):
+            for kp in fc.keyframe_points:
+                kp.co[1] *= factor
+                kp.handle_left[1] *= factor
+                kp.handle_right[1] *= factor
+            fc.update()
+
+
+def export_fbx(arm: Any, mesh: Any, path: str | Path, preset_name: str) -> Path:
+    """Write the character as FBX with one of :data:`rig.FBX_PRESETS`.
+
+    Raises:
+        ExportFailed: unknown preset, or Blender's exporter failed.
+    """
+    if preset_name not in rig.FBX_PRESETS:
+        raise ExportFailed(f"unknown FBX preset {preset_name!r}; choose one of {', '.join(rig.FBX_PRESETS)}")
+    preset = rig.FBX_PRESETS[preset_name]
+    path = Path(path)
+    scene = bpy.context.scene
+    frame = scene.frame_current
+    selected = [o for o in bpy.context.view_layer.objects if o.select_get()]
+    active = bpy.context.view_layer.objects.active
+    arm2, mesh2, new = _copy_character(arm, mesh)
+    renamed: tuple[Any, str] | None = None
+    try:
+        # data: the original world placement, then Z up -> Y up (-90 X) and the preset's scale
+        scale = float(preset["scale"])
+        to_data = Matrix.Scale(scale, 4)
+        if preset["y_up_data"]:
+            to_data = Matrix.Rotation(-math.pi / 2, 4, "X") @ to_data
+        arm2.data.transform(to_data @ arm.matrix_world)
+        if mesh2 is not None:
+            mesh2.data.transform(to_data @ mesh.matrix_world, shape_keys=True)
+        arm2.matrix_world = Matrix.Rotation(math.pi / 2, 4, "X") if preset["y_up_data"] else Matrix.Identity(4)
+        if mesh2 is not None:
+            mesh2.matrix_world = arm2.matrix_world.copy()
+        if scale != 1.0:
+            _scale_location_keys(arm2, scale)
+        want = str(preset["armature_name"])
+        if want in bpy.data.objects and bpy.data.objects[want] is not arm2:
+            other = bpy.data.objects[want]
+            renamed = (other, other.name)
+            other.name = f"{want}.motion_speech_tmp"
+        arm2.name = want
+        bpy.context.view_layer.update()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rig.export_fbx(str(path), arm2, mesh2 if mesh2 is not None else arm2, preset)
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise ExportFailed(f"FBX export failed: {exc}") from exc
+    finally:
+        bpy.data.batch_remove(new)
+        if renamed is not None:
+            renamed[0].name = renamed[1]
+        _restore_selection(selected, active)
+        scene.frame_set(frame)
+    return path
+
+
+def export_glb(arm: Any, mesh: Any, path: str | Path) -> Path:
+    """Write the character as binary glTF (``.glb``).
+
+    Raises:
+        ExportFailed: Blender's glTF exporter failed.
+    """
+    path = Path(path)
+    selected = [o for o in bpy.context.view_layer.objects if o.select_get()]
+    active = bpy.context.view_layer.objects.active
+    frame = bpy.context.scene.frame_current
+    placed = [(o, o.matrix_basis.copy()) for o in (arm, mesh) if o is not None]
+    try:
+        bpy.ops.object.select_all(action="DESELECT")
+        arm.select_set(True)
+        if mesh is not None:
+            mesh.select_set(True)
+        bpy.context.view_layer.objects.active = arm
+        path.parent.mkdir(parents=True, exist_ok=True)
+        res = bpy.ops.export_scene.gltf(
+            filepath=str(path), export_format="GLB", use_selection=True, export_yup=True, export_apply=False,
+            export_animations=True, export_animation_mode="ACTIVE_ACTIONS", export_force_sampling=True,
+            export_optimize_animation_size=False, export_frame_range=True, export_skins=True,
+            export_def_bones=False, export_morph=True, export_morph_animation=True,
+            # default True: with one armature, every armature action in the file is merged in
+            export_anim_single_armature=False,
+        )
+        if "FINISHED" not in res:
+            raise ExportFailed(f"Blender's glTF exporter returned {res}")
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise ExportFailed(f"GLB export failed: {exc}") from exc
+    finally:  # the glTF exporter samples by setting frames and actions: put everything back
+        for obj, basis in placed:
+            obj.matrix_basis = basis
+        _restore_selection(selected, active)
+        bpy.context.scene.frame_set(frame)
+    return path
+
+
+def export_character(arm: Any, mesh: Any, path: str | Path, kind: str) -> Path:
+    """Export with one of :data:`EXPORT_KINDS` (``FBX_UNREAL`` / ``FBX_UNITY`` / ``FBX_BLENDER`` / ``GLB``)."""
+    if kind == "GLB":
+        return export_glb(arm, mesh, path)
+    if kind.startswith("FBX_"):
+        return export_fbx(arm, mesh, path, kind[4:].lower())
+    raise ExportFailed(f"unknown export kind {kind!r}")
+
+
+def suffix_for(kind: str) -> str:
+    """The file suffix of an export kind."""
+    return ".glb" if kind == "GLB" else ".fbx"
+
+
+def _restore_selection(selected: list[Any], active: Any) -> None:
+    for obj in bpy.context.view_layer.objects:
+        obj.select_set(obj in selected)
+    bpy.context.view_layer.objects.active = active
