@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from motion.pipelines.request import GenerationRequest
 from motion.types import FPS
@@ -16,46 +17,99 @@ class NotBuiltError(NotImplementedError):
     """Raised by parts of the toolkit that are planned but not built yet."""
 
 
+#: Loaded pipelines by (kind, folder, weights mtime), so repeated calls do not reload.
+_CACHE: dict[tuple[str, str, float], Any] = {}
+
+
+def _cached(kind: str, folder: Path, stamp_file: str, load: Any) -> Any:
+    stamp = folder / stamp_file
+    key = (kind, str(folder.resolve()), stamp.stat().st_mtime if stamp.is_file() else 0.0)
+    if key not in _CACHE:
+        _CACHE[key] = load()
+    return _CACHE[key]
+
+
 def generate(
     audio: str | Path,
     *,
     emotion: str | None = None,
-    intensity: float = 2.0,
-    style: str | None = None,
+    intensity: float | None = None,
+    style: str | int | None = None,
     seed: int | None = None,
     fps: float = FPS,
     body: bool = True,
     face: bool = True,
     steps: int | None = None,
     models_dir: str | Path | None = None,
-) -> "Motion":
+    weights: str | os.PathLike[str] | None = None,
+    emotion_reference: str | Path | None = None,
+    audio_guidance: float | None = None,
+    emotion_guidance: float | None = None,
+    sampler: str | None = None,
+    window_s: float | None = None,
+    overlap_s: float | None = None,
+    stitch: str | None = None,
+) -> Motion:
     """Speech -> one whole-character animation.
 
     Args:
         audio: speech recording of any length (wav, flac, ogg, mp3, ...).
         emotion: one of :data:`motion.types.EMOTIONS`; ``None`` keeps the audio's own.
-        intensity: 1-3, continuous in between.
+        intensity: 0-3 (MEAD levels 1-3, continuous in between); ``None``: 2 with an emotion
+            label, unknown (the model's choice) otherwise.
         style: speaker id or reference clip path; ``None`` keeps the audio's own.
-        seed: random seed.
+        seed: random seed (same seed, same motion).
         fps: output frame rate.
-        body, face: which parts to generate.
-        steps: diffusion sampling steps (``None`` = default).
-        models_dir: SMPL-X / FLAME models folder (default ``$MOTION_MODELS_DIR`` or stand-in).
+        body, face: which parts to generate (without face weights the face stays neutral).
+        steps: diffusion sampling steps (``None`` = 20).
+        models_dir: SMPL-X / FLAME models folder (not needed for generation; kept for symmetry).
+        weights: weights folder (a latent-diffusion export, or a root with ``body/`` and
+            ``face/``); default ``$MOTION_WEIGHTS_DIR``, then ``motion/weights`` if shipped.
+        emotion_reference: a speech clip whose emotion (as the speech encoder hears it) is used.
+        audio_guidance, emotion_guidance: classifier-free guidance scales (default 1.0, 1.5).
+        sampler: "ddim" (default) or "dpmsolver" (DPM-Solver++).
+        window_s, overlap_s, stitch: long-audio windowing (:mod:`motion.pipelines.long_audio`;
+            default: the training window, 1/4 overlap, "inpaint").
 
     Returns:
         A :class:`motion.Motion` with SMPL-X poses, translation, expression and metadata.
 
     Raises:
         FileNotFoundError, ValueError: for bad inputs (checked before any work).
-        NotBuiltError: until the body (issue 3) and face (issue 4) models land.
+        motion.pipelines.weights.WeightsNotFoundError: no weights; the message gives the
+            ``motion fit`` commands that train them.
     """
     request = GenerationRequest(
-        audio=Path(audio), emotion=emotion, intensity=intensity, style=style, seed=seed,
-        fps=fps, body=body, face=face, steps=steps,
+        audio=Path(audio), emotion=emotion, intensity=2.0 if intensity is None else intensity,
+        style=None if style is None else str(style), seed=seed, fps=fps, body=body, face=face,
+        steps=steps,
     )
-    del request, models_dir
-    raise NotBuiltError(
-        "speech -> motion generation is not built yet: the body model (issue 3) and the face "
-        "model (issue 4) are in progress. Meanwhile, `motion corpus` makes animated clips and "
-        "`motion render` turns them into videos."
-    )
+    del models_dir
+    if emotion_reference is not None and not Path(emotion_reference).is_file():
+        raise FileNotFoundError(f"emotion reference clip not found: {emotion_reference}")
+    from motion.pipelines.generate import generate_motion, load_face_pipeline
+    from motion.pipelines.weights import resolve_weights_dir
+
+    root = resolve_weights_dir(weights)
+    body_pipe = None
+    if request.body:
+        from motion.pipelines.body import BodyPipeline
+
+        folder = root / "body" if (root / "body" / "denoiser.json").is_file() else root
+        body_pipe = _cached("body", folder, "denoiser.pt", lambda: BodyPipeline.from_pretrained(root))
+    face_pipe, note = None, "not asked for"
+    if request.face:
+        face_pipe, note = _cached("face", root, "face/face_decoder.pt",
+                                  lambda: load_face_pipeline(root))
+        if face_pipe is None and not request.body:
+            from motion.pipelines.weights import WeightsNotFoundError
+
+            raise WeightsNotFoundError(f"face only was asked for, but {note}")
+    given = {"steps": steps, "audio_guidance": audio_guidance, "emotion_guidance": emotion_guidance,
+             "sampler": sampler, "window_s": window_s, "overlap_s": overlap_s, "stitch": stitch}
+    options = {k: v for k, v in given.items() if v is not None and body_pipe is not None}
+    out = generate_motion(str(request.audio), body_pipe, face_pipe, emotion=request.emotion,
+                          intensity=intensity if intensity is None else request.intensity,
+                          style=style, seed=seed, fps=request.fps,
+                          emotion_reference=emotion_reference, face_note=note, **options)
+    return out.motion

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from motion.types import EMOTIONS
 
@@ -18,6 +18,9 @@ EPILOG = """\
 examples:
   motion demo                                  # corpus clip -> video with audio in outputs/demo
   motion corpus data/corpus --size small       # synthetic BEAT2-layout emotional corpus
+  motion fit --config configs/experiment/motion_vae.yaml   # train a stage (LightningCLI)
+  motion generate speech.wav -o out.npz --emotion happy --intensity 2.5 --weights DIR
+  motion evaluate --data data/corpus --split test --weights DIR
   motion info data/corpus/beat_english_v2.0.0/smplxflame_30/1_adam_1_3_0.npz
   motion export clip.npz clip.glb               # also .bvh, .gltf, .fbx, .csv (ARKit), --format amass
   motion render clip.npz --audio clip.wav -o clip.mp4 --preset upper_body
@@ -30,10 +33,7 @@ flame/FLAME_NEUTRAL.pkl and pass --models DIR or set MOTION_MODELS_DIR; without 
 built-in stand-in models are used.
 """
 
-NOT_BUILT = {
-    "generate": "speech -> body + face generation (body: issue 3, face: issue 4)",
-    "evaluate": "metrics: FGD, beat consistency, L1div, LVE, FDD (issues 3 and 4)",
-}
+#: Subcommands that are planned but not built yet (name -> what they will do).
 
 
 class CLIError(Exception):
@@ -294,18 +294,109 @@ def _run_fit(args: argparse.Namespace) -> int:
     return fit_main(list(args.rest))
 
 
-def _add_not_built(sub: argparse._SubParsersAction, name: str, what: str) -> None:
-    p = sub.add_parser(name, help=f"(not built yet) {what}", description=f"Not built yet: {what}.")
-    p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    p.set_defaults(func=_not_built(name, what))
+def _add_generate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "generate",
+        help="speech -> whole-character animation (SMPL-X body + FLAME face) of any length",
+        description="Generate SMPL-X body motion (latent diffusion) and, when face weights are present, "
+        "FLAME face animation for a speech recording of any length. Weights: --weights DIR > "
+        "$MOTION_WEIGHTS_DIR > weights shipped with the package. The output format follows OUT's suffix "
+        "(.npz = BEAT2, .bvh, .glb, .fbx, .csv, ...).",
+    )
+    p.add_argument("audio", type=Path, help="speech recording (wav, flac, ogg, mp3, ...)")
+    p.add_argument("-o", "--output", type=Path, default=None, help="output file (default: AUDIO's name + .npz)")
+    p.add_argument("--emotion", default=None, choices=list(EMOTIONS), help="emotion label (default: the audio's own)")
+    p.add_argument("--intensity", type=float, default=None, help="emotion intensity 0-3 (default 2 with --emotion)")
+    p.add_argument("--emotion-ref", type=Path, default=None, help="take the emotion of this speech clip instead")
+    p.add_argument("--style", default=None, help="speaker id or a reference speech clip (default: the audio's own)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: drawn, recorded in the file)")
+    p.add_argument("--steps", type=int, default=None, help="diffusion sampling steps (default 20)")
+    p.add_argument("--sampler", default=None, choices=["ddim", "dpmsolver"], help="sampler (default ddim)")
+    p.add_argument("--audio-guidance", type=float, default=None, help="audio CFG scale (default 1.0)")
+    p.add_argument("--emotion-guidance", type=float, default=None, help="emotion CFG scale (default 1.5)")
+    p.add_argument("--window", type=float, default=None, help="window seconds (default: the training window)")
+    p.add_argument("--overlap", type=float, default=None, help="window overlap seconds (default: 1/4 window)")
+    p.add_argument("--stitch", default=None, choices=["inpaint", "crossfade", "concat"],
+                   help="how windows are joined (default inpaint)")
+    p.add_argument("--fps", type=float, default=30.0, help="output frame rate (default 30)")
+    p.add_argument("--no-face", action="store_true", help="body only (neutral face)")
+    p.add_argument("--weights", type=Path, default=None, help="weights folder (body export, or a root with body/ face/)")
+    p.set_defaults(func=_run_generate)
 
 
-def _not_built(name: str, what: str) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        print(f"motion {name}: not built yet - {what}.", file=sys.stderr)
-        return 2
+def _run_generate(args: argparse.Namespace) -> int:
+    from motion.api import generate
+    from motion.export import export
 
-    return run
+    out = args.output or Path(args.audio.stem + ".npz")
+    motion = generate(args.audio, emotion=args.emotion, intensity=args.intensity, style=args.style,
+                      seed=args.seed, fps=args.fps, face=not args.no_face, steps=args.steps,
+                      weights=args.weights, emotion_reference=args.emotion_ref,
+                      audio_guidance=args.audio_guidance, emotion_guidance=args.emotion_guidance,
+                      sampler=args.sampler, window_s=args.window, overlap_s=args.overlap,
+                      stitch=args.stitch)
+    path = export(motion, out)
+    meta = motion.meta
+    print(f"wrote {path} ({motion.num_frames} frames, {motion.duration:.2f} s; emotion "
+          f"{meta.emotion} ({meta.extra.get('emotion_source')}), seed {meta.seed}, face "
+          f"{meta.extra.get('face')})")
+    return 0
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="body metrics (FGD, beat consistency, L1div, emotion / style accuracy) on a data split",
+        description="Generate body motion for every clip of a BEAT2-layout split and compare it with the "
+        "ground truth and two baselines (mean pose; another clip of the same speaker): FGD, beat "
+        "consistency, L1div, emotion and style accuracy of classifiers trained on ground truth. Prints a "
+        "table and writes JSON.",
+    )
+    p.add_argument("--data", type=Path, required=True, help="BEAT2-layout folder (e.g. a generated corpus)")
+    p.add_argument("--split", default="test", help="split of train_test_split.csv (default test)")
+    p.add_argument("--weights", type=Path, default=None, help="generator weights (default: as motion generate)")
+    p.add_argument("--metrics", type=Path, default=None,
+                   help="metric networks (default: WEIGHTS/metrics, else runs/motion_metrics/latest)")
+    p.add_argument("--max-clips", type=int, default=None, help="evaluate at most this many clips")
+    p.add_argument("--steps", type=int, default=20, help="sampling steps (default 20)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the first clip (default 0)")
+    p.add_argument("--swap-emotions", action="store_true", help="also ask every clip for another emotion")
+    p.add_argument("--json", type=Path, default=None, help="JSON output (default: evaluate_SPLIT.json)")
+    p.set_defaults(func=_run_evaluate)
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from motion.metrics.evaluate_body import (
+        evaluate_body,
+        format_table,
+        load_clips,
+        load_metric_nets,
+    )
+    from motion.pipelines.body import BodyPipeline
+    from motion.pipelines.weights import WeightsNotFoundError, resolve_weights_dir
+
+    root = resolve_weights_dir(args.weights)
+    pipe = BodyPipeline.from_pretrained(root)
+    candidates = [args.metrics] if args.metrics else [root, Path("runs/motion_metrics/latest")]
+    try:
+        nets = load_metric_nets(candidates)
+    except WeightsNotFoundError as exc:
+        if args.metrics:
+            raise
+        print(f"motion evaluate: FGD and accuracies unavailable: {exc}", file=sys.stderr)
+        nets = None
+    clips = load_clips(args.data, args.split, args.max_clips)
+    result = evaluate_body(clips, pipe, nets, seed=args.seed, steps=args.steps,
+                           swap_emotions=args.swap_emotions)
+    result.update(data=str(args.data), split=args.split, weights=str(root))
+    print(format_table(result))
+    out = args.json or Path(f"evaluate_{args.split}.json")
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {out} ({result['clips']} clips, {result['audio_s']:.1f} s of audio, "
+          f"generation {result['generation_s']:.1f} s)")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -329,8 +420,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_info(sub)
     _add_models(sub)
     _add_fit(sub)
-    for name, what in NOT_BUILT.items():
-        _add_not_built(sub, name, what)
+    _add_generate(sub)
+    _add_evaluate(sub)
     p = sub.add_parser("bench", help="print speed and memory figures of the parts built so far",
                        description="Run the benchmark scripts (audio features, body model, corpus) and print figures.")
     p.add_argument("which", nargs="*", default=["audio", "bodymodels"],

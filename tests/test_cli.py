@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from motion.cli import NOT_BUILT, build_parser, main
+from motion.cli import build_parser, main
 
 
 def _run_py(code: str) -> subprocess.CompletedProcess[str]:
@@ -44,21 +44,15 @@ def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None
         assert cmd in out
 
 
-@pytest.mark.parametrize("cmd", sorted(NOT_BUILT))
-def test_unbuilt_commands_say_so(cmd: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([cmd, "anything"]) == 2
-    err = capsys.readouterr().err
-    assert "not built yet" in err and cmd in err
-
-
 def test_console_script_entry_point() -> None:
     res = subprocess.run([sys.executable, "-m", "motion", "--version"], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     assert res.stdout.startswith("motion ")
 
 
-def test_bad_emotion_is_rejected_by_parser_layer(tmp_path: Path) -> None:
+def test_bad_emotion_is_rejected_by_parser_layer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import motion
+    from motion.pipelines import weights
 
     wav = tmp_path / "a.wav"
     import soundfile as sf
@@ -70,7 +64,9 @@ def test_bad_emotion_is_rejected_by_parser_layer(tmp_path: Path) -> None:
         motion.generate(wav, emotion="happy", intensity=7)
     with pytest.raises(FileNotFoundError, match="nope.wav"):
         motion.generate(tmp_path / "nope.wav")
-    with pytest.raises(NotImplementedError, match="not built yet"):
+    monkeypatch.delenv("MOTION_WEIGHTS_DIR", raising=False)
+    monkeypatch.setattr(weights, "SHIPPED_WEIGHTS", tmp_path / "no_weights")
+    with pytest.raises(weights.WeightsNotFoundError, match="motion fit --config"):
         motion.generate(wav, emotion="Happiness", intensity=2.5, seed=1)
 
 

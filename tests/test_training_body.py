@@ -31,6 +31,8 @@ TINY = {
     "motion_vae": ["--model.vae.width", "32", "--model.vae.layers", "1"],
     "latent_diffusion": ["--model.denoiser.width", "32", "--model.denoiser.layers", "3",
                          "--model.val_steps", "2"],
+    "motion_metrics": ["--model.extractor.width", "16", "--model.emotion_classifier.width", "16",
+                       "--model.speaker_classifier.width", "16"],
 }
 
 

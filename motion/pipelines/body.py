@@ -1,0 +1,271 @@
+"""Speech -> SMPL-X body motion: the latent-diffusion inference pipeline.
+
+    pipe = BodyPipeline.from_pretrained("runs/latent_diffusion/latest")
+    out = pipe("speech.wav", emotion="happy", intensity=2.5, seed=0)
+    out.motion                      # motion.Motion at 30 fps, jaw / eyes / expression zero
+
+Per window of the latent sequence (:mod:`.long_audio`): speech features (the ones the
+model was trained on, :func:`motion.data.feature_cache.audio_features`) -> speech encoder
+(content sequence, emotion, style; AMUSE, Chhatre et al. 2024) -> guided reverse diffusion
+(DDIM, Song et al. 2021, or DPM-Solver++, Lu et al. 2022; compositional classifier-free
+guidance with separate audio and emotion scales, Liu et al. 2022) with the overlap inpainted
+from the previous window (:mod:`.inpainting`) -> motion-VAE decoder -> cross-fade -> SMPL-X
+poses and translation (:func:`motion.models.body_features.decode_body`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from motion.audio import Audio, load_audio
+from motion.container import Motion, MotionMeta
+from motion.data.feature_cache import FeatureConfig, audio_features
+from motion.models.body_features import BODY_FEATURE_DIM
+from motion.models.config import load_module
+from motion.models.denoiser import LatentDenoiser
+from motion.models.layers import Standardizer
+from motion.models.motion_vae import MotionVAE
+from motion.models.sampler import sampling_scheduler
+from motion.models.speech_encoder import SpeechDisentangler
+from motion.pipelines import body_controls as controls
+from motion.pipelines.body_speech import ClipSpeech, encode_clip, encode_window
+from motion.pipelines.inpainting import sample_window
+from motion.pipelines.long_audio import (
+    STITCH_MODES,
+    FeatureStitcher,
+    StitchMode,
+    Window,
+    decode_body_chunked,
+    plan_clip,
+    seam_frames,
+)
+from motion.pipelines.weights import (
+    BODY_MODULES,
+    TRAIN_BODY_HELP,
+    locate_modules,
+    read_manifest,
+)
+from motion.types import EMOTIONS, FPS, NUM_BETAS_BEAT2, NUM_EXPRESSIONS
+
+AudioInput = str | os.PathLike[str] | Audio | np.ndarray
+
+
+@dataclass
+class BodyPipelineOutput:
+    """Result of :meth:`BodyPipeline.__call__`.
+
+    Attributes:
+        motion: the animation (30 fps; jaw, eyes and expression zero).
+        body_features: ``(T, 315)`` decoded body features (:mod:`motion.models.body_features`).
+        latents: ``(L, C)`` standardized latents of the whole sequence.
+        windows: the latent windows that were sampled.
+        seams: motion frames where consecutive windows meet.
+        audio_emotion: emotion the speech encoder hears in the audio (None for no audio).
+        audio_emotion_probs: ``(8,)`` its posterior, averaged over windows.
+        timings: seconds spent in ``features``, ``encode``, ``sample``, ``decode``.
+    """
+
+    motion: Motion
+    body_features: np.ndarray
+    latents: np.ndarray
+    windows: list[Window]
+    seams: list[int]
+    audio_emotion: str | None
+    audio_emotion_probs: np.ndarray | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class BodyPipeline:
+    """Frozen speech encoder + motion VAE + denoiser + latent statistics + noise schedule.
+
+    Args:
+        speech_encoder, vae, denoiser, latent_norm: the modules of a latent-diffusion export.
+        scheduler_config: the training scheduler's config (``scheduler_config.json``).
+        features: speech-feature settings the encoder was trained on.
+        train_window: training window in motion frames (the default inference window), or None.
+        source: where the weights came from (recorded in the output's metadata).
+    """
+
+    def __init__(self, speech_encoder: SpeechDisentangler, vae: MotionVAE,
+                 denoiser: LatentDenoiser, latent_norm: Standardizer,
+                 scheduler_config: dict[str, Any], features: FeatureConfig,
+                 train_window: int | None = None, source: str | None = None) -> None:
+        self.speech_encoder = speech_encoder.eval()
+        self.vae = vae.eval()
+        self.denoiser = denoiser.eval()
+        self.latent_norm = latent_norm.eval()
+        self.scheduler_config = dict(scheduler_config)
+        self.features = features
+        self.train_window = train_window
+        self.source = source
+
+    @classmethod
+    def from_pretrained(cls, *folders: str | os.PathLike[str],
+                        device: str | torch.device = "cpu") -> BodyPipeline:
+        """Load from export folder(s): a latent-diffusion export, or weights roots holding
+        ``body/``; each module comes from the first folder that has it.
+
+        Raises:
+            WeightsNotFoundError: a module or ``scheduler_config.json`` is missing.
+        """
+        from diffusers import DDPMScheduler
+
+        if not folders:
+            raise ValueError("from_pretrained needs at least one export folder")
+        where = locate_modules(folders, BODY_MODULES, "body", "body weights", TRAIN_BODY_HELP)
+        enc = load_module(where["speech_encoder"], "speech_encoder", device, SpeechDisentangler)
+        vae = load_module(where["motion_vae"], "motion_vae", device, MotionVAE)
+        den = load_module(where["denoiser"], "denoiser", device, LatentDenoiser)
+        norm = load_module(where["latent_norm"], "latent_norm", device, Standardizer)
+        den_dir = where["denoiser"]
+        if not (den_dir / "scheduler_config.json").is_file():
+            from motion.pipelines.weights import WeightsNotFoundError
+
+            raise WeightsNotFoundError(f"{den_dir} has no scheduler_config.json (written by the "
+                                       f"latent_diffusion stage's export).\n{TRAIN_BODY_HELP}")
+        sched = dict(DDPMScheduler.load_config(str(den_dir)))
+        manifest = read_manifest(den_dir)
+        data = manifest.get("data") or {}
+        kind = data.get("audio_features") or ("fbank" if enc.in_dim == 128 else "log_mel")
+        feats = FeatureConfig(kind, int(data.get("n_mels") or enc.in_dim),  # type: ignore[arg-type]
+                              float(data.get("fps") or FPS))  # (FeatureConfig checks kind)
+        if feats.n_mels != enc.in_dim:
+            raise ValueError(f"{den_dir}: manifest n_mels {feats.n_mels} != speech encoder in_dim "
+                             f"{enc.in_dim}")
+        window = data.get("window")
+        return cls(enc.to(device), vae.to(device), den.to(device), norm.to(device), sched, feats,
+                   int(window) if window else None, str(den_dir))
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def device(self) -> torch.device:
+        return next(self.denoiser.parameters()).device
+
+    def speech_features(self, audio: AudioInput) -> np.ndarray:
+        """``(T, F)`` speech features of ``audio`` (path, :class:`Audio` or 16 kHz samples)."""
+        if isinstance(audio, np.ndarray):
+            audio = Audio(np.asarray(audio, np.float32), 16000)
+        elif not isinstance(audio, Audio):
+            audio = load_audio(audio, allow_silent=True)
+        return audio_features(audio, self.features)
+
+    def _clip_speech(self, ref: AudioInput | ClipSpeech, windows: list[Window] | None = None
+                     ) -> ClipSpeech:
+        if isinstance(ref, ClipSpeech):
+            return ref
+        feats = self.speech_features(ref)
+        if windows is None:
+            windows = self._plan(feats.shape[0], None, None, "crossfade")[0]
+        return encode_clip(self.speech_encoder, feats, windows, self.vae.downsample)
+
+    def _plan(self, num_frames: int, window_s: float | None, overlap_s: float | None,
+              stitch: str) -> tuple[list[Window], float, float]:
+        return plan_clip(num_frames, self.vae.downsample, self.features.fps, self.train_window,
+                         window_s, overlap_s, stitch)
+
+    # ------------------------------------------------------------------ inference
+    @torch.no_grad()
+    def __call__(self, audio: AudioInput | None = None, *, features: np.ndarray | None = None,
+                 emotion: str | None = None, intensity: float | None = None,
+                 emotion_reference: AudioInput | ClipSpeech | None = None,
+                 style: object | None = None, seed: int | None = None, steps: int = 20,
+                 sampler: str = "ddim", audio_guidance: float = 1.0,
+                 emotion_guidance: float = 1.5, window_s: float | None = None,
+                 overlap_s: float | None = None, stitch: StitchMode = "inpaint",
+                 resample: int = 1) -> BodyPipelineOutput:
+        """Generate body motion for speech of any length.
+
+        Args:
+            audio: speech (file path, :class:`motion.audio.Audio` or 16 kHz samples).
+            features: ``(T, F)`` precomputed speech features instead of ``audio``.
+            emotion: a label of :data:`motion.types.EMOTIONS`; None = the audio's own.
+            intensity: 0-3 (MEAD levels 1-3); None = unknown (label default 2).
+            emotion_reference: a clip whose emotion vector is used instead.
+            style: None (the audio's own), a speaker id, or a reference clip.
+            seed: RNG seed (None: drawn and recorded in ``motion.meta.seed``).
+            steps, sampler: sampling steps and "ddim" / "dpmsolver".
+            audio_guidance, emotion_guidance: CFG scales s_a, s_e (0, 0 = unconditional).
+            window_s, overlap_s: window and overlap (default: the training window, 1/4 overlap).
+            stitch: "inpaint", "crossfade" or "concat" (:mod:`.long_audio`).
+            resample: RePaint resampling of inpainted windows (1 = replacement only; DDIM).
+        """
+        if (audio is None) == (features is None):
+            raise ValueError("give exactly one of audio or features")
+        if stitch not in STITCH_MODES:
+            raise ValueError(f"stitch must be one of {STITCH_MODES}, got {stitch!r}")
+        if steps < 1:
+            raise ValueError(f"steps must be >= 1, got {steps}")
+        emo_source = controls.parse_emotion(emotion, emotion_reference)
+        style_choice = controls.parse_style(style, self.speech_encoder.num_speakers)
+        if intensity is None and emo_source == "label":
+            intensity = 2.0
+        if intensity is not None and not 0.0 <= float(intensity) <= 3.0:
+            raise ValueError(f"intensity must be within [0, 3], got {intensity}")
+        seed = int(np.random.default_rng().integers(2**31)) if seed is None else int(seed)
+        timings = dict.fromkeys(("features", "encode", "sample", "decode"), 0.0)
+        t0 = time.perf_counter()
+        if features is not None:
+            feats = np.asarray(features, np.float32)
+        else:
+            assert audio is not None
+            feats = self.speech_features(audio)
+        timings["features"] = time.perf_counter() - t0
+        T, f = int(feats.shape[0]), self.vae.downsample
+        if T < 1:
+            raise ValueError("the audio is too short: not one motion frame")
+        windows, win_s, ov_s = self._plan(T, window_s, overlap_s, stitch)
+        t0 = time.perf_counter()
+        speech = ClipSpeech()
+        emo_ref = self._clip_speech(emotion_reference) if emotion_reference is not None else None
+        sty_ref = (self._clip_speech(style_choice.reference)  # type: ignore[arg-type]
+                   if style_choice.source == "reference" else None)
+        timings["encode"] = time.perf_counter() - t0
+        gen = torch.Generator(device=self.device).manual_seed(seed)
+        sched = sampling_scheduler(self.scheduler_config, sampler)
+        latents = torch.zeros(windows[-1].stop, self.vae.latent_dim)
+        stitcher = FeatureStitcher(T, BODY_FEATURE_DIM)
+        label = controls.emotion_index(emotion) if emotion is not None else None
+        for w in windows:
+            t0 = time.perf_counter()
+            lat = encode_window(self.speech_encoder, feats, w, f)
+            speech.add(lat, float(w.length))
+            timings["encode"] += time.perf_counter() - t0
+            cond = controls.build_condition(lat, label, intensity, emo_ref, style_choice, sty_ref,
+                                            self.speech_encoder.speaker_head)
+            known = latents[None, w.start:w.start + w.known] if stitch == "inpaint" and w.known else None
+            t0 = time.perf_counter()
+            z = sample_window(self.denoiser, sched, cond, w.length, steps, audio_guidance,
+                              emotion_guidance, gen, emo_source == "label", known,
+                              resample=resample if known is not None else 1)
+            timings["sample"] += time.perf_counter() - t0
+            latents[w.start:w.stop] = z[0].cpu()
+            t0 = time.perf_counter()
+            a, b = w.frames(f, T)
+            dec = self.vae.decode(self.latent_norm.inverse(z), b - a)[0]
+            stitcher.add(a, dec.cpu().numpy(), crossfade=stitch != "concat")
+            timings["decode"] += time.perf_counter() - t0
+        poses, trans = decode_body_chunked(stitcher.out, self.features.fps)
+        probs = speech.emotion_probs()
+        heard = EMOTIONS[int(probs.argmax())] if probs is not None and audio is not None else None
+        meta_emotion = {"label": emotion, "audio": heard,
+                        "reference": emo_ref.emotion_label() if emo_ref else None}[emo_source]
+        meta = MotionMeta(
+            emotion=meta_emotion, intensity=intensity, style=style_choice.describe(),
+            audio=str(audio) if isinstance(audio, (str, os.PathLike)) else None, seed=seed,
+            source="motion.pipelines.body",
+            extra={"emotion_source": emo_source, "style_source": style_choice.source,
+                   "audio_emotion": heard, "sampler": sampler, "steps": steps,
+                   "audio_guidance": audio_guidance, "emotion_guidance": emotion_guidance,
+                   "window_s": win_s, "overlap_s": ov_s, "stitch": stitch, "resample": resample,
+                   "weights": self.source})
+        motion = Motion(poses=poses, trans=trans, betas=np.zeros(NUM_BETAS_BEAT2),
+                        expression=np.zeros((T, NUM_EXPRESSIONS), np.float32),
+                        fps=self.features.fps, meta=meta)
+        return BodyPipelineOutput(motion, stitcher.out, latents[:self.vae.latent_length(T)].numpy(),
+                                  windows, seam_frames(windows, f, T), heard, probs, timings)

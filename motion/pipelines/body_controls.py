@@ -1,0 +1,153 @@
+"""Emotion and style controls of the body pipeline: parsing and the latent vectors they pick.
+
+Emotion (one of):
+
+* ``None`` - the emotion heard in the speech: the speech encoder's emotion vector of each
+  window, with the label its emotion head predicts (AMUSE's default behaviour);
+* a label (+ intensity) - the label and intensity condition; the speech emotion vector is
+  dropped (``drop_emotion_vector``) so the label is not fighting what the voice carries;
+* a reference clip - the emotion vector (and predicted label) of another recording, AMUSE's
+  latent swap (Chhatre et al. 2024, Sec. 4.3).
+
+Style (one of): ``None`` (the speech's own style vector), a speaker id, or a reference clip
+(its style vector). A speaker id is turned into a style vector through the speaker-ID head
+of the speech encoder (a linear softmax classifier ``p(k | s) = softmax(W s + b)_k``):
+starting from the speech's own style ``s0``, normalised gradient-ascent steps on
+``log p(k | s)`` move ``s`` until the head attributes it to speaker ``k`` with probability
+``target`` - the nearest style (from ``s0``, along the head's ascent path) that the encoder
+itself recognises as that speaker. No per-speaker table has to be exported for this.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import torch
+from torch import nn
+
+from motion.models.denoiser import BodyCondition
+from motion.models.speech_encoder import SpeechLatents
+from motion.pipelines.body_speech import ClipSpeech
+from motion.types import EMOTIONS, canonical_emotion
+
+EmotionSource = Literal["audio", "label", "reference"]
+StyleSource = Literal["audio", "speaker", "reference"]
+
+
+@dataclass(frozen=True)
+class StyleChoice:
+    """A parsed style control: ``source`` and the speaker id or reference it names."""
+
+    source: StyleSource
+    speaker: int | None = None
+    reference: object | None = None
+
+    def describe(self) -> str | None:
+        """The value recorded in :attr:`motion.container.MotionMeta.style`."""
+        if self.source == "speaker":
+            return str(self.speaker)
+        if self.source == "reference":
+            ref = self.reference
+            return str(ref) if isinstance(ref, (str, Path)) else "reference clip"
+        return None
+
+
+def parse_style(style: object | None, num_speakers: int) -> StyleChoice:
+    """``None`` | speaker id (int or digits) | reference clip (path, Audio, samples).
+
+    Raises:
+        ValueError: a speaker id outside ``[0, num_speakers)``.
+        FileNotFoundError: a path that is neither digits nor an existing file.
+    """
+    if style is None:
+        return StyleChoice("audio")
+    speaker: int | None = None
+    if isinstance(style, bool):
+        raise TypeError(f"style must be a speaker id or a reference clip, got {style!r}")
+    if isinstance(style, int):
+        speaker = style
+    elif isinstance(style, str) and style.strip().lstrip("-").isdigit() and not Path(style).is_file():
+        speaker = int(style.strip())
+    if speaker is not None:
+        if not 0 <= speaker < num_speakers:
+            raise ValueError(f"speaker id {speaker} is outside the speech encoder's speakers "
+                             f"0..{num_speakers - 1}")
+        return StyleChoice("speaker", speaker=speaker)
+    if isinstance(style, (str, os.PathLike)):
+        path = Path(style)
+        if not path.is_file():
+            raise FileNotFoundError(f"style reference clip not found: {path} (style takes a "
+                                    "speaker id or the path of a speech recording)")
+        return StyleChoice("reference", reference=path)
+    return StyleChoice("reference", reference=style)
+
+
+def parse_emotion(emotion: str | None, emotion_reference: object | None) -> EmotionSource:
+    """Which emotion control is asked for (a label and a reference exclude each other)."""
+    if emotion is not None and emotion_reference is not None:
+        raise ValueError("give either an emotion label or an emotion reference clip, not both")
+    if emotion is not None:
+        canonical_emotion(emotion)
+        return "label"
+    return "reference" if emotion_reference is not None else "audio"
+
+
+def emotion_index(emotion: str) -> int:
+    """Index of ``emotion`` in :data:`motion.types.EMOTIONS` (aliases accepted)."""
+    return EMOTIONS.index(canonical_emotion(emotion))
+
+
+def steer_style(style: torch.Tensor, head: nn.Linear, speaker: int, target: float = 0.9,
+                max_steps: int = 200, step_frac: float = 0.05) -> torch.Tensor:
+    """Move style vectors ``(B, Ds)`` until ``head`` gives ``speaker`` probability >= target.
+
+    Each step adds ``step_frac * (|s0| + 1e-3) * g / |g|`` with ``g = d log p(k|s) / ds``
+    (normalised gradient ascent; deterministic). Stops per row once the target is reached.
+    """
+    s0 = style.detach()
+    s = s0.clone()
+    scale = step_frac * (s0.norm(dim=-1, keepdim=True) + 1e-3)
+    with torch.enable_grad():
+        for _ in range(max_steps):
+            x = s.clone().requires_grad_(True)
+            logp = torch.log_softmax(head(x), dim=-1)[:, speaker]
+            done = logp.detach().exp() >= target
+            if bool(done.all()):
+                break
+            (grad,) = torch.autograd.grad(logp.sum(), x)
+            step = scale * grad / (grad.norm(dim=-1, keepdim=True) + 1e-12)
+            s = torch.where(done[:, None], s, s + step.detach())
+    return s.detach()
+
+
+def build_condition(lat: SpeechLatents, label: int | None, intensity: float | None,
+                    emo_ref: ClipSpeech | None, style: StyleChoice, sty_ref: ClipSpeech | None,
+                    speaker_head: nn.Linear) -> BodyCondition:
+    """The :class:`BodyCondition` of one window (batch of 1) under the chosen controls.
+
+    Args:
+        lat: the window's speech latents (content, emotion, style, head logits).
+        label: requested emotion index, or None (the heard / reference emotion's label).
+        intensity: requested intensity, or None (unknown: -1).
+        emo_ref, sty_ref: summaries of the emotion / style reference clips, if any.
+        style: the parsed style control.
+        speaker_head: the speech encoder's speaker-ID head (speaker-id style).
+    """
+    dev = lat.content.device
+    emotion_vec, emo_label = lat.emotion, int(lat.emotion_logits[0].argmax())
+    if emo_ref is not None:
+        emotion_vec = emo_ref.emotion[None].to(dev)
+        emo_label = EMOTIONS.index(emo_ref.emotion_label())
+    if label is not None:
+        emo_label = label
+    style_vec = lat.style
+    if style.source == "speaker":
+        style_vec = steer_style(style_vec, speaker_head, int(style.speaker))  # type: ignore[arg-type]
+    elif sty_ref is not None:
+        style_vec = sty_ref.style[None].to(dev)
+    inten = -1.0 if intensity is None else float(intensity)
+    return BodyCondition(lat.content, emotion_vec, style_vec, torch.tensor([emo_label], device=dev),
+                         torch.tensor([inten], device=dev))

@@ -1,0 +1,150 @@
+"""Body + face -> one whole-character :class:`~motion.container.Motion`.
+
+The body pipeline (:mod:`.body`) gives SMPL-X body, hands and root motion with jaw, eyes
+and expression at rest; the face pipeline (:mod:`.face`) gives FLAME expression, jaw and
+eyes. When face weights are available both run on the same audio with the same controls and
+are merged (jaw -> joint 22, eyes -> joints 23/24, expression padded to 100 coefficients as
+BEAT2); otherwise the face stays neutral and the output says so in ``meta.extra["face"]``.
+
+Weights: a weights root holds ``body/`` and ``face/`` (:mod:`.weights`); a folder that is a
+body export itself is accepted too (then ``face/`` next to it is not looked for).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from motion.container import Motion, MotionMeta
+from motion.types import FPS, JAW, LEFT_EYE, NUM_EXPRESSIONS, RIGHT_EYE
+
+if TYPE_CHECKING:  # pragma: no cover
+    from motion.pipelines.body import BodyPipeline, BodyPipelineOutput
+
+FACE_MODULES = ("face_decoder",)
+
+
+@dataclass
+class GenerationOutput:
+    """Result of :func:`generate_motion`.
+
+    Attributes:
+        motion: the merged animation at the requested frame rate.
+        body: the body pipeline's output (None when the body was not asked for).
+        face: the face pipeline's output (None when no face model ran).
+        notes: what was left out and why (e.g. no face weights).
+    """
+
+    motion: Motion
+    body: BodyPipelineOutput | None = None
+    face: Any = None
+    notes: list[str] = field(default_factory=list)
+
+
+def find_face_export(weights: str | os.PathLike[str] | None) -> Path | None:
+    """``<weights>/face`` or ``<weights>`` if it holds a face-decoder export, else None."""
+    if weights is None:
+        return None
+    root = Path(weights)
+    for cand in (root / "face", root):
+        if all((cand / f"{n}.json").is_file() and (cand / f"{n}.pt").is_file() for n in FACE_MODULES):
+            return cand
+    return None
+
+
+def _fit_frames(x: np.ndarray, T: int) -> np.ndarray:
+    """Crop or edge-pad ``x`` along time to ``T`` frames (the two pipelines may differ by one)."""
+    if x.shape[0] >= T:
+        return x[:T]
+    return np.concatenate([x, np.repeat(x[-1:], T - x.shape[0], axis=0)], axis=0)
+
+
+def merge_face(motion: Motion, face: Any) -> Motion:
+    """``motion`` with jaw, eyes and expression from a face output (``expression (T, E)``,
+    ``jaw (T, 3)``, ``eyes (T, 2, 3)``); expression padded to 100 coefficients."""
+    T = motion.num_frames
+    poses = motion.poses.copy()
+    poses[:, JAW] = _fit_frames(np.asarray(face.jaw, np.float32), T)
+    eyes = _fit_frames(np.asarray(face.eyes, np.float32), T)
+    poses[:, LEFT_EYE], poses[:, RIGHT_EYE] = eyes[:, 0], eyes[:, 1]
+    expr = _fit_frames(np.asarray(face.expression, np.float32), T)
+    width = max(NUM_EXPRESSIONS, expr.shape[1])
+    expression = np.zeros((T, width), np.float32)
+    expression[:, :expr.shape[1]] = expr
+    return motion.replace(poses=poses, expression=expression)
+
+
+def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any = None, *,
+                    emotion: str | None = None, intensity: float | None = None,
+                    style: object | None = None, seed: int | None = None, fps: float = FPS,
+                    emotion_reference: Any = None, face_note: str | None = None,
+                    **body_options: Any) -> GenerationOutput:
+    """Run the body and/or face pipeline on ``audio`` and merge them.
+
+    Args:
+        audio: speech (path, :class:`motion.audio.Audio` or 16 kHz samples).
+        body_pipe: a :class:`BodyPipeline`, or None for a face on a body at rest.
+        face_pipe: a :class:`motion.pipelines.face.FacePipeline`, or None for a neutral face.
+        emotion, intensity, style, seed: the controls, passed to both pipelines.
+        fps: output frame rate (generated at 30 fps, then resampled).
+        emotion_reference: a clip whose emotion the body takes; the face gets the emotion
+            label the speech encoder hears in it.
+        face_note: why there is no face pipeline (recorded in the metadata).
+        body_options: further :meth:`BodyPipeline.__call__` arguments (steps, sampler...).
+    """
+    if body_pipe is None and face_pipe is None:
+        raise ValueError("nothing to generate: neither a body nor a face pipeline")
+    if seed is None:
+        seed = int(np.random.default_rng().integers(2**31))
+    notes: list[str] = []
+    body_out = None
+    if body_pipe is not None:
+        body_out = body_pipe(audio, emotion=emotion, intensity=intensity,
+                             emotion_reference=emotion_reference, style=style, seed=seed,
+                             **body_options)
+        motion = body_out.motion
+    face_out = None
+    if face_pipe is not None:
+        face_emotion = emotion
+        if emotion_reference is not None and body_out is not None:
+            face_emotion = body_out.motion.meta.emotion
+        kwargs: dict[str, Any] = {"emotion": face_emotion, "style": style, "seed": seed}
+        if intensity is not None:
+            kwargs["intensity"] = float(intensity)
+        face_out = face_pipe(audio, **kwargs)
+        if body_out is None:
+            motion = Motion.zeros(face_out.num_frames, meta=MotionMeta(
+                emotion=emotion, intensity=intensity, style=None if style is None else str(style),
+                audio=str(audio) if isinstance(audio, (str, os.PathLike)) else None, seed=seed,
+                source="motion.pipelines.face"))
+            notes.append("body: not generated (rest pose)")
+        motion = merge_face(motion, face_out)
+    else:
+        notes.append(f"face: neutral ({face_note or 'no face pipeline'})")
+    motion.meta.extra["face"] = ("generated" if face_out is not None
+                                 else f"neutral ({face_note or 'no face pipeline'})")
+    if fps != motion.fps:
+        motion = motion.resample(fps)
+    return GenerationOutput(motion, body_out, face_out, notes)
+
+
+def load_face_pipeline(weights: str | os.PathLike[str] | None) -> tuple[Any, str | None]:
+    """``(FacePipeline, None)`` from ``<weights>/face``, or ``(None, reason)``."""
+    folder = find_face_export(weights)
+    if folder is None:
+        return None, f"no face weights (face_decoder.json/.pt) in {weights}/face"
+    try:
+        from motion.pipelines.face import FacePipeline
+    except ImportError as exc:  # pragma: no cover - the face package is part of the toolkit
+        return None, f"face pipeline unavailable: {exc}"
+    try:
+        return FacePipeline.from_pretrained(folder), None
+    except (OSError, ValueError, RuntimeError) as exc:
+        warnings.warn(f"face weights in {folder} could not be loaded ({exc}); neutral face",
+                      stacklevel=2)
+        return None, f"face weights in {folder} could not be loaded: {exc}"

@@ -1,0 +1,190 @@
+"""Audio of any length: overlapping latent windows, inpainted overlaps, cross-faded seams.
+
+AMUSE cuts long audio into independent 10 s windows, which leaves a visible jump at every
+seam. Here the latent sequence (rate ``fps / f``, f = the VAE's downsampling) is covered by
+windows of ``W`` latents that overlap by ``O`` latents::
+
+    window 0: [0, W)       window 1: [W-O, 2W-O)      ...      last: [L-W, L)
+
+Window ``k > 0`` is sampled with its first latents *known*: those it shares with window
+``k-1`` are fixed to window ``k-1``'s result by the replacement method (Song et al. 2021,
+"Score-Based Generative Modeling through SDEs", App. I.2; Lugmayr et al. 2022, "RePaint",
+Eq. 8; used for autoregressive extension by Ho et al. 2022, "Video Diffusion Models",
+Sec. 3.1), see :mod:`motion.pipelines.inpainting`. Each window is then decoded on its own
+and the decoded features are cross-faded over the overlap with a smoothstep weight, which
+hides the small differences the decoder's context makes. The speech encoder runs on the
+same windows, so memory does not grow with the audio length; only the per-frame features
+(``(T, 315)`` floats, 22 MB for 10 minutes) are kept whole.
+
+Stitching modes (``stitch=``): ``"inpaint"`` (default, above), ``"crossfade"`` (overlapping
+windows sampled independently, cross-faded) and ``"concat"`` (no overlap, hard cuts: the
+AMUSE baseline, for comparison).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+StitchMode = Literal["inpaint", "crossfade", "concat"]
+STITCH_MODES: tuple[str, ...] = ("inpaint", "crossfade", "concat")
+
+
+@dataclass(frozen=True)
+class Window:
+    """One window of the latent sequence.
+
+    Attributes:
+        start, stop: latent range ``[start, stop)``.
+        known: leading latents shared with (and taken from) the previous window.
+    """
+
+    start: int
+    stop: int
+    known: int
+
+    @property
+    def length(self) -> int:
+        return self.stop - self.start
+
+    def frames(self, downsample: int, num_frames: int) -> tuple[int, int]:
+        """Motion-frame range ``[a, b)`` of the window, cropped to ``num_frames``."""
+        return self.start * downsample, min(self.stop * downsample, num_frames)
+
+
+def plan_windows(num_latents: int, window: int, overlap: int, shift_last: bool = True
+                 ) -> list[Window]:
+    """Cover ``[0, num_latents)`` with windows of ``window`` latents overlapping by ``overlap``.
+
+    With ``shift_last`` the last window is moved back to end at ``num_latents`` (its overlap
+    then grows), so every window has the full length when the sequence is at least one
+    window long; otherwise the last window is simply shorter.
+
+    Raises:
+        ValueError: ``window < 1`` or ``overlap`` not in ``[0, window)``.
+    """
+    if window < 1:
+        raise ValueError(f"window must be at least one latent frame, got {window}")
+    if not 0 <= overlap < window:
+        raise ValueError(f"overlap must be in [0, window={window}), got {overlap}")
+    if num_latents <= window:
+        return [Window(0, max(num_latents, 0), 0)]
+    hop = window - overlap
+    out = [Window(0, window, 0)]
+    while out[-1].stop < num_latents:
+        start = out[-1].start + hop
+        if shift_last:
+            start = min(start, num_latents - window)
+        stop = min(start + window, num_latents)
+        out.append(Window(start, stop, out[-1].stop - start))
+    return out
+
+
+def smoothstep(n: int) -> np.ndarray:
+    """``(n,)`` weights rising from ~0 to ~1: ``w = 3s^2 - 2s^3`` at ``s = (i + 1) / (n + 1)``."""
+    s = (np.arange(n, dtype=np.float64) + 1.0) / (n + 1.0)
+    return (3.0 * s**2 - 2.0 * s**3).astype(np.float32)
+
+
+class FeatureStitcher:
+    """Writes per-window decoded features into one ``(T, D)`` array, cross-fading overlaps."""
+
+    def __init__(self, num_frames: int, dim: int) -> None:
+        self.out = np.zeros((num_frames, dim), np.float32)
+        self.filled = 0  # frames [0, filled) are written
+
+    def add(self, start: int, feats: np.ndarray, crossfade: bool = True) -> None:
+        """Place ``feats (n, D)`` at frame ``start``; blend ``[start, filled)`` if ``crossfade``.
+
+        Without cross-fade the new window overwrites the overlap (a hard cut at ``start``).
+        """
+        n = min(feats.shape[0], self.out.shape[0] - start)
+        if n <= 0:
+            return
+        feats = feats[:n]
+        ov = max(0, min(self.filled - start, n))
+        if ov and crossfade:
+            w = smoothstep(ov)[:, None]
+            self.out[start:start + ov] = (1.0 - w) * self.out[start:start + ov] + w * feats[:ov]
+        else:
+            ov = 0
+        self.out[start + ov:start + n] = feats[ov:]
+        self.filled = max(self.filled, start + n)
+
+
+def seam_frames(windows: list[Window], downsample: int, num_frames: int) -> list[int]:
+    """Motion frames where consecutive windows meet: the middle of each overlap (its start
+    when there is no overlap)."""
+    out = []
+    for prev, cur in itertools.pairwise(windows):
+        a = cur.start * downsample
+        b = min(prev.stop * downsample, num_frames)
+        out.append(min((a + b) // 2, num_frames - 1))
+    return out
+
+
+def window_latents(window_s: float, overlap_s: float, fps: float, downsample: int
+                   ) -> tuple[int, int]:
+    """Window and overlap in latent frames from seconds (overlap at least 1 unless 0 s)."""
+    rate = fps / downsample
+    w = max(1, round(window_s * rate))
+    o = round(overlap_s * rate)
+    if overlap_s > 0:
+        o = max(o, 1)
+    return w, min(o, w - 1)
+
+
+#: Window length when the weights do not record their training window.
+DEFAULT_WINDOW_S = 8.0
+
+
+def plan_clip(num_frames: int, downsample: int, fps: float, train_window: int | None,
+              window_s: float | None, overlap_s: float | None, stitch: str
+              ) -> tuple[list[Window], float, float]:
+    """Windows of a clip of ``num_frames`` motion frames, and the window / overlap in seconds.
+
+    Defaults: the training window (``train_window`` frames; the models were trained on
+    windows of that length, so they see the context they know) or :data:`DEFAULT_WINDOW_S`,
+    and an overlap of a quarter window; "concat" has no overlap and a shorter last window.
+    """
+    if window_s is None:
+        window_s = train_window / fps if train_window else DEFAULT_WINDOW_S
+    if overlap_s is None:
+        overlap_s = 0.25 * window_s
+    if stitch == "concat":
+        overlap_s = 0.0
+    W, O = window_latents(window_s, overlap_s, fps, downsample)
+    windows = plan_windows(-(-num_frames // downsample), W, O, shift_last=stitch != "concat")
+    return windows, W * downsample / fps, O * downsample / fps
+
+
+def decode_body_chunked(features: np.ndarray, fps: float, chunk: int = 1800
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`motion.models.body_features.decode_body` in chunks of ``chunk`` frames.
+
+    The rotation conversion is per frame, so chunks only need the root translation carried
+    over: chunk ``c`` starts at ``x_a = x_{a-1} + v_a / fps`` (horizontal axes), which is
+    what one call over the whole sequence integrates. Peak memory is that of one chunk.
+
+    Returns:
+        poses ``(T, 55, 3)`` and trans ``(T, 3)``, float32.
+    """
+    import torch
+
+    from motion.models.body_features import ROT_DIM, decode_body
+
+    T = features.shape[0]
+    poses = np.empty((T, 55, 3), np.float32)
+    trans = np.empty((T, 3), np.float32)
+    start = torch.zeros(3)
+    for a in range(0, T, chunk):
+        x = torch.from_numpy(np.ascontiguousarray(features[a:a + chunk], np.float32))
+        if a:
+            vel = x[0, ROT_DIM:ROT_DIM + 3]
+            start = torch.from_numpy(trans[a - 1]) + torch.stack([vel[0], vel.new_zeros(()), vel[2]]) / fps
+        p, t = decode_body(x, fps=fps, start=start)
+        poses[a:a + chunk], trans[a:a + chunk] = p.numpy(), t.numpy()
+    return poses, trans
