@@ -393,7 +393,10 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     result.update(data=str(args.data), split=args.split, weights=str(root))
     print(format_table(result))
     out = args.json or Path(f"evaluate_{args.split}.json")
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    from motion.atomic import atomic_write
+
+    text = json.dumps(result, indent=2) + "\n"
+    atomic_write(out, lambda f: f.write(text.encode("utf-8")))
     print(f"wrote {out} ({result['clips']} clips, {result['audio_s']:.1f} s of audio, "
           f"generation {result['generation_s']:.1f} s)")
     return 0

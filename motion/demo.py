@@ -51,6 +51,7 @@ def run_demo(
     progress: bool = True,
 ) -> list[Path]:
     """Run the demo; returns the files written (videos, still, exports, summary)."""
+    from motion.atomic import atomic_write
     from motion.bodymodels import load_body_model
     from motion.data.corpus import generate_corpus
     from motion.data.formats import read_motion
@@ -97,6 +98,7 @@ def run_demo(
     for suffix in (".glb", ".bvh"):
         written.append(export(first, out_dir / f"{clips[0].id}{suffix}", body_model=model))
     summary_path = out_dir / "demo.json"
-    summary_path.write_text(json.dumps({"clips": summary}, indent=2) + "\n")
+    text = json.dumps({"clips": summary}, indent=2) + "\n"
+    atomic_write(summary_path, lambda f: f.write(text.encode("utf-8")))
     written.append(summary_path)
     return written
