@@ -84,6 +84,31 @@ class StageModule(pl.LightningModule):
                                "(motion.data.datamodule.Beat2DataModule) to set its normalisation")
         return dm
 
+    def _step(self, batch: dict[str, torch.Tensor], split: str) -> torch.Tensor:
+        """Loss of one batch for ``split`` (``"train"`` or ``"val"``), logged; subclasses define it."""
+        raise NotImplementedError
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "train")
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "val")
+
+    def log_losses(self, terms: dict[str, torch.Tensor], split: str, batch_size: int, total: str = "loss",
+                   drop: tuple[str, ...] = (), extra: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """Log ``terms`` as ``<split>/<name>`` (``terms[total]`` as ``<split>/loss`` on the progress
+        bar; ``drop`` left out, ``extra`` added) and return ``terms[total]``.
+
+        Validation values are averaged across processes (``sync_dist``) so DDP runs log one number.
+        """
+        sync = split != "train"
+        logs = {f"{split}/{k}": v.detach() for k, v in terms.items() if k != total and k not in drop}
+        logs.update({f"{split}/{k}": v.detach() for k, v in (extra or {}).items()})
+        if logs:
+            self.log_dict(logs, batch_size=batch_size, sync_dist=sync)
+        self.log(f"{split}/loss", terms[total].detach(), batch_size=batch_size, prog_bar=True, sync_dist=sync)
+        return terms[total]
+
     def configure_optimizers(self) -> Any:
         params = [p for m in self.trainable_modules() for p in m.parameters() if p.requires_grad]
         opt = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)

@@ -75,16 +75,8 @@ class _FaceClassifierModule(StageModule):
 
     def _step(self, batch: dict[str, torch.Tensor], split: str) -> torch.Tensor:
         loss, acc = self._terms(batch, split == "train")
-        B, sync = batch["expression"].shape[0], split != "train"
-        self.log(f"{split}/accuracy", acc, batch_size=B, sync_dist=sync)
-        self.log(f"{split}/loss", loss.detach(), batch_size=B, prog_bar=True, sync_dist=sync)
-        return loss
+        return self.log_losses({"loss": loss, "accuracy": acc}, split, batch["expression"].shape[0])
 
-    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "train")
-
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "val")
 
 
 def _masked_ce(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

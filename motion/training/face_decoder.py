@@ -225,16 +225,6 @@ class FaceDecoderModule(StageModule):
             exchanged = (x.expression, x.jaw)
         terms = self.loss(self.prior, (out.expression, out.jaw), (batch["expression"], batch["jaw"]),
                           exchanged, new_emo)
-        B, sync = emo.shape[0], split != "train"
-        logs = {f"{split}/{k}": v.detach() for k, v in terms.items() if k not in ("total", "lve")}
-        logs[f"{split}/vertex_mm2"] = terms["vertex"].detach() * 1e6
-        logs[f"{split}/lve_mm"] = terms["lve"].detach() * 1e3
-        self.log_dict(logs, batch_size=B, sync_dist=sync)
-        self.log(f"{split}/loss", terms["total"].detach(), batch_size=B, prog_bar=True, sync_dist=sync)
-        return terms["total"]
+        return self.log_losses(terms, split, emo.shape[0], total="total", drop=("lve",),
+                               extra={"vertex_mm2": terms["vertex"] * 1e6, "lve_mm": terms["lve"] * 1e3})
 
-    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "train")
-
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "val")

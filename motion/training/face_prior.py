@@ -107,18 +107,9 @@ class FacePriorModule(StageModule):
         expr, jaw = batch["expression"], batch["jaw"]
         out = self.prior(expr, jaw, sample=split == "train")
         terms = self.loss(self.prior, out, expr, jaw)
-        B, sync = expr.shape[0], split != "train"
-        logs = {f"{split}/{k}": v.detach() for k, v in terms.items() if k != "total"}
-        logs[f"{split}/vertex_mm2"] = terms["vertex"].detach() * 1e6
-        self.log_dict(logs, batch_size=B, sync_dist=sync)
-        self.log(f"{split}/loss", terms["total"].detach(), batch_size=B, prog_bar=True, sync_dist=sync)
-        return terms["total"]
+        return self.log_losses(terms, split, expr.shape[0], total="total",
+                               extra={"vertex_mm2": terms["vertex"] * 1e6})
 
-    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "train")
-
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "val")
 
 
 def load_prior(path: str | Path, map_location: str | torch.device = "cpu", freeze: bool = True) -> FlintPrior:

@@ -87,15 +87,5 @@ class MotionMetricsModule(StageModule):
 
     def _step(self, batch: dict[str, torch.Tensor], split: str) -> torch.Tensor:
         terms = self.losses(batch)
-        bs, sync = batch["motion"].shape[0], split != "train"
-        self.log_dict({f"{split}/{k}": v.detach() for k, v in terms.items() if k != "loss"},
-                      batch_size=bs, sync_dist=sync)
-        self.log(f"{split}/loss", terms["loss"].detach(), batch_size=bs, prog_bar=True,
-                 sync_dist=sync)
-        return terms["loss"]
+        return self.log_losses(terms, split, batch["motion"].shape[0])
 
-    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "train")
-
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._step(batch, "val")

@@ -52,15 +52,5 @@ class SpeechEncoderModule(StageModule):
     def _step(self, batch: dict[str, torch.Tensor], split: str) -> torch.Tensor:
         noise = self.input_noise if split == "train" else 0.0
         terms = speech_encoder_losses(self.encoder, batch, self.weights, noise)
-        bs = batch["audio"].shape[0]
-        self.log_dict({f"{split}/{k}": v.detach() for k, v in terms.items() if k != "loss"},
-                      batch_size=bs, sync_dist=split != "train")
-        self.log(f"{split}/loss", terms["loss"].detach(), batch_size=bs, prog_bar=True,
-                 sync_dist=split != "train")
-        return terms["loss"]
+        return self.log_losses(terms, split, batch["audio"].shape[0])
 
-    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "train")
-
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._step(batch, "val")

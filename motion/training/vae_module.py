@@ -50,15 +50,5 @@ class MotionVAEModule(StageModule):
             motion = motion.flatten(0, 1)
         terms = motion_vae_losses(self.vae, motion, self.kl_weight, self.velocity_weight,
                                   sample=split == "train")
-        sync = split != "train"
-        self.log_dict({f"{split}/{k}": v.detach() for k, v in terms.items() if k != "loss"},
-                      batch_size=motion.shape[0], sync_dist=sync)
-        self.log(f"{split}/loss", terms["loss"].detach(), batch_size=motion.shape[0],
-                 prog_bar=True, sync_dist=sync)
-        return terms["loss"]
+        return self.log_losses(terms, split, motion.shape[0])
 
-    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "train")
-
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._step(batch, "val")
