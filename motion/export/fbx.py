@@ -52,8 +52,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from blender_addon.motion_speech.rig import FBX_PRESETS, bone_tails
 from motion.export.registry import ExportError, keyword_options, register_exporter
-from motion.types import JOINT_INDEX, JOINT_NAMES, NUM_FACE_EXPRESSIONS_DEFAULT, NUM_JOINTS, PARENTS
+from motion.types import (
+    JOINT_NAMES,
+    NUM_FACE_EXPRESSIONS_DEFAULT,
+    NUM_JOINTS,
+    PARENTS,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from motion.container import Motion
@@ -93,52 +99,8 @@ class FBXPreset:
     armature_name: str = "SMPLX"
 
 
-PRESETS: dict[str, FBXPreset] = {
-    "blender": FBXPreset("blender", y_up_data=False, scale=1.0),
-    "unity": FBXPreset("unity", y_up_data=True, scale=1.0, apply_scale_options="FBX_SCALE_ALL"),
-    "unreal": FBXPreset("unreal", y_up_data=True, scale=100.0, apply_scale_options="FBX_SCALE_ALL",
-                        armature_name="Armature"),
-}
-
-#: The joint each bone's tail points at (right side mirrors the left).
-_TAIL_CHILD: dict[str, str] = {
-    "pelvis": "spine1", "spine1": "spine2", "spine2": "spine3", "spine3": "neck", "neck": "head",
-    "left_hip": "left_knee", "left_knee": "left_ankle", "left_ankle": "left_foot",
-    "left_collar": "left_shoulder", "left_shoulder": "left_elbow", "left_elbow": "left_wrist",
-    "left_wrist": "left_middle1",
-    **{f"left_{f}{k}": f"left_{f}{k + 1}" for f in ("index", "middle", "pinky", "ring", "thumb") for k in (1, 2)},
-}
-_TAIL_CHILD.update({k.replace("left_", "right_"): v.replace("left_", "right_") for k, v in list(_TAIL_CHILD.items())})
-
-
-def bone_tails(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Bone tails and roll reference axes for rest ``joints`` ``(55, 3)`` (Y up, facing +Z).
-
-    Returns:
-        ``tails`` ``(55, 3)`` (at least 5 mm from the head) and ``roll_axes`` ``(55, 3)``:
-        unit vectors the bones' Z axes are aligned to (front, or up for bones pointing front).
-    """
-    j = np.asarray(joints, np.float64)
-    neck_len = float(np.linalg.norm(j[JOINT_INDEX["head"]] - j[JOINT_INDEX["neck"]])) or 0.08
-    tails = np.zeros_like(j)
-    for i, name in enumerate(JOINT_NAMES):
-        if name in _TAIL_CHILD:
-            tails[i] = j[JOINT_INDEX[_TAIL_CHILD[name]]]
-        elif name == "head":
-            tails[i] = j[i] + [0.0, 1.5 * neck_len, 0.0]
-        elif name == "jaw":
-            tails[i] = j[i] + np.array([0.0, -0.5, 1.0]) / np.sqrt(1.25) * neck_len
-        elif name.endswith("eye_smplhf"):
-            tails[i] = j[i] + [0.0, 0.0, 0.25 * neck_len]
-        else:  # finger tips, feet: continue the parent bone
-            tails[i] = j[i] + (0.8 if "foot" not in name else 0.5) * (j[i] - j[PARENTS[i]])
-        d = tails[i] - j[i]
-        if np.linalg.norm(d) < 5e-3:
-            tails[i] = j[i] + (d / np.linalg.norm(d) if np.linalg.norm(d) > 0 else np.array([0.0, 1.0, 0.0])) * 5e-3
-    dirs = (tails - j) / np.linalg.norm(tails - j, axis=1, keepdims=True)
-    front, up = np.array([0.0, 0.0, 1.0]), np.array([0.0, 1.0, 0.0])
-    roll = np.where((np.abs(dirs @ front) > 0.9)[:, None], up, front)
-    return tails, roll
+#: The presets, defined once in the rig module that both this exporter and the add-on run.
+PRESETS: dict[str, FBXPreset] = {name: FBXPreset(**p) for name, p in FBX_PRESETS.items()}
 
 
 def prepare_rig(motion: Motion, rest: RestModel, num_expressions: int | None = None,
