@@ -74,8 +74,8 @@ def run_demo(
     model = load_body_model()
     written: list[Path] = []
     summary = []
-    for rec in clips:
-        motion = read_motion(rec.npz)
+    motions = [read_motion(rec.npz) for rec in clips]
+    for rec, motion in zip(clips, motions):
         stem = f"{rec.id}_{rec.emotion}"
         video = render_video(motion, out_dir / f"{stem}.mp4", audio=rec.wav, preset=preset,
                              size=video_size, body_model=model, progress=progress)
@@ -87,7 +87,7 @@ def run_demo(
                         "frames": motion.num_frames, "fps": motion.fps})
 
     # A still of the first clip's most expressive frame, and its exports.
-    first = read_motion(clips[0].npz)
+    first = motions[0]
     assert first.expression is not None
     frame = int(abs(first.expression).sum(axis=1).argmax())
     from motion.bodymodels import forward_kinematics
