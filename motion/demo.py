@@ -56,7 +56,7 @@ def run_demo(
     from motion.data.corpus import generate_corpus
     from motion.data.formats import read_motion
     from motion.export import export
-    from motion.render.still import render_mesh_png
+    from motion.render.still import render_motion_png
     from motion.render.video import render_video
 
     for e in emotions:
@@ -88,13 +88,8 @@ def run_demo(
 
     # A still of the first clip's most expressive frame, and its exports.
     first = motions[0]
-    assert first.expression is not None
-    frame = int(abs(first.expression).sum(axis=1).argmax())
-    from motion.bodymodels import forward_kinematics
-
-    verts = forward_kinematics(model, poses=first.poses[frame:frame + 1], trans=first.trans[frame:frame + 1],
-                               betas=first.betas, expression=first.expression[frame:frame + 1]).vertices[0].numpy()
-    written.append(render_mesh_png(verts, model.faces, out_dir / f"{clips[0].id}_still.png", preset="upper_body"))
+    written.append(render_motion_png(first, out_dir / f"{clips[0].id}_still.png", preset="upper_body",
+                                     body_model=model))
     for suffix in (".glb", ".bvh"):
         written.append(export(first, out_dir / f"{clips[0].id}{suffix}", body_model=model))
     summary_path = out_dir / "demo.json"
