@@ -316,8 +316,9 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--emotion-guidance", type=float, default=None, help="emotion CFG scale (default 1.5)")
     p.add_argument("--window", type=float, default=None, help="window seconds (default: the training window)")
     p.add_argument("--overlap", type=float, default=None, help="window overlap seconds (default: 1/4 window)")
-    p.add_argument("--stitch", default=None, choices=["inpaint", "crossfade", "concat"],
-                   help="how windows are joined (default inpaint)")
+    p.add_argument("--stitch", default=None, choices=["fused", "inpaint", "crossfade", "concat"],
+                   help="how windows are joined (default fused: all windows denoised together, "
+                   "overlaps fused at every step)")
     p.add_argument("--fps", type=float, default=30.0, help="output frame rate (default 30)")
     p.add_argument("--no-face", action="store_true", help="body only (neutral face)")
     p.add_argument("--weights", type=Path, default=None, help="weights folder (body export, or a root with body/ face/)")

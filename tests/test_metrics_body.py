@@ -154,3 +154,16 @@ def test_evaluation_helpers():
     table = format_table({"rows": {"generated": {"fgd": None, "bc": float("nan"), "l1div": 1.0,
                                                  "emotion_acc": 0.5, "style_acc": None}}})
     assert "n/a" in table and "50.0%" in table and "1.000" in table
+
+
+def test_intra_fgd_sees_wrong_condition_that_pooled_fgd_misses():
+    rng = np.random.default_rng(0)
+    centres = {0: np.zeros(3), 1: np.full(3, 3.0)}
+    real = [rng.standard_normal((20, 3)) + centres[c] for c in (0, 1) * 6]
+    labels = [0, 1] * 6
+    swapped = [real[i + 1] if i % 2 == 0 else real[i - 1] for i in range(len(real))]  # right motion, wrong clip
+    assert M.intra_fgd(real, labels, real, labels) == pytest.approx(0.0, abs=1e-8)
+    pooled = M.fgd(np.concatenate(real), np.concatenate(swapped))
+    intra = M.intra_fgd(real, labels, swapped, labels)
+    assert pooled == pytest.approx(0.0, abs=1e-8) and intra > 20.0  # 3^2 * 3 = 27 per class
+    assert np.isnan(M.intra_fgd(real, [-1] * len(real), real, labels))

@@ -218,6 +218,37 @@ def test_inpainting_keeps_the_known_prefix(pipe):
                       known=known, resample=2)
 
 
+def test_fused_sampler(pipe):
+    from motion.models.sampler import sample_latents, sampling_scheduler
+    from motion.pipelines.fused import sample_fused, window_weights
+    from motion.pipelines.long_audio import Window, plan_windows
+
+    np.testing.assert_allclose(window_weights(6, 2).numpy(), [1 / 3, 2 / 3, 1, 1, 2 / 3, 1 / 3])
+    g = torch.Generator().manual_seed(5)
+    kw = {"audio_scale": 1.0, "emotion_scale": 1.5}
+    for kind in ("ddim", "dpmsolver"):
+        sched = sampling_scheduler(pipe.scheduler_config, kind)
+        cond = BodyCondition(torch.randn(1, 240, 8, generator=g), torch.randn(1, 6, generator=g),
+                             torch.randn(1, 5, generator=g), torch.tensor([1]), torch.tensor([2.0]))
+        one = sample_fused(pipe.denoiser, sched, cond, [Window(0, 60, 0)], 4,
+                           generator=torch.Generator().manual_seed(0), **kw)
+        ref = sample_latents(pipe.denoiser, sched, cond, 60, steps=4,
+                             generator=torch.Generator().manual_seed(0), **kw)
+        torch.testing.assert_close(one, ref[0])  # a single window: exactly the plain sampler
+    ws = plan_windows(100, 40, 10)
+    B = len(ws)
+    cond = BodyCondition(torch.randn(B, 160, 8, generator=g), torch.randn(B, 6, generator=g),
+                         torch.randn(B, 5, generator=g), torch.ones(B, dtype=torch.long),
+                         torch.full((B,), 2.0))
+    known = torch.randn(1, C, generator=g).expand(10, C)
+    z = sample_fused(pipe.denoiser, sampling_scheduler(pipe.scheduler_config), cond, ws, 6,
+                     generator=torch.Generator().manual_seed(1), known=known, **kw)
+    assert z.shape == (100, C) and torch.isfinite(z).all()
+    torch.testing.assert_close(z[:10], known)
+    with pytest.raises(ValueError, match="windows but conditions"):
+        sample_fused(pipe.denoiser, sampling_scheduler(pipe.scheduler_config), cond, ws[:1], 2)
+
+
 def test_plan_windows_and_stitcher():
     from motion.models.body_features import decode_body
     from motion.pipelines.long_audio import (
@@ -255,6 +286,10 @@ def test_long_audio_is_continuous(pipe):
     inp = pipe(features=feats, stitch="inpaint", **kw)
     elapsed = time.perf_counter() - t0
     cat = pipe(features=feats, stitch="concat", **kw)
+    fused = pipe(features=feats, **kw)  # the default
+    chunked = pipe(features=feats, batch_windows=2, **kw)  # flat memory: 2 windows at a time
+    assert fused.motion.meta.extra["stitch"] == "fused" and fused.windows == inp.windows
+    assert fused.motion.is_finite() and chunked.motion.num_frames == 1200
     assert inp.motion.num_frames == cat.motion.num_frames == 1200 and inp.motion.is_finite()
     assert len(inp.windows) == 6 and all(w.length == 60 for w in inp.windows)
     assert [w.known for w in inp.windows] == [0, 12, 12, 12, 12, 12]
@@ -262,9 +297,11 @@ def test_long_audio_is_continuous(pipe):
     jumps = {}
     for radius in (4, 24 + 4):  # near the seam; the whole overlap (its end is where inpainting stops)
         jumps[radius] = {name: seam_jumps(joint_positions(o.motion.poses), o.seams, 30.0, radius=radius)
-                         for name, o in (("inpaint", inp), ("concat", cat))}
-        assert jumps[radius]["inpaint"].seam <= jumps[radius]["concat"].seam, jumps
-        assert jumps[radius]["inpaint"].ratio < jumps[radius]["concat"].ratio, jumps
+                         for name, o in (("inpaint", inp), ("concat", cat), ("fused", fused),
+                                 ("fused, 2 windows a batch", chunked))}
+        for name in ("inpaint", "fused", "fused, 2 windows a batch"):
+            assert jumps[radius][name].seam <= jumps[radius]["concat"].seam, jumps
+            assert jumps[radius][name].ratio < jumps[radius]["concat"].ratio, jumps
     times = {}
     for seconds in (10, 20, 40):
         t0 = time.perf_counter()

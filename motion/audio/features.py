@@ -175,6 +175,17 @@ def compute_features(
     )
 
 
+def log_mel_features(audio: Audio, fps: float = FPS, n_mels: int = 80,
+                     chunk_seconds: float = 10.0) -> np.ndarray:
+    """``(T, n_mels)`` log-mel at the motion frame rate: ``compute_features(...).log_mel``
+    without the pitch tracker and onsets (what the model stages read; ~2x faster)."""
+    if not fps > 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    fine = _fine_features(_analysis_signal(audio), n_mels, max(1, int(round(chunk_seconds * FINE_RATE))))
+    T = num_motion_frames(audio.duration, fps)
+    return interp_frames(fine.log_mel, np.arange(T) * (FINE_RATE / fps))
+
+
 def _analysis_signal(audio: Audio) -> np.ndarray:
     """(N,) float32 samples at ANALYSIS_SR."""
     y = np.asarray(audio.samples, dtype=np.float32)

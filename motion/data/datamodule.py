@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 
 from motion.data.alignment import load_words
 from motion.data.beat2_dataset import Beat2Record, index_beat2
-from motion.data.feature_cache import ClipFeatures, FeatureCache, FeatureConfig
+from motion.data.feature_cache import ClipFeatures, FeatureCache, FeatureConfig, fill_cache
 from motion.data.windows import ClipLabels, PairWindowDataset, WindowDataset
 from motion.types import FPS
 
@@ -72,10 +72,8 @@ class Beat2DataModule(pl.LightningDataModule):
     def prepare_data(self) -> None:
         """Fill the feature cache (runs on one process per node)."""
         cache = FeatureCache(self.cache_dir, self.features)
-        for split in self.splits:
-            for rec in self._records(split):
-                cache.get(rec)
-        cache.save_digests()
+        recs = [r for split in self.splits for r in self._records(split)]
+        fill_cache(cache, recs, self.num_workers)
 
     def _dataset(self, split: str, hop: int) -> WindowDataset:
         recs = self._records(split)

@@ -150,11 +150,11 @@ class FaceSpeechDataModule(pl.LightningDataModule):
 
     def prepare_data(self) -> None:
         """Fill the feature cache (one process per node)."""
+        from motion.data.feature_cache import fill_cache
+
         cache = self._cache()
-        for split in self.splits:
-            for rec in self._records(split):
-                cache.get(rec)
-        cache.save_digests()
+        recs = [r for split in self.splits for r in self._records(split)]
+        fill_cache(cache, recs, self.num_workers)
 
     def _dataset(self, split: str, hop: int) -> FaceSpeechDataset:
         recs = self._records(split)

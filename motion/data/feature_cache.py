@@ -26,7 +26,8 @@ from typing import Literal
 
 import numpy as np
 
-from motion.audio import Audio, compute_features, kaldi_fbank, load_audio, num_motion_frames
+from motion.audio import Audio, kaldi_fbank, load_audio, num_motion_frames
+from motion.audio.features import log_mel_features
 from motion.audio.framing import interp_frames
 from motion.data.beat2_dataset import Beat2Record
 from motion.types import FPS
@@ -77,7 +78,7 @@ def audio_features(audio: Audio, cfg: FeatureConfig) -> np.ndarray:
     interpolated at the motion frame times.
     """
     if cfg.audio_features == "log_mel":
-        return compute_features(audio, fps=cfg.fps, n_mels=cfg.n_mels).log_mel
+        return log_mel_features(audio, fps=cfg.fps, n_mels=cfg.n_mels)
     fb = kaldi_fbank(audio, n_mels=cfg.n_mels)
     T = num_motion_frames(audio.duration, cfg.fps)
     if fb.shape[0] == 0:
@@ -113,6 +114,11 @@ class FeatureCache:
         self._digest_file = self.dir / "digests.json"
         self._digests: dict[str, str] | None = None
 
+    @staticmethod
+    def _memo_key(path: Path) -> str:
+        st = path.stat()
+        return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+
     def _digest(self, path: Path) -> str:
         """sha256 of the file's bytes, memoised by (path, size, mtime)."""
         if self._digests is None:
@@ -120,8 +126,7 @@ class FeatureCache:
                 self._digests = json.loads(self._digest_file.read_text(encoding="utf-8"))
             except (FileNotFoundError, json.JSONDecodeError):
                 self._digests = {}
-        st = path.stat()
-        memo = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+        memo = self._memo_key(path)
         if memo not in self._digests:
             h = hashlib.sha256()
             with open(path, "rb") as fh:
@@ -162,3 +167,37 @@ class FeatureCache:
         tmp = self._digest_file.with_suffix(f".tmp{os.getpid()}")
         tmp.write_text(json.dumps(self._digests, indent=0, sort_keys=True), encoding="utf-8")
         os.replace(tmp, self._digest_file)
+
+
+def _fill_one(args: tuple[FeatureCache, Beat2Record]) -> dict[str, str]:
+    """Worker: fill one entry; return the digests of its files (for the parent's memo)."""
+    cache, rec = args
+    cache.get(rec)
+    memo = cache._digests or {}
+    keys = [cache._memo_key(p) for p in (rec.npz, rec.wav) if p is not None]
+    return {k: memo[k] for k in keys if k in memo}
+
+
+def fill_cache(cache: FeatureCache, recs: list[Beat2Record], workers: int = 0,
+               desc: str = "features") -> None:
+    """Compute every missing entry of ``recs`` (``workers`` processes; 0 = this one), with a
+    progress bar, and save the digest memo."""
+    from tqdm.auto import tqdm
+
+    bar = {"desc": desc, "unit": "clip", "total": len(recs), "disable": len(recs) < 100}
+    if workers > 0 and len(recs) >= 100:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        cache._digest(recs[0].npz)  # load the memo once, before the workers copy the cache
+        digests: dict[str, str] = {}
+        with ctx.Pool(workers) as pool:
+            for d in tqdm(pool.imap_unordered(_fill_one, [(cache, r) for r in recs], chunksize=16),
+                          **bar):
+                digests.update(d)
+        assert cache._digests is not None
+        cache._digests.update(digests)
+    else:
+        for rec in tqdm(recs, **bar):
+            cache.get(rec)
+    cache.save_digests()

@@ -12,6 +12,10 @@ Rows (every one measured with the same networks and skeleton):
   sentence when there is one), cut or looped to the length: real motion, wrong audio.
 
 Columns: FGD (:func:`motion.metrics.body.fgd` on :class:`MotionFeatureExtractor` features),
+intra-FGD (:func:`motion.metrics.body.intra_fgd`: FGD per emotion, the ground truth of
+emotion e against the clips *asked* for e, averaged; the pooled FGD cannot tell real motion
+of the wrong clip from the right one - "shuffled GT" is a sample of the same distribution,
+so its pooled FGD is ~0 by construction - while the per-emotion one can),
 BC (beat consistency with the clip's audio onsets), L1div, emotion accuracy
 (vs the requested emotion) and style accuracy (vs the clip's speaker) of the classifiers
 of :mod:`motion.metrics.classifier`. Without metric networks FGD and the accuracies are
@@ -29,9 +33,10 @@ on the tiny corpus ground truth scores 0.72 and another clip's motion 0.70.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -81,13 +86,26 @@ def load_clips(root: str | Path, split: str, max_clips: int | None = None) -> li
     return out
 
 
-def shuffled_partner(clips: list[EvalClip], i: int) -> int:
+class LabelledClip(Protocol):
+    """What :func:`shuffled_partner` reads of a clip (:class:`EvalClip`, the face evaluation's clips)."""
+
+    speaker: int
+    sentence: int | None
+
+
+def shuffled_partner(clips: Sequence[LabelledClip], i: int) -> int:
     """Index of another clip of the same speaker (different sentence first), else any other."""
     c = clips[i]
     same = [j for j, o in enumerate(clips) if j != i and o.speaker == c.speaker]
     other_sentence = [j for j in same if clips[j].sentence != c.sentence or c.sentence is None]
     pool = other_sentence or same or [j for j in range(len(clips)) if j != i] or [i]
     return pool[(i * 7919) % len(pool)]
+
+
+def swapped_emotion(emotion: int, i: int) -> int:
+    """The emotion index clip ``i`` (label ``emotion``, -1 unknown) is asked for in the swapped row:
+    never its own, cycling through the others with ``i``."""
+    return (max(emotion, 0) + 1 + i % (len(EMOTIONS) - 1)) % len(EMOTIONS)
 
 
 def _fit(x: np.ndarray, T: int) -> np.ndarray:
@@ -102,17 +120,27 @@ def _joints(feats: np.ndarray) -> np.ndarray:
     return M.joint_positions(poses.numpy())
 
 
+def _clip_features(net: Any, feats: list[np.ndarray]) -> list[np.ndarray]:
+    """Per-clip FGD features ``[(N_i, D)]``."""
+    return [net.clip_features([torch.from_numpy(np.ascontiguousarray(f, np.float32))]).numpy()
+            for f in feats]
+
+
 def _score(feats: list[np.ndarray], clips: list[EvalClip], wanted_emotion: list[int],
-           nets: dict[str, Any] | None, gt_fgd: np.ndarray | None, threshold: float) -> dict[str, Any]:
+           nets: dict[str, Any] | None, gt_fgd: list[np.ndarray] | None, threshold: float
+           ) -> dict[str, Any]:
     joints = [_joints(f) for f in feats]
     bcs = [M.beat_consistency(j, c.onsets, FPS, threshold=threshold, order=BC_ORDER)
            for j, c in zip(joints, clips)]
     row: dict[str, Any] = {"bc": float(np.nanmean(bcs)) if np.isfinite(bcs).any() else float("nan"),
-                           "l1div": M.l1div(joints), "fgd": None, "emotion_acc": None,
-                           "style_acc": None}
+                           "l1div": M.l1div(joints), "fgd": None, "fgd_intra": None,
+                           "emotion_acc": None, "style_acc": None}
     if nets is not None:
+        assert gt_fgd is not None
         tens = [torch.from_numpy(np.ascontiguousarray(f, np.float32)) for f in feats]
-        row["fgd"] = M.fgd(gt_fgd, nets["feature_extractor"].clip_features(tens).numpy())  # type: ignore[arg-type]
+        mine = _clip_features(nets["feature_extractor"], feats)
+        row["fgd"] = M.fgd(np.concatenate(gt_fgd), np.concatenate(mine))
+        row["fgd_intra"] = M.intra_fgd(gt_fgd, [c.emotion for c in clips], mine, wanted_emotion)
         for key, net, labels in (("emotion_acc", nets["emotion_classifier"], wanted_emotion),
                                  ("style_acc", nets["speaker_classifier"], [c.speaker for c in clips])):
             lab = np.asarray(labels)
@@ -135,7 +163,7 @@ def evaluate_body(clips: list[EvalClip], pipe: Any, nets: dict[str, Any] | None,
         out = pipe(str(c.wav), emotion=emo, intensity=inten, seed=seed + i, steps=steps, **pipe_options)
         gen.append(_fit(out.body_features, c.features.shape[0]))
         if swap_emotions:
-            req = (max(c.emotion, 0) + 1 + i % (len(EMOTIONS) - 1)) % len(EMOTIONS)
+            req = swapped_emotion(c.emotion, i)
             out = pipe(str(c.wav), emotion=EMOTIONS[req], intensity=inten or 2.0, seed=seed + i,
                        steps=steps, **pipe_options)
             swapped.append(_fit(out.body_features, c.features.shape[0]))
@@ -153,7 +181,7 @@ def evaluate_body(clips: list[EvalClip], pipe: Any, nets: dict[str, Any] | None,
     threshold = BC_THRESHOLD_FACTOR * float(speed.mean())
     gt_fgd = None
     if nets is not None:
-        gt_fgd = nets["feature_extractor"].clip_features([torch.from_numpy(f) for f in gt]).numpy()
+        gt_fgd = _clip_features(nets["feature_extractor"], gt)
     rows = {name: _score(rows_feats[name], clips, wanted[name], nets, gt_fgd, threshold)
             for name in ROWS if name in rows_feats}
     return {"clips": len(clips), "rows": rows, "bc": {"threshold_m_s": threshold, "order": BC_ORDER,
@@ -179,15 +207,21 @@ def load_metric_nets(folders: list[str | Path]) -> dict[str, Any]:
     return {n: load_module(p, n).eval() for n, p in where.items()}
 
 
-def format_table(result: dict[str, Any]) -> str:
-    """The rows of :func:`evaluate_body` as an aligned text table."""
-    cols = (("FGD", "fgd", "{:.3f}"), ("BC", "bc", "{:.3f}"), ("L1div", "l1div", "{:.3f}"),
-            ("emotion acc", "emotion_acc", "{:.1%}"), ("style acc", "style_acc", "{:.1%}"))
+def format_rows(rows: dict[str, dict[str, Any]], cols: Sequence[tuple[str, str, str]]) -> str:
+    """``rows`` (name -> {key: value}) as an aligned text table; ``cols``: (header, key, format).
+    None and NaN print as ``n/a``."""
     lines = [f"{'':30s}" + "".join(f"{h:>13s}" for h, _, _ in cols)]
-    for name, row in result["rows"].items():
+    for name, row in rows.items():
         cells = []
         for _, key, fmt in cols:
             v = row.get(key)
             cells.append("n/a" if v is None or (isinstance(v, float) and np.isnan(v)) else fmt.format(v))
         lines.append(f"{name:30s}" + "".join(f"{c:>13s}" for c in cells))
     return "\n".join(lines)
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """The rows of :func:`evaluate_body` as an aligned text table."""
+    cols = (("FGD", "fgd", "{:.3f}"), ("BC", "bc", "{:.3f}"), ("L1div", "l1div", "{:.3f}"),
+            ("emotion acc", "emotion_acc", "{:.1%}"), ("style acc", "style_acc", "{:.1%}"))
+    return format_rows(result["rows"], cols)

@@ -34,7 +34,8 @@ from motion.models.motion_vae import MotionVAE
 from motion.models.sampler import sampling_scheduler
 from motion.models.speech_encoder import SpeechDisentangler
 from motion.pipelines import body_controls as controls
-from motion.pipelines.body_speech import ClipSpeech, encode_clip, encode_window
+from motion.pipelines.body_speech import ClipSpeech, encode_clip, encode_window, encode_windows
+from motion.pipelines.fused import sample_fused
 from motion.pipelines.inpainting import sample_window
 from motion.pipelines.long_audio import (
     STITCH_MODES,
@@ -169,6 +170,40 @@ class BodyPipeline:
         return plan_clip(num_frames, self.vae.downsample, self.features.fps, self.train_window,
                          window_s, overlap_s, stitch)
 
+    def _generate_fused(self, feats: np.ndarray, windows: list[Window], speech: ClipSpeech,
+                        latents: torch.Tensor, stitcher: FeatureStitcher,
+                        timings: dict[str, float], label: int | None, intensity: float | None,
+                        emo_ref: ClipSpeech | None, style_choice: controls.StyleChoice,
+                        sty_ref: ClipSpeech | None, sched: Any, steps: int, audio_guidance: float,
+                        emotion_guidance: float, gen: torch.Generator, label_only: bool,
+                        batch_windows: int) -> None:
+        """Fused sampling (:mod:`.fused`), ``batch_windows`` windows at a time; fills
+        ``latents (L, C)`` and ``stitcher`` in place."""
+        f, T = self.vae.downsample, int(feats.shape[0])
+        for g in range(0, len(windows), batch_windows):
+            group = windows[g:g + batch_windows]
+            t0 = time.perf_counter()
+            lat = encode_windows(self.speech_encoder, feats, group, f)
+            speech.add(lat, [float(w.length) for w in group])
+            cond = controls.build_condition(lat, label, intensity, emo_ref, style_choice, sty_ref,
+                                            self.speech_encoder.speaker_head)
+            timings["encode"] += time.perf_counter() - t0
+            start = group[0].start
+            known = latents[start:start + group[0].known] if g else None
+            t0 = time.perf_counter()
+            z = sample_fused(self.denoiser, sched, cond, group, steps, audio_guidance,
+                             emotion_guidance, gen, label_only, known)
+            timings["sample"] += time.perf_counter() - t0
+            latents[start:group[-1].stop] = z.cpu()
+            t0 = time.perf_counter()
+            zw = torch.stack([z[w.start - start:w.stop - start] for w in group])
+            W = group[0].length
+            dec = self.vae.decode(self.latent_norm.inverse(zw), W * f).cpu().numpy()
+            for w, d in zip(group, dec):
+                a, b = w.frames(f, T)
+                stitcher.add(a, d[:b - a], crossfade=True)
+            timings["decode"] += time.perf_counter() - t0
+
     # ------------------------------------------------------------------ inference
     @torch.no_grad()
     def __call__(self, audio: AudioInput | None = None, *, features: np.ndarray | None = None,
@@ -177,8 +212,8 @@ class BodyPipeline:
                  style: object | None = None, seed: int | None = None, steps: int = 20,
                  sampler: str = "ddim", audio_guidance: float = 1.0,
                  emotion_guidance: float = 1.5, window_s: float | None = None,
-                 overlap_s: float | None = None, stitch: StitchMode = "inpaint",
-                 resample: int = 1) -> BodyPipelineOutput:
+                 overlap_s: float | None = None, stitch: StitchMode = "fused",
+                 resample: int = 1, batch_windows: int = 32) -> BodyPipelineOutput:
         """Generate body motion for speech of any length.
 
         Args:
@@ -192,8 +227,11 @@ class BodyPipeline:
             steps, sampler: sampling steps and "ddim" / "dpmsolver".
             audio_guidance, emotion_guidance: CFG scales s_a, s_e (0, 0 = unconditional).
             window_s, overlap_s: window and overlap (default: the training window, 1/4 overlap).
-            stitch: "inpaint", "crossfade" or "concat" (:mod:`.long_audio`).
+            stitch: "fused" (default: all windows denoised together, overlaps fused at every
+                step, :mod:`.fused`), "inpaint", "crossfade" or "concat" (:mod:`.long_audio`).
             resample: RePaint resampling of inpainted windows (1 = replacement only; DDIM).
+            batch_windows: windows denoised together by "fused" (memory is flat in the audio
+                length; more windows per batch are faster up to the cores' width).
         """
         if (audio is None) == (features is None):
             raise ValueError("give exactly one of audio or features")
@@ -201,6 +239,8 @@ class BodyPipeline:
             raise ValueError(f"stitch must be one of {STITCH_MODES}, got {stitch!r}")
         if steps < 1:
             raise ValueError(f"steps must be >= 1, got {steps}")
+        if batch_windows < 1:
+            raise ValueError(f"batch_windows must be >= 1, got {batch_windows}")
         emo_source = controls.parse_emotion(emotion, emotion_reference)
         style_choice = controls.parse_style(style, self.speech_encoder.num_speakers)
         if intensity is None and emo_source == "label":
@@ -231,7 +271,12 @@ class BodyPipeline:
         latents = torch.zeros(windows[-1].stop, self.vae.latent_dim)
         stitcher = FeatureStitcher(T, BODY_FEATURE_DIM)
         label = controls.emotion_index(emotion) if emotion is not None else None
-        for w in windows:
+        if stitch == "fused":
+            self._generate_fused(feats, windows, speech, latents, stitcher, timings, label,
+                                 intensity, emo_ref, style_choice, sty_ref, sched, steps,
+                                 audio_guidance, emotion_guidance, gen, emo_source == "label",
+                                 batch_windows)
+        for w in windows if stitch != "fused" else []:
             t0 = time.perf_counter()
             lat = encode_window(self.speech_encoder, feats, w, f)
             speech.add(lat, float(w.length))

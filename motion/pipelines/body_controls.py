@@ -126,10 +126,10 @@ def steer_style(style: torch.Tensor, head: nn.Linear, speaker: int, target: floa
 def build_condition(lat: SpeechLatents, label: int | None, intensity: float | None,
                     emo_ref: ClipSpeech | None, style: StyleChoice, sty_ref: ClipSpeech | None,
                     speaker_head: nn.Linear) -> BodyCondition:
-    """The :class:`BodyCondition` of one window (batch of 1) under the chosen controls.
+    """The :class:`BodyCondition` of a batch of windows under the chosen controls.
 
     Args:
-        lat: the window's speech latents (content, emotion, style, head logits).
+        lat: the windows' speech latents (content ``(B, T, Dc)``, emotion, style, head logits).
         label: requested emotion index, or None (the heard / reference emotion's label).
         intensity: requested intensity, or None (unknown: -1).
         emo_ref, sty_ref: summaries of the emotion / style reference clips, if any.
@@ -137,17 +137,18 @@ def build_condition(lat: SpeechLatents, label: int | None, intensity: float | No
         speaker_head: the speech encoder's speaker-ID head (speaker-id style).
     """
     dev = lat.content.device
-    emotion_vec, emo_label = lat.emotion, int(lat.emotion_logits[0].argmax())
+    B = lat.content.shape[0]
+    emotion_vec, emo_label = lat.emotion, lat.emotion_logits.argmax(-1)
     if emo_ref is not None:
-        emotion_vec = emo_ref.emotion[None].to(dev)
-        emo_label = EMOTIONS.index(emo_ref.emotion_label())
+        emotion_vec = emo_ref.emotion[None].to(dev).expand(B, -1)
+        emo_label = torch.full((B,), EMOTIONS.index(emo_ref.emotion_label()), device=dev)
     if label is not None:
-        emo_label = label
+        emo_label = torch.full((B,), label, device=dev)
     style_vec = lat.style
     if style.source == "speaker":
         style_vec = steer_style(style_vec, speaker_head, int(style.speaker))  # type: ignore[arg-type]
     elif sty_ref is not None:
-        style_vec = sty_ref.style[None].to(dev)
+        style_vec = sty_ref.style[None].to(dev).expand(B, -1)
     inten = -1.0 if intensity is None else float(intensity)
-    return BodyCondition(lat.content, emotion_vec, style_vec, torch.tensor([emo_label], device=dev),
-                         torch.tensor([inten], device=dev))
+    return BodyCondition(lat.content, emotion_vec, style_vec, emo_label.long(),
+                         torch.full((B,), inten, device=dev))

@@ -32,6 +32,25 @@ def encode_window(encoder: SpeechDisentangler, feats: np.ndarray, window: Window
         return encoder.encode(x)
 
 
+def encode_windows(encoder: SpeechDisentangler, feats: np.ndarray, windows: list[Window],
+                   downsample: int) -> SpeechLatents:
+    """Encode windows of one length as one batch ``(B, length * f, F)``.
+
+    Frames past the end of ``feats (T, F)`` (the last window's tail) repeat the last frame,
+    as the denoiser pads content (:meth:`LatentDenoiser.align_content`).
+    """
+    n = windows[0].length * downsample
+    if any(w.length * downsample != n for w in windows):
+        raise ValueError("encode_windows needs windows of one length")
+    need = max(w.stop for w in windows) * downsample
+    if need > feats.shape[0]:
+        feats = np.concatenate([feats, np.repeat(feats[-1:], need - feats.shape[0], 0)])
+    dev = next(encoder.parameters()).device
+    x = np.stack([feats[w.start * downsample:w.start * downsample + n] for w in windows])
+    with torch.no_grad():
+        return encoder.encode(torch.from_numpy(np.ascontiguousarray(x, np.float32)).to(dev))
+
+
 class ClipSpeech:
     """Length-weighted means over windows of emotion / style vectors and head posteriors."""
 
@@ -39,15 +58,18 @@ class ClipSpeech:
         self._w = 0.0
         self._sums: dict[str, torch.Tensor] = {}
 
-    def add(self, lat: SpeechLatents, weight: float) -> None:
-        """Accumulate the (batch-of-1) latents of a window of ``weight`` latent frames."""
-        parts = {"emotion": lat.emotion[0], "style": lat.style[0],
-                 "emotion_probs": torch.softmax(lat.emotion_logits[0], -1),
-                 "speaker_probs": torch.softmax(lat.speaker_logits[0], -1)}
+    def add(self, lat: SpeechLatents, weight: float | list[float]) -> None:
+        """Accumulate the latents of a batch of windows of ``weight`` latent frames each."""
+        w = torch.as_tensor(weight, dtype=torch.float32).reshape(-1, 1)
+        if w.shape[0] == 1 and lat.emotion.shape[0] > 1:
+            w = w.expand(lat.emotion.shape[0], 1)
+        parts = {"emotion": lat.emotion, "style": lat.style,
+                 "emotion_probs": torch.softmax(lat.emotion_logits, -1),
+                 "speaker_probs": torch.softmax(lat.speaker_logits, -1)}
         for k, v in parts.items():
-            v = v.detach().float().cpu() * weight
+            v = (v.detach().float().cpu() * w).sum(0)
             self._sums[k] = self._sums[k] + v if k in self._sums else v
-        self._w += weight
+        self._w += float(w.sum())
 
     def _mean(self, key: str) -> torch.Tensor:
         if not self._w:

@@ -16,7 +16,9 @@ hides the small differences the decoder's context makes. The speech encoder runs
 same windows, so memory does not grow with the audio length; only the per-frame features
 (``(T, 315)`` floats, 22 MB for 10 minutes) are kept whole.
 
-Stitching modes (``stitch=``): ``"inpaint"`` (default, above), ``"crossfade"`` (overlapping
+Stitching modes (``stitch=``): ``"fused"`` (default: all windows denoised together with
+their overlaps fused at every step, :mod:`motion.pipelines.fused`; the batches of windows
+are joined by the inpainting below), ``"inpaint"`` (above, one window after another), ``"crossfade"`` (overlapping
 windows sampled independently, cross-faded) and ``"concat"`` (no overlap, hard cuts: the
 AMUSE baseline, for comparison).
 """
@@ -29,8 +31,8 @@ from typing import Literal
 
 import numpy as np
 
-StitchMode = Literal["inpaint", "crossfade", "concat"]
-STITCH_MODES: tuple[str, ...] = ("inpaint", "crossfade", "concat")
+StitchMode = Literal["fused", "inpaint", "crossfade", "concat"]
+STITCH_MODES: tuple[str, ...] = ("fused", "inpaint", "crossfade", "concat")
 
 
 @dataclass(frozen=True)

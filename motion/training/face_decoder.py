@@ -83,6 +83,7 @@ class FaceDecoderModule(StageModule):
         init_decoder: export folder whose ``face_decoder.pt`` initialises the decoder (stage 2 from stage 1).
         models_dir: FLAME model folder of the vertex losses (None: ``$MOTION_MODELS_DIR`` or the stand-in).
         loss_region: vertices of the vertex / velocity terms (``moving``, ``face``, ``all``, ...).
+        loss_stride: keep every k-th vertex of ``loss_region`` (speed; the lip set stays whole).
         w_*: loss weights (:class:`~motion.training.face_decoder_losses.FaceDecoderLossWeights`).
         p_drop_style: probability of training a clip with the "unknown speaker" code (speaker ids).
         lr, weight_decay, warmup_steps, min_lr_ratio: optimisation (:class:`StageModule`).
@@ -97,6 +98,7 @@ class FaceDecoderModule(StageModule):
                  lip_net: nn.Module | None = None, lip_net_export: str | None = None,
                  emotion_net: nn.Module | None = None, emotion_net_export: str | None = None,
                  init_decoder: str | None = None, models_dir: str | None = None, loss_region: str = "moving",
+                 loss_stride: int = 1,
                  w_vertex: float = 1.0e6, w_lip_vertex: float = 1.0e6, w_velocity: float = 1.0e6,
                  w_param: float = 0.0, w_lip_perceptual: float = 0.0, w_emotion_perceptual: float = 0.0,
                  w_exchange_lip: float = 0.0, w_exchange_lip_vertex: float = 0.0, w_exchange_emotion: float = 0.0,
@@ -143,7 +145,8 @@ class FaceDecoderModule(StageModule):
                                          w_emotion_perceptual, w_exchange_lip, w_exchange_lip_vertex, w_exchange_emotion)
         self.models_dir = models_dir
         sets = FaceVertexSets.build(load_face_model(models_dir), self.prior.num_expressions,
-                                    vertex_sets_spec(self.lip_net, self.emotion_net, loss_region), models_dir)
+                                    vertex_sets_spec(self.lip_net, self.emotion_net, loss_region, loss_stride),
+                                    models_dir)
         self.loss = FaceDecoderLoss(sets, weights, self.lip_net, self.emotion_net)
 
     def train(self, mode: bool = True) -> FaceDecoderModule:

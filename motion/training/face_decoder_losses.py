@@ -62,9 +62,10 @@ class FaceDecoderLossWeights:
 
 
 def vertex_sets_spec(lip_net: nn.Module | None, emotion_net: nn.Module | None,
-                     loss_region: str = "moving") -> dict[str, tuple[str, int]]:
-    """Named vertex sets (region, stride) the loss needs, for :meth:`FaceVertexSets.build`."""
-    spec = {LOSS_SET: (loss_region, 1), LIPS_SET: ("lips", 1)}
+                     loss_region: str = "moving", loss_stride: int = 1) -> dict[str, tuple[str, int]]:
+    """Named vertex sets (region, stride) the loss needs, for :meth:`FaceVertexSets.build`
+    (``loss_stride`` thins the vertex / velocity set; the lips are always kept whole)."""
+    spec = {LOSS_SET: (loss_region, loss_stride), LIPS_SET: ("lips", 1)}
     for name, net in ((LIP_NET_SET, lip_net), (EMOTION_NET_SET, emotion_net)):
         if net is not None:
             spec[name] = (str(net.region), int(getattr(net, "vertex_stride", 1)))

@@ -57,6 +57,8 @@ class FacePriorModule(StageModule):
         models_dir: folder with ``flame/FLAME_NEUTRAL.*`` (None: ``$MOTION_MODELS_DIR`` or the stand-in).
         vertex_subset: vertices of the reconstruction loss: ``moving`` (moved by expression or
             jaw; default), ``face`` (the FLAME ``face`` mask) or ``all``.
+        vertex_stride: keep every k-th vertex of the subset (k > 1 trades loss resolution for
+            speed: the loss costs O(vertices) per frame; 4 is plenty on a CPU).
         vertex_weight, kl_weight, param_weight: loss weights (FLINT: 1e6 on m^2, 1e-3, 0).
         lr, weight_decay, warmup_steps, min_lr_ratio: optimisation (:class:`StageModule`).
     """
@@ -64,7 +66,8 @@ class FacePriorModule(StageModule):
     stage = "face_prior"
 
     def __init__(self, prior: FlintPrior | None = None, models_dir: str | None = None,
-                 vertex_subset: VertexSubset = "moving", vertex_weight: float = 1.0e6, kl_weight: float = 1.0e-3,
+                 vertex_subset: VertexSubset = "moving", vertex_stride: int = 1,
+                 vertex_weight: float = 1.0e6, kl_weight: float = 1.0e-3,
                  param_weight: float = 0.0, lr: float = 1.0e-4, weight_decay: float = 0.0, warmup_steps: int = 100,
                  min_lr_ratio: float = 0.1) -> None:
         super().__init__(lr, weight_decay, warmup_steps, min_lr_ratio)
@@ -75,7 +78,12 @@ class FacePriorModule(StageModule):
         self.hparams["prior_config"] = module_config(self.prior)  # a checkpoint alone rebuilds the prior
         face_model = load_face_model(models_dir)
         E = self.prior.num_expressions
-        layer = FlameExpressionLayer.from_flame(face_model, E, _vertex_ids(face_model, vertex_subset, E, models_dir))
+        if vertex_stride < 1:
+            raise ValueError(f"vertex_stride must be >= 1, got {vertex_stride}")
+        ids = _vertex_ids(face_model, vertex_subset, E, models_dir)
+        if vertex_stride > 1:
+            ids = (np.arange(face_model.v_template.shape[0]) if ids is None else ids)[::vertex_stride]
+        layer = FlameExpressionLayer.from_flame(face_model, E, ids)
         self.loss = FlintLoss(layer, FlintLossWeights(vertex_weight, kl_weight, param_weight))
 
     def forward(self, expression: torch.Tensor, jaw: torch.Tensor) -> FlintOutput:
