@@ -1,20 +1,24 @@
-"""Benchmark the body pipeline: generation time per second of audio, time vs length, memory.
+"""Benchmark generation: time per second of audio (body, face, both), time vs length, memory,
+and the seam metric on long audio.
 
 Usage:
-    python benchmarks/bench_body.py [--durations 30 60 180] [--memory-seconds 600]
-                                    [--threads 2] [--steps 20] [--window-s 8]
+    python benchmarks/bench_body.py [--weights DIR] [--durations 30 60 180]
+                                    [--memory-seconds 600] [--threads 2] [--steps N]
 
-The modules have the shipped (config) sizes - speech encoder width 256, motion VAE width
-256 / 4 layers / 4x downsampling, denoiser width 256 / 9 layers - with untrained (random)
-weights, written with the toolkit's export and loaded through ``BodyPipeline.from_pretrained``;
-timing does not depend on training. The export's manifest records the default training
-window (64 frames, ``configs/data/beat2.yaml``), so "default settings" means 2.13 s windows
-with 1/4 overlap, DDIM 20 steps, audio / emotion guidance 1.0 / 1.5 (two denoiser passes per
-step), inpainted overlaps. Every measurement runs in a fresh subprocess (torch threads as
-given) on speech-like audio synthesised by :mod:`bench_audio`:
+Weights: ``--weights``, else the weights shipped in ``motion/weights`` (the trained demo
+models), else random weights at the demo configs' sizes (``configs/demo``; timing does not
+depend on training). "Default settings" are the pipelines' defaults: the training window
+(2.13 s) with 1/4 overlap, DPM-Solver++ steps, audio / emotion guidance 1.0 / 1.5 (two
+denoiser passes per step, batched), all windows of up to 32 at a time denoised together
+(``stitch="fused"``). Every measurement runs in a fresh subprocess (torch threads as given)
+on speech-like audio synthesised by :mod:`bench_audio`:
 
-* ``time``: wall time of ``pipe(wav)`` per duration, split into features / speech encoder /
-  sampling / VAE decoding, after a warm-up call;
+* ``time``: wall time of a generation per duration, split into features / speech encoder /
+  sampling / VAE decoding, after a warm-up call; also the old one-window-after-another
+  path (``stitch="inpaint"``) at 60 s for comparison, the face pipeline alone and body + face
+  through the public API path (:func:`motion.pipelines.generate.generate_motion`);
+* ``seams``: on the longest input, the joint-velocity jump within 4 frames of every window
+  seam against the same statistic away from seams (:func:`motion.metrics.body.seam_jumps`);
 * ``memory``: resident memory after loading + warm-up and the process peak (``ru_maxrss``)
   after generating ``--memory-seconds`` of audio (and 60 s for comparison).
 """
@@ -37,7 +41,7 @@ TRAINING_WINDOW = 64  # frames, configs/data/beat2.yaml
 
 
 def build_export(folder: Path) -> Path:
-    """Shipped-size body modules with random weights, in the plain export format."""
+    """Demo-size body modules (configs/demo) with random weights, in the export format."""
     import torch
 
     from motion.models import LatentDenoiser, MotionVAE, SpeechDisentangler
@@ -47,80 +51,120 @@ def build_export(folder: Path) -> Path:
     torch.manual_seed(0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        module = LatentDiffusionModule(lambda *d: LatentDenoiser(*d), speech_encoder=SpeechDisentangler(),
-                                       vae=MotionVAE())
+        module = LatentDiffusionModule(lambda *d: LatentDenoiser(*d, width=160, layers=5),
+                                       speech_encoder=SpeechDisentangler(width=128, layers=1),
+                                       vae=MotionVAE(width=192))
     torch.nn.init.normal_(module.denoiser.out.weight, std=0.02)  # not a zero predictor
-    write_export(module, folder)
-    manifest = json.loads((folder / "manifest.json").read_text())
+    write_export(module, folder / "body")
+    manifest = json.loads((folder / "body" / "manifest.json").read_text())
     manifest["data"] = {"audio_features": "log_mel", "n_mels": 80, "fps": 30.0, "window": TRAINING_WINDOW}
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    params = {n: sum(p.numel() for p in m.parameters()) for n, m in module.export_modules().items()}
-    print(f"parameters: {params}", flush=True)
+    (folder / "body" / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return folder
 
 
-def worker(export: str, wav: str, threads: int, steps: int, window_s: float | None) -> dict[str, float]:
-    """Load the pipeline, warm up, generate ``wav`` once; time and memory figures."""
+def worker(weights: str, wav: str, threads: int, part: str, options: dict) -> dict:
+    """Load, warm up, generate ``wav`` once; time, memory and seam figures."""
+    import numpy as np
     import torch
 
-    from motion.pipelines.body import BodyPipeline
-
     torch.set_num_threads(threads)
-    pipe = BodyPipeline.from_pretrained(export)
-    import numpy as np
+    from motion.pipelines.body import BodyPipeline
+    from motion.pipelines.generate import generate_motion, load_face_pipeline
 
-    pipe(np.zeros(16000, np.float32) + 1e-3, seed=0, steps=2)  # warm-up (librosa, kernels)
+    body = BodyPipeline.from_pretrained(weights) if part in ("body", "both") else None
+    face = load_face_pipeline(weights)[0] if part in ("face", "both") else None
+    if part in ("face", "both") and face is None:
+        return {"error": f"no face weights in {weights}"}
+    warm = np.zeros(16000, np.float32) + 1e-3
+    if body is not None:
+        body(warm, seed=0, steps=2)  # warm-up (librosa, kernels)
+    if face is not None:
+        face(warm, seed=0)
     rss = current_rss_mb()
     t0 = time.perf_counter()
-    out = pipe(wav, seed=0, steps=steps, window_s=window_s)
-    total = time.perf_counter() - t0
-    return {"total_s": total, **{f"{k}_s": v for k, v in out.timings.items()},
-            "frames": out.motion.num_frames, "windows": len(out.windows),
-            "window_s": out.motion.meta.extra["window_s"], "rss_before_mb": rss,
-            "peak_rss_mb": peak_rss_mb()}
+    res: dict = {}
+    if part == "body":
+        out = body(wav, seed=0, **options)
+        from motion.metrics.body import joint_positions, seam_jumps
+
+        res = {**{f"{k}_s": v for k, v in out.timings.items()}, "windows": len(out.windows),
+               "window_s": out.motion.meta.extra["window_s"], "frames": out.motion.num_frames,
+               "steps": out.motion.meta.extra["steps"], "sampler": out.motion.meta.extra["sampler"]}
+        total = time.perf_counter() - t0
+        if out.seams:
+            s = seam_jumps(joint_positions(out.motion.poses), out.seams, 30.0)
+            res["seams"] = s.to_dict()
+    elif part == "face":
+        out = face(wav, seed=0)
+        total = time.perf_counter() - t0
+        res = {"frames": int(out.expression.shape[0])}
+    else:
+        m = generate_motion(wav, body, face, seed=0).motion
+        total = time.perf_counter() - t0
+        res = {"frames": m.num_frames}
+    return {"total_s": total, **res, "rss_before_mb": rss, "peak_rss_mb": peak_rss_mb()}
 
 
-def run(export: Path, wav: Path, args: argparse.Namespace, window_s: float | None = None) -> dict[str, float]:
-    cmd = [sys.executable, __file__, "--worker", str(export), str(wav), "--threads", str(args.threads),
-           "--steps", str(args.steps)]
-    if window_s is not None:
-        cmd += ["--window-s", str(window_s)]
+def run(weights: Path, wav: Path, args: argparse.Namespace, part: str = "body", **options) -> dict:
+    opts = {k: v for k, v in {"steps": args.steps, **options}.items() if v is not None}
+    cmd = [sys.executable, __file__, "--worker", str(weights), str(wav), "--threads", str(args.threads),
+           "--part", part, "--options", json.dumps(opts)]
     res = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--weights", type=Path, default=None, help="weights folder (default: shipped, else random)")
     ap.add_argument("--durations", type=float, nargs="+", default=[30.0, 60.0, 180.0])
     ap.add_argument("--memory-seconds", type=float, default=600.0)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--window-s", type=float, default=None, help="worker: window seconds")
-    ap.add_argument("--variant-window-s", type=float, default=8.0, help="also time 60 s with this window")
-    ap.add_argument("--worker", nargs=2, default=None, metavar=("EXPORT", "WAV"), help=argparse.SUPPRESS)
+    ap.add_argument("--steps", type=int, default=None, help="sampling steps (default: the pipeline's)")
+    ap.add_argument("--worker", nargs=2, default=None, metavar=("WEIGHTS", "WAV"), help=argparse.SUPPRESS)
+    ap.add_argument("--part", default="body", help=argparse.SUPPRESS)
+    ap.add_argument("--options", default="{}", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        print(json.dumps(worker(*args.worker, args.threads, args.steps, args.window_s)))
+        print(json.dumps(worker(*args.worker, args.threads, args.part, json.loads(args.options))))
         return
     print(f"cores {os.cpu_count()}, torch threads {args.threads}, load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         tmpd = Path(tmp)
-        export = build_export(tmpd / "body")
+        weights = args.weights
+        if weights is None:
+            from motion.pipelines.weights import SHIPPED_WEIGHTS
+
+            weights = SHIPPED_WEIGHTS if (SHIPPED_WEIGHTS / "body").is_dir() else build_export(tmpd / "w")
+        print(f"weights: {weights}", flush=True)
         wavs = {}
         for d in sorted({*args.durations, 60.0, args.memory_seconds}):
             wavs[d] = tmpd / f"speech_{d:.0f}.wav"
             synth_speech_like(wavs[d], d, 16000, 1, seed=1)
-        print(f"{'audio':>7s} {'window':>7s} {'total':>8s} {'s/s audio':>10s} {'features':>9s} "
+        print(f"{'audio':>7s} {'mode':>8s} {'total':>8s} {'s/s audio':>10s} {'features':>9s} "
               f"{'encoder':>8s} {'sampling':>9s} {'decode':>7s} {'windows':>8s} {'peak RSS':>9s}")
-        rows = [(d, run(export, wavs[d], args)) for d in args.durations]
-        rows.append((60.0, run(export, wavs[60.0], args, args.variant_window_s)))
-        for d, r in rows:
-            print(f"{d:>6.0f}s {r['window_s']:>6.2f}s {r['total_s']:>7.2f}s {r['total_s'] / d:>10.4f} "
+        rows = [(d, "fused", run(weights, wavs[d], args)) for d in args.durations]
+        rows.append((60.0, "inpaint", run(weights, wavs[60.0], args, stitch="inpaint")))
+        for d, mode, r in rows:
+            print(f"{d:>6.0f}s {mode:>8s} {r['total_s']:>7.2f}s {r['total_s'] / d:>10.4f} "
                   f"{r['features_s']:>8.2f}s {r['encode_s']:>7.2f}s {r['sample_s']:>8.2f}s "
                   f"{r['decode_s']:>6.2f}s {r['windows']:>8.0f} {r['peak_rss_mb']:>7.0f}MB", flush=True)
+        r0 = rows[0][2]
+        print(f"settings: {r0['sampler']} {r0['steps']} steps, window {r0['window_s']:.2f} s", flush=True)
+        d_long, _, r_long = max(rows[:-1], key=lambda x: x[0])
+        if "seams" in r_long:
+            s = r_long["seams"]
+            print(f"seams, {d_long:.0f} s: velocity jump at seams {s['seam']:.4f}, away from seams "
+                  f"{s['inside']:.4f} m/s per frame (ratio {s['ratio']:.2f})", flush=True)
+        for part in ("face", "both"):
+            r = run(weights, wavs[60.0], args, part=part)
+            if "error" in r:
+                print(f"{part}: {r['error']}")
+                continue
+            print(f"{'face' if part == 'face' else 'body + face'}, 60 s: {r['total_s']:.2f} s "
+                  f"({r['total_s'] / 60.0:.4f} s per s of audio), peak RSS {r['peak_rss_mb']:.0f} MB", flush=True)
         for d in (60.0, args.memory_seconds):
-            r = run(export, wavs[d], args)
+            r = run(weights, wavs[d], args)
             print(f"memory, {d:.0f} s of audio: RSS after load + warm-up {r['rss_before_mb']:.0f} MB, "
                   f"peak {r['peak_rss_mb']:.0f} MB (+{r['peak_rss_mb'] - r['rss_before_mb']:.0f} MB); "
                   f"time {r['total_s']:.1f} s ({r['total_s'] / d:.4f} s per s of audio)", flush=True)

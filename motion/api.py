@@ -61,13 +61,13 @@ def generate(
         seed: random seed (same seed, same motion).
         fps: output frame rate.
         body, face: which parts to generate (without face weights the face stays neutral).
-        steps: diffusion sampling steps (``None`` = 20).
+        steps: diffusion sampling steps (``None`` = 10, :data:`~motion.pipelines.request.DEFAULT_STEPS`).
         models_dir: SMPL-X / FLAME models folder (not needed for generation; kept for symmetry).
         weights: weights folder (a latent-diffusion export, or a root with ``body/`` and
             ``face/``); default ``$MOTION_WEIGHTS_DIR``, then ``motion/weights`` if shipped.
         emotion_reference: a speech clip whose emotion (as the speech encoder hears it) is used.
         audio_guidance, emotion_guidance: classifier-free guidance scales (default 1.0, 1.5).
-        sampler: "ddim" (default) or "dpmsolver" (DPM-Solver++).
+        sampler: "dpmsolver" (DPM-Solver++, default) or "ddim".
         window_s, overlap_s, stitch: long-audio windowing (:mod:`motion.pipelines.long_audio`;
             default: the training window, 1/4 overlap, "fused").
 

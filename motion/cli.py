@@ -11,7 +11,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from motion.pipelines.request import DEFAULT_SAMPLER, DEFAULT_STEPS
 from motion.types import EMOTIONS
 
 EPILOG = """\
@@ -20,7 +22,7 @@ examples:
   motion corpus data/corpus --size small       # synthetic BEAT2-layout emotional corpus
   motion fit --config configs/experiment/motion_vae.yaml   # train a stage (LightningCLI)
   motion generate speech.wav -o out.npz --emotion happy --intensity 2.5 --weights DIR
-  motion evaluate --data data/corpus --split test --weights DIR
+  motion evaluate --data data/corpus --split test --weights DIR   # --part body|face|both
   motion info data/corpus/beat_english_v2.0.0/smplxflame_30/1_adam_1_3_0.npz
   motion export clip.npz clip.glb               # also .bvh, .gltf, .fbx, .csv (ARKit), --format amass
   motion render clip.npz --audio clip.wav -o clip.mp4 --preset upper_body
@@ -255,14 +257,18 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "demo",
         help="the main job: corpus -> animation -> video with audio",
-        description="Generate the synthetic corpus (if absent), take one speaker's sentence in "
-        "several emotions and render it to MP4 videos with audio plus a still, in --out.",
+        description="Generate the synthetic corpus (if absent), take one speaker's held-out sentence "
+        "in several emotions, generate body + face motion from each recording with the trained weights "
+        "and render it to MP4 videos with audio plus a still and GLB / BVH exports, in --out.",
     )
     p.add_argument("--out", type=Path, default=Path("outputs/demo"), help="output folder (default outputs/demo)")
     p.add_argument("--corpus", type=Path, default=Path("data/corpus"), help="corpus folder (default data/corpus)")
     p.add_argument("--size", default="small", choices=["tiny", "small", "large"], help="corpus size if it must be generated")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.add_argument("--preset", default="full_body", choices=["full_body", "upper_body", "face"], help="camera framing")
+    p.add_argument("--weights", type=Path, default=None,
+                   help="generator weights (default: $MOTION_WEIGHTS_DIR, else the shipped ones)")
+    p.add_argument("--ground-truth", action="store_true", help="show the corpus motion instead of generating it")
     p.set_defaults(func=_run_demo)
 
 
@@ -270,7 +276,8 @@ def _run_demo(args: argparse.Namespace) -> int:
     from motion.demo import run_demo
 
     for path in run_demo(out_dir=args.out, corpus_root=args.corpus, size=args.size,
-                         seed=args.seed, preset=args.preset):
+                         seed=args.seed, preset=args.preset, weights=args.weights,
+                         ground_truth=args.ground_truth):
         print(f"wrote {path}")
     return 0
 
@@ -310,8 +317,9 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--emotion-ref", type=Path, default=None, help="take the emotion of this speech clip instead")
     p.add_argument("--style", default=None, help="speaker id or a reference speech clip (default: the audio's own)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: drawn, recorded in the file)")
-    p.add_argument("--steps", type=int, default=None, help="diffusion sampling steps (default 20)")
-    p.add_argument("--sampler", default=None, choices=["ddim", "dpmsolver"], help="sampler (default ddim)")
+    p.add_argument("--steps", type=int, default=None, help=f"diffusion sampling steps (default {DEFAULT_STEPS})")
+    p.add_argument("--sampler", default=None, choices=["dpmsolver", "ddim"],
+                   help=f"sampler (default {DEFAULT_SAMPLER}: DPM-Solver++)")
     p.add_argument("--audio-guidance", type=float, default=None, help="audio CFG scale (default 1.0)")
     p.add_argument("--emotion-guidance", type=float, default=None, help="emotion CFG scale (default 1.5)")
     p.add_argument("--window", type=float, default=None, help="window seconds (default: the training window)")
@@ -347,28 +355,40 @@ def _run_generate(args: argparse.Namespace) -> int:
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "evaluate",
-        help="body metrics (FGD, beat consistency, L1div, emotion / style accuracy) on a data split",
+        help="body metrics (FGD, beat consistency, L1div, emotion / style accuracy) and face metrics "
+        "(LVE, FDD, bilabial closure, emotion accuracy, blinks) on a data split",
         description="Generate body motion for every clip of a BEAT2-layout split and compare it with the "
         "ground truth and two baselines (mean pose; another clip of the same speaker): FGD, beat "
-        "consistency, L1div, emotion and style accuracy of classifiers trained on ground truth. Prints a "
-        "table and writes JSON.",
+        "consistency, L1div, emotion and style accuracy of classifiers trained on ground truth. With face "
+        "weights, also generate the face and compare it with the ground truth and two baselines (neutral "
+        "face; another clip of the same speaker): lip vertex error, upper-face dynamics deviation, mouth "
+        "closure on p/b/m, emotion accuracy of a face classifier, and blink rate / longest blink on a "
+        "2-minute recording. Prints tables and writes JSON (the face result under \"face\").",
     )
     p.add_argument("--data", type=Path, required=True, help="BEAT2-layout folder (e.g. a generated corpus)")
     p.add_argument("--split", default="test", help="split of train_test_split.csv (default test)")
     p.add_argument("--weights", type=Path, default=None, help="generator weights (default: as motion generate)")
+    p.add_argument("--part", default="both", choices=["body", "face", "both"],
+                   help="what to evaluate (default both: the face is skipped, with a note, without face weights)")
     p.add_argument("--metrics", type=Path, default=None,
                    help="metric networks (default: WEIGHTS/metrics, else runs/motion_metrics/latest)")
+    p.add_argument("--face-metrics", type=Path, default=None,
+                   help="face emotion classifier export (emotion_net.json/.pt; default: WEIGHTS/metrics, "
+                   "WEIGHTS/face, runs/demo/face_emotion/latest, runs/face_emotion/latest)")
     p.add_argument("--max-clips", type=int, default=None, help="evaluate at most this many clips")
-    p.add_argument("--steps", type=int, default=20, help="sampling steps (default 20)")
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=f"body sampling steps (default {DEFAULT_STEPS})")
+    p.add_argument("--sampler", default=DEFAULT_SAMPLER, choices=["dpmsolver", "ddim"],
+                   help=f"body sampler (default {DEFAULT_SAMPLER})")
     p.add_argument("--seed", type=int, default=0, help="seed of the first clip (default 0)")
     p.add_argument("--swap-emotions", action="store_true", help="also ask every clip for another emotion")
+    p.add_argument("--blink-seconds", type=float, default=120.0,
+                   help="length of the face's blink recording, the clips' audio looped (default 120; 0: none)")
     p.add_argument("--json", type=Path, default=None, help="JSON output (default: evaluate_SPLIT.json)")
     p.set_defaults(func=_run_evaluate)
 
 
-def _run_evaluate(args: argparse.Namespace) -> int:
-    import json
-
+def _evaluate_body_part(args: argparse.Namespace, root: Path) -> dict[str, Any]:
+    """The body result of ``motion evaluate`` (table printed)."""
     from motion.metrics.evaluate_body import (
         evaluate_body,
         format_table,
@@ -376,9 +396,8 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         load_metric_nets,
     )
     from motion.pipelines.body import BodyPipeline
-    from motion.pipelines.weights import WeightsNotFoundError, resolve_weights_dir
+    from motion.pipelines.weights import WeightsNotFoundError
 
-    root = resolve_weights_dir(args.weights)
     pipe = BodyPipeline.from_pretrained(root)
     candidates = [args.metrics] if args.metrics else [root, Path("runs/motion_metrics/latest")]
     try:
@@ -390,16 +409,95 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         nets = None
     clips = load_clips(args.data, args.split, args.max_clips)
     result = evaluate_body(clips, pipe, nets, seed=args.seed, steps=args.steps,
-                           swap_emotions=args.swap_emotions)
-    result.update(data=str(args.data), split=args.split, weights=str(root))
+                           swap_emotions=args.swap_emotions, sampler=args.sampler)
     print(format_table(result))
-    out = args.json or Path(f"evaluate_{args.split}.json")
+    return result
+
+
+def _evaluate_face_part(args: argparse.Namespace, root: Path) -> dict[str, Any] | str:
+    """The face result of ``motion evaluate`` (table printed), or why it was skipped (``--part both``).
+
+    Raises:
+        WeightsNotFoundError: ``--part face`` without face weights, or ``--face-metrics`` without
+            the classifier.
+    """
+    from motion.metrics.evaluate_face import (
+        TRAIN_FACE_HELP,
+        evaluate_face,
+        format_face_table,
+        load_face_clips,
+        load_face_emotion_net,
+    )
+    from motion.pipelines.generate import find_face_export
+    from motion.pipelines.weights import WeightsNotFoundError
+
+    folder = find_face_export(root)
+    if folder is None:
+        reason = f"no face weights (face_decoder.json/.pt) in {root}/face or {root}"
+        if args.part == "face":
+            raise WeightsNotFoundError(f"{reason}.\n{TRAIN_FACE_HELP}")
+        print(f"motion evaluate: face skipped: {reason}", file=sys.stderr)
+        return reason
+    from motion.pipelines.face import FacePipeline
+
+    pipe = FacePipeline.from_pretrained(folder)
+    candidates = [args.face_metrics] if args.face_metrics else [
+        root / "metrics", root / "face", Path("runs/demo/face_emotion/latest"), Path("runs/face_emotion/latest")]
+    try:
+        net, net_dir = load_face_emotion_net(candidates)
+    except WeightsNotFoundError as exc:
+        if args.face_metrics:
+            raise
+        print(f"motion evaluate: face emotion accuracy unavailable: {exc}", file=sys.stderr)
+        net, net_dir = None, None
+    clips = load_face_clips(args.data, args.split, args.max_clips)
+    result = evaluate_face(clips, pipe, net, seed=args.seed, swap_emotions=args.swap_emotions,
+                           blink_seconds=args.blink_seconds or None)
+    result.update(face_weights=str(folder), emotion_net=None if net_dir is None else str(net_dir))
+    print("\nface" if args.part == "both" else "face")
+    print(format_face_table(result))
+    return result
+
+
+def _evaluate_root(args: argparse.Namespace) -> Path:
+    """The weights folder; for ``--part face`` a missing one is reported with the face's training commands."""
+    from motion.pipelines.weights import WeightsNotFoundError, resolve_weights_dir
+
+    try:
+        return resolve_weights_dir(args.weights)
+    except WeightsNotFoundError as exc:
+        if args.part != "face":
+            raise
+        from motion.metrics.evaluate_face import TRAIN_FACE_HELP
+
+        raise WeightsNotFoundError(f"no face weights: {str(exc).splitlines()[0]}\n{TRAIN_FACE_HELP}") from None
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    import json
+
     from motion.atomic import atomic_write
 
+    root = _evaluate_root(args)
+    result: dict[str, Any] = {}
+    face: dict[str, Any] | None = None
+    if args.part in ("body", "both"):
+        result = _evaluate_body_part(args, root)
+    if args.part in ("face", "both"):
+        outcome = _evaluate_face_part(args, root)
+        face = outcome if isinstance(outcome, dict) else None
+        result["face"] = face
+        if face is None:
+            result["face_skipped"] = outcome
+    result.update(data=str(args.data), split=args.split, weights=str(root))
+    out = args.json or Path(f"evaluate_{args.split}.json")
     text = json.dumps(result, indent=2) + "\n"
     atomic_write(out, lambda f: f.write(text.encode("utf-8")))
-    print(f"wrote {out} ({result['clips']} clips, {result['audio_s']:.1f} s of audio, "
-          f"generation {result['generation_s']:.1f} s)")
+    summary = result if "clips" in result else face
+    assert summary is not None
+    extra = f", face generation {face['generation_s']:.1f} s" if face is not None and summary is not face else ""
+    print(f"wrote {out} ({summary['clips']} clips, {summary['audio_s']:.1f} s of audio, "
+          f"generation {summary['generation_s']:.1f} s{extra})")
     return 0
 
 

@@ -2,11 +2,12 @@
 
 1. generate the synthetic emotional corpus (reused when it is already there);
 2. pick one held-out sentence of one speaker, spoken with several emotions;
-3. render each clip to an MP4 with its audio, plus a face close-up still;
-4. export the first clip to GLB and BVH next to the videos.
-
-When the body and face models land (issues 3 and 4) the demo generates the motion from
-the audio instead of reading the corpus ground truth.
+3. generate whole-character motion (body + face) from each recording with the trained
+   weights (shipped in ``motion/weights``, or ``weights=`` / ``$MOTION_WEIGHTS_DIR``), asking
+   for the recording's emotion; without weights (or with ``ground_truth=True``) the corpus'
+   own motion is shown instead, and the summary says so;
+4. render each clip to an MP4 with its audio, plus a still of the first clip;
+5. export the first clip to GLB and BVH next to the videos.
 """
 
 from __future__ import annotations
@@ -40,6 +41,25 @@ def _pick_clips(corpus_root: Path, emotions: tuple[str, ...]) -> list:
     return [groups[key][e] for e in emotions if e in groups[key]]
 
 
+def _motions(clips: list, seed: int, weights: str | Path | None, ground_truth: bool
+             ) -> tuple[list, str]:
+    """The clips' motion: generated from their audio (and emotion), else the corpus' own."""
+    from motion.data.formats import read_motion
+
+    if not ground_truth:
+        from motion.api import generate
+        from motion.pipelines.weights import WeightsNotFoundError
+
+        try:
+            return ([generate(rec.wav, emotion=rec.emotion, intensity=float(rec.intensity or 2),
+                              seed=seed + i, weights=weights) for i, rec in enumerate(clips)],
+                    "generated from the audio")
+        except WeightsNotFoundError as exc:
+            print(f"no trained weights ({str(exc).splitlines()[0]}); showing the corpus' own "
+                  "motion instead", flush=True)
+    return [read_motion(rec.npz) for rec in clips], "corpus ground truth"
+
+
 def run_demo(
     out_dir: Path = Path("outputs/demo"),
     corpus_root: Path = Path("data/corpus"),
@@ -49,12 +69,18 @@ def run_demo(
     emotions: tuple[str, ...] = DEMO_EMOTIONS,
     video_size: tuple[int, int] = (640, 480),
     progress: bool = True,
+    weights: str | Path | None = None,
+    ground_truth: bool = False,
 ) -> list[Path]:
-    """Run the demo; returns the files written (videos, still, exports, summary)."""
+    """Run the demo; returns the files written (videos, still, exports, summary).
+
+    Args:
+        weights: generator weights (default: as :func:`motion.api.generate`).
+        ground_truth: show the corpus motion instead of generating it.
+    """
     from motion.atomic import atomic_write
     from motion.bodymodels import load_body_model
     from motion.data.corpus import generate_corpus
-    from motion.data.formats import read_motion
     from motion.export import export
     from motion.render.still import render_motion_png
     from motion.render.video import render_video
@@ -74,7 +100,8 @@ def run_demo(
     model = load_body_model()
     written: list[Path] = []
     summary = []
-    motions = [read_motion(rec.npz) for rec in clips]
+    motions, source = _motions(clips, seed, weights, ground_truth)
+    print(f"motion: {source}", flush=True)
     for rec, motion in zip(clips, motions):
         stem = f"{rec.id}_{rec.emotion}"
         video = render_video(motion, out_dir / f"{stem}.mp4", audio=rec.wav, preset=preset,
@@ -84,7 +111,8 @@ def run_demo(
             shutil.copyfile(rec.wav, out_dir / f"{stem}.wav")
         summary.append({"id": rec.id, "speaker": rec.speaker, "emotion": rec.emotion,
                         "intensity": rec.intensity, "text": rec.text, "video": video.name,
-                        "frames": motion.num_frames, "fps": motion.fps})
+                        "frames": motion.num_frames, "fps": motion.fps, "source": source,
+                        "seed": motion.meta.seed})
 
     # A still of the first clip's most expressive frame, and its exports.
     first = motions[0]

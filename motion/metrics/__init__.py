@@ -1,5 +1,6 @@
 """Evaluation metrics. Light on purpose: import the sub-module you need, e.g.
 ``from motion.metrics.face import lve, fdd, bilabial_closure_accuracy, blink_rate``.
 
-Modules: :mod:`.face` (LVE, FDD, bilabial closure accuracy, blink rate / duration).
+Modules: :mod:`.face` (LVE, FDD, bilabial closure accuracy, blink rate / duration);
+:mod:`.evaluate_body` and :mod:`.evaluate_face` (``motion evaluate``: rows and tables).
 """

@@ -42,6 +42,7 @@ import numpy as np
 import torch
 
 from motion.metrics import body as M
+from motion.pipelines.request import DEFAULT_STEPS
 from motion.types import EMOTIONS, FPS
 
 #: Motion-beat settings of BC (module docstring).
@@ -152,7 +153,8 @@ def _score(feats: list[np.ndarray], clips: list[EvalClip], wanted_emotion: list[
 
 
 def evaluate_body(clips: list[EvalClip], pipe: Any, nets: dict[str, Any] | None, seed: int = 0,
-                  steps: int = 20, swap_emotions: bool = False, **pipe_options: Any) -> dict[str, Any]:
+                  steps: int = DEFAULT_STEPS, swap_emotions: bool = False, **pipe_options: Any
+                  ) -> dict[str, Any]:
     """Generate for every clip and score every row (module docstring); JSON-ready dict."""
     t0 = time.perf_counter()
     gt = [c.features for c in clips]

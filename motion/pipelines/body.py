@@ -37,6 +37,7 @@ from motion.pipelines import body_controls as controls
 from motion.pipelines.body_speech import ClipSpeech, encode_clip, encode_window, encode_windows
 from motion.pipelines.fused import sample_fused
 from motion.pipelines.inpainting import sample_window
+from motion.pipelines.request import DEFAULT_SAMPLER, DEFAULT_STEPS
 from motion.pipelines.long_audio import (
     STITCH_MODES,
     FeatureStitcher,
@@ -209,8 +210,8 @@ class BodyPipeline:
     def __call__(self, audio: AudioInput | None = None, *, features: np.ndarray | None = None,
                  emotion: str | None = None, intensity: float | None = None,
                  emotion_reference: AudioInput | ClipSpeech | None = None,
-                 style: object | None = None, seed: int | None = None, steps: int = 20,
-                 sampler: str = "ddim", audio_guidance: float = 1.0,
+                 style: object | None = None, seed: int | None = None,
+                 steps: int = DEFAULT_STEPS, sampler: str = DEFAULT_SAMPLER, audio_guidance: float = 1.0,
                  emotion_guidance: float = 1.5, window_s: float | None = None,
                  overlap_s: float | None = None, stitch: StitchMode = "fused",
                  resample: int = 1, batch_windows: int = 32) -> BodyPipelineOutput:
@@ -224,7 +225,7 @@ class BodyPipeline:
             emotion_reference: a clip whose emotion vector is used instead.
             style: None (the audio's own), a speaker id, or a reference clip.
             seed: RNG seed (None: drawn and recorded in ``motion.meta.seed``).
-            steps, sampler: sampling steps and "ddim" / "dpmsolver".
+            steps, sampler: sampling steps and "dpmsolver" (DPM-Solver++, default) / "ddim".
             audio_guidance, emotion_guidance: CFG scales s_a, s_e (0, 0 = unconditional).
             window_s, overlap_s: window and overlap (default: the training window, 1/4 overlap).
             stitch: "fused" (default: all windows denoised together, overlaps fused at every
