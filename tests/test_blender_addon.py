@@ -213,11 +213,14 @@ out["export"]["z_up_unity"] = r
 # ---- generate: the real toolkit, then failure cases; the scene must not change on failure
 out["generate"] = {}
 cases = [("real", args["toolkit"], args["wav"]), ("bad_audio", args["toolkit"], args["bad_wav"]),
-         ("missing_audio", args["toolkit"], args["missing_wav"]), ("missing_env", args["missing_exe"], args["wav"])]
+         ("missing_audio", args["toolkit"], args["missing_wav"]), ("missing_env", args["missing_exe"], args["wav"]),
+         ("no_weights", args["toolkit"], args["wav"])]
 for case, exe, audio in cases:
     deselect()
     prefs.toolkit_path = exe
+    prefs.weights_dir = args["missing_weights"] if case == "no_weights" else ""
     settings.audio = audio
+    settings.emotion, settings.seed = "happy", 3
     before = importer.snapshot(bpy.context.scene)
     t0 = time.perf_counter()
     r = run_op(bpy.ops.motion_speech.generate)
@@ -225,7 +228,16 @@ for case, exe, audio in cases:
     r["last_error"] = state.last_error
     r["unchanged"] = importer.snapshot(bpy.context.scene) == before
     r["running"] = state.running
+    if case == "real" and r["result"] == ["FINISHED"]:
+        import numpy as np
+
+        r["last_output"] = state.last_output
+        with np.load(state.last_output) as z:
+            r["npz_frames"] = int(z["poses"].shape[0])
+            r["npz_expression_std"] = float(z["expressions"].std()) if "expressions" in z else 0.0
+        r.update(describe(bpy.context.view_layer.objects.active, [1, 10]))
     out["generate"][case] = r
+prefs.weights_dir = ""
 
 # ---- generate: success path with a stand-in toolkit speaking the same command line
 deselect()
@@ -503,6 +515,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, corpus: dict[str, Path], 
     args = {
         "zip": str(zip_path), "toolkit": str(MOTION_EXE), "clip": str(corpus["clip"]), "clip2": str(corpus["clip2"]),
         "wav": str(corpus["short_wav"]), "bad_wav": str(bad_wav), "missing_wav": str(tmp / "missing.wav"),
+        "missing_weights": str(tmp / "no-such-weights"),
         "missing_exe": str(tmp / "no_such_env" / "bin" / "motion"), "fake_exe": str(fake_exe),
         "flavours": _flavours(corpus["clip"], tmp), "long": str(_long_clip(corpus["clip"], tmp / "long.npz")),
         "joints": list(JOINTS), "frames": frames, "tmp": str(tmp), "still": str(tmp / "still.png"),
@@ -631,14 +644,29 @@ def test_import_60s_animation_time(scenario: dict[str, Any]) -> None:
 
 # --------------------------------------------------------------------------- generate
 def test_generate_with_the_real_toolkit(scenario: dict[str, Any]) -> None:
+    """Generate runs the real `motion generate` (shipped weights) and imports the result."""
     r = scenario["out"]["generate"]["real"]
     assert not r["running"]
-    if r["result"] == ["FINISHED"]:  # the toolkit has weights: the result was imported
-        assert not r["unchanged"] and not r["error"]
-    else:  # no weights / not built: the toolkit's own message is reported, nothing changed
-        assert r["unchanged"], "a failed generation changed the scene"
-        assert "motion generate failed" in r["error"] and r["last_error"] in r["error"]
-        assert len(r["last_error"]) > len("motion generate failed (exit 2): ") + 10
+    assert r["result"] == ["FINISHED"], r["error"] or r["last_error"]
+    assert not r["unchanged"] and not r["error"]
+    T = r["npz_frames"]
+    assert T > 30 and r["range"] == [1, T] and r["fps"] == [30, 1.0]
+    assert r["bones"] == 55 and r["keys_per_curve"] == [T]
+    assert r["rotation_curves"] == 55 * 4 and r["location_curves"] == 3
+    assert r["shape_curves"] > 0 and r["shape_keys_per_curve"] == [T]  # the face is animated
+    assert r["npz_expression_std"] > 0.0
+    assert r["shape_values"]["1"] != r["shape_values"]["10"]
+    if r["audaspace"]:  # PyPI bpy is built without audio: the strip is checked where it can be
+        assert any(s[1] == "SOUND" for s in r["strips"])
+    assert r["audio_prop"] == str(Path(scenario["args"]["wav"]).resolve())
+    print(f"\nGenerate (real toolkit, {T} frames): {r['seconds']:.1f} s")
+
+
+def test_generate_without_weights_reports_the_toolkit_message(scenario: dict[str, Any]) -> None:
+    r = scenario["out"]["generate"]["no_weights"]
+    assert r["result"] == ["CANCELLED"] and r["unchanged"] and not r["running"]
+    assert "motion generate failed" in r["error"] and r["last_error"] in r["error"]
+    assert "does not exist" in r["last_error"]
 
 
 @pytest.mark.parametrize("case,message", [("bad_audio", "motion generate failed"),

@@ -196,10 +196,16 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
+#: The demo-weights stages (configs/demo) and the face config each one extends.
+DEMO = {"demo/face_decoder": "decoder", "demo/lip_reader": "lip_reader", "demo/face_emotion": "face_emotion"}
+
+
 def _fit(config: str, corpus: Path, cache: Path, root: Path, exports: dict[str, Path], *extra: str) -> None:
     from motion.training.cli import main
 
-    args = ["fit", "--config", str(FACE / f"{config}.yaml"), "--data.root", str(corpus), "--data.cache_dir", str(cache),
+    path = REPO / "configs" / f"{config}.yaml" if config in DEMO else FACE / f"{config}.yaml"
+    config = DEMO.get(config, config)
+    args = ["fit", "--config", str(path), "--data.root", str(corpus), "--data.cache_dir", str(cache),
             "--data.batch_size", "2", "--data.window", "32", "--data.max_clips", "3", "--data.num_workers", "0",
             "--trainer.fast_dev_run", "true", "--trainer.enable_progress_bar", "false",
             "--trainer.enable_model_summary", "false", "--trainer.default_root_dir", str(root), *TINY[config]]
@@ -224,7 +230,7 @@ def test_every_face_config_is_covered() -> None:
     assert {p.stem for p in FACE.glob("*.yaml") if includes_stage(p)} - {"prior"} == set(TINY), "add it to TINY"
 
 
-@pytest.mark.parametrize("config", sorted(TINY))
+@pytest.mark.parametrize("config", sorted(TINY) + sorted(DEMO))
 def test_fast_dev_run(config: str, corpus: Path, cache: Path, exports: dict[str, Path], decoder_run: Path,
                       tmp_path: Path) -> None:
     if config == "decoder":
@@ -233,6 +239,7 @@ def test_fast_dev_run(config: str, corpus: Path, cache: Path, exports: dict[str,
         extra = ["--model.init_decoder", str(decoder_run)] if config == "decoder_exchange" else []
         _fit(config, corpus, cache, tmp_path, exports, *extra)
         latest = tmp_path / "latest"
+    config = DEMO.get(config, config)
     manifest = json.loads((latest / "manifest.json").read_text())
     expected = {"lip_reader": {"lip_net"}, "face_emotion": {"emotion_net"}, "decoder_mel": {"face_decoder", "flint"}}
     assert set(manifest["modules"]) == expected.get(config, {"face_decoder", "flint", "speech_encoder"})

@@ -123,12 +123,14 @@ def test_frozen_prior_has_no_grads(tmp_path: Path) -> None:
     torch.testing.assert_close(again.decode(z.detach())[0], prior.decode(z.detach())[0])
 
 
-def test_fast_dev_run_config(corpus: Path, tmp_path: Path) -> None:
-    """The face stage config runs end to end through the toolkit's LightningCLI and exports the prior."""
+@pytest.mark.parametrize("config", ["face/prior", "demo/face_prior"])
+def test_fast_dev_run_config(config: str, corpus: Path, tmp_path: Path) -> None:
+    """The face stage config (and the demo-weights one) runs end to end through the toolkit's
+    LightningCLI and exports the prior."""
     from motion.training.cli import main
     from motion.training.face_prior import load_prior
 
-    rc = main(["fit", "--config", str(REPO / "configs/face/prior.yaml"), "--data.root", str(corpus),
+    rc = main(["fit", "--config", str(REPO / f"configs/{config}.yaml"), "--data.root", str(corpus),
                "--data.batch_size", "8", "--trainer.fast_dev_run", "true", "--trainer.default_root_dir", str(tmp_path)])
     assert rc == 0
     prior = load_prior(tmp_path / "latest")  # ExportWeights: flint.json + flint.pt

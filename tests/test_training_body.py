@@ -23,7 +23,10 @@ from motion.training.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
-EXPERIMENTS = sorted((CONFIGS / "experiment").glob("*.yaml"))
+#: Body configs that `motion fit` runs: the experiments and the demo-weights stages.
+EXPERIMENTS = sorted((CONFIGS / "experiment").glob("*.yaml")) + sorted(
+    p for p in (CONFIGS / "demo").glob("*.yaml")
+    if p.stem in ("speech_encoder", "motion_vae", "latent_diffusion", "motion_metrics"))
 #: Command-line overrides that shrink each stage's model (by experiment-name prefix).
 TINY = {
     "speech_encoder": ["--model.encoder.width", "32", "--model.encoder.layers", "1",
@@ -57,8 +60,9 @@ def common(corpus, tmp_path_factory) -> list[str]:
             "--trainer.enable_model_summary", "false"]
 
 
-def fit(config: str, common: list[str], root: Path, *extra: str) -> None:
-    args = ["fit", "--config", str(CONFIGS / "experiment" / f"{config}.yaml"), *common,
+def fit(config: str | Path, common: list[str], root: Path, *extra: str) -> None:
+    path = config if isinstance(config, Path) else CONFIGS / "experiment" / f"{config}.yaml"
+    args = ["fit", "--config", str(path), *common,
             *TINY[stage_of(Path(config))], "--trainer.default_root_dir", str(root), *extra]
     assert main(args) == 0
 
@@ -141,7 +145,7 @@ def test_fast_dev_run_every_experiment(config, common, stage_runs, tmp_path):
     if stage_of(config) == "latent_diffusion":
         extra += ["--model.speech_encoder_export", str(stage_runs["speech_encoder"] / "latest"),
                   "--model.vae_export", str(stage_runs["motion_vae"] / "latest")]
-    fit(config.stem, common, tmp_path, *extra)
+    fit(config, common, tmp_path, *extra)
     manifest = json.loads((tmp_path / "latest" / "manifest.json").read_text())
     assert manifest["stage"] == stage_of(config)
     if manifest["stage"] == "latent_diffusion":

@@ -72,7 +72,7 @@ def load_clips(root: str | Path, split: str, max_clips: int | None = None) -> li
     from motion.data.formats.beat2 import read_beat2
     from motion.models.body_features import encode_body
 
-    recs = index_beat2(root, split=split)[:max_clips] if max_clips else index_beat2(root, split=split)
+    recs = spread_subset(index_beat2(root, split=split), max_clips)
     if not recs:
         raise ValueError(f"no clips of split {split!r} in {root}")
     out = []
@@ -92,6 +92,16 @@ class LabelledClip(Protocol):
 
     speaker: int
     sentence: int | None
+
+
+def spread_subset(records: list[Any], max_clips: int | None) -> list[Any]:
+    """At most ``max_clips`` records, drawn evenly at random (seed 0, order kept), so a subset
+    still covers every speaker, emotion, intensity and sentence of a split (the index is
+    sorted by speaker, then emotion)."""
+    if not max_clips or max_clips >= len(records):
+        return list(records)
+    keep = np.sort(np.random.default_rng(0).choice(len(records), max_clips, replace=False))
+    return [records[i] for i in keep]
 
 
 def shuffled_partner(clips: Sequence[LabelledClip], i: int) -> int:

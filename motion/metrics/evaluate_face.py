@@ -53,6 +53,7 @@ from motion.metrics.evaluate_body import (
     _fit,
     format_rows,
     shuffled_partner,
+    spread_subset,
     swapped_emotion,
 )
 from motion.metrics.face import FaceMetricIds
@@ -105,7 +106,7 @@ def load_face_clips(root: str | Path, split: str, max_clips: int | None = None) 
     from motion.data.beat2_dataset import Beat2Dataset
 
     ds = Beat2Dataset(root, split=split)
-    recs = ds.records[:max_clips] if max_clips else ds.records
+    recs = spread_subset(ds.records, max_clips)
     if not recs:
         raise ValueError(f"no clips of split {split!r} in {root}")
     out = []
