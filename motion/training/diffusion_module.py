@@ -60,6 +60,10 @@ class LatentDiffusionModule(StageModule):
         sample_posterior: train on VAE posterior samples instead of means.
         latent_stat_batches: training batches used to standardize the latents.
         val_sampler, val_steps: sampler and steps for the validation sample (0 = skip).
+        noise_repeats: noise levels drawn per training window: the batch of clean latents
+            is repeated this many times with independent ``t`` and noise, so the frozen
+            encoders run once for ``noise_repeats`` denoiser samples (cheaper steps when the
+            encoders dominate, as on a CPU).
         lr, weight_decay, warmup_steps, min_lr_ratio: optimisation (:class:`StageModule`).
     """
 
@@ -74,7 +78,7 @@ class LatentDiffusionModule(StageModule):
                  p_drop_audio: float = 0.1, p_drop_emotion: float = 0.1,
                  p_drop_emotion_vector: float = 0.1, sample_posterior: bool = False,
                  latent_stat_batches: int = 16, val_sampler: str = "ddim", val_steps: int = 10,
-                 lr: float = 1e-4, weight_decay: float = 0.0, warmup_steps: int = 500,
+                 noise_repeats: int = 1, lr: float = 1e-4, weight_decay: float = 0.0, warmup_steps: int = 500,
                  min_lr_ratio: float = 0.1) -> None:
         super().__init__(lr, weight_decay, warmup_steps, min_lr_ratio)
         save_plain_hyperparameters(self, inspect.currentframe())
@@ -93,6 +97,9 @@ class LatentDiffusionModule(StageModule):
         self.sample_posterior = sample_posterior
         self.latent_stat_batches = latent_stat_batches
         self.val_sampler, self.val_steps = val_sampler, val_steps
+        if noise_repeats < 1:
+            raise ValueError(f"noise_repeats must be >= 1, got {noise_repeats}")
+        self.noise_repeats = noise_repeats
 
     def train(self, mode: bool = True) -> LatentDiffusionModule:
         """Train mode for the denoiser only; frozen modules stay in eval (no dropout)."""
@@ -175,6 +182,8 @@ class LatentDiffusionModule(StageModule):
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         z0, cond = self.encode_batch(batch)
+        if self.noise_repeats > 1:
+            z0, cond = z0.repeat(self.noise_repeats, 1, 1), cond.repeat(self.noise_repeats)
         loss = self.diffusion_loss(z0, cond, drop=True)
         self.log("train/loss", loss.detach(), batch_size=z0.shape[0], prog_bar=True)
         return loss
