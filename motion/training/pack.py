@@ -9,7 +9,10 @@ Layout written (:mod:`motion.pipelines.weights`)::
     <dest>/metrics/  the motion-metrics export + the face-emotion classifier (``motion evaluate``)
 
 Only ``.json`` / ``.pt`` / ``.txt`` files of each ``<run>/latest`` are copied (no checkpoints,
-no logs). The destination is replaced atomically: built beside it, then renamed.
+no logs). Weight matrices (floating tensors with two or more dimensions) are stored as
+float16, which halves the download; :func:`motion.models.config.load_module` copies them
+back into float32 modules (vectors - biases, standardisation statistics - stay float32).
+The destination is replaced atomically: built beside it, then renamed.
 """
 
 from __future__ import annotations
@@ -28,8 +31,17 @@ LAYOUT: dict[str, tuple[str, ...]] = {
 SUFFIXES = (".json", ".pt", ".txt")
 
 
-def pack(runs: Path, dest: Path) -> dict[str, int]:
-    """Copy the exports; returns bytes written per sub-folder.
+def _copy_half(src: Path, dst: Path) -> None:
+    """Copy a state dict, its matrices as float16."""
+    import torch
+
+    sd = torch.load(src, map_location="cpu", weights_only=True)
+    out = {k: v.half() if torch.is_floating_point(v) and v.dim() >= 2 else v for k, v in sd.items()}
+    torch.save(out, dst)
+
+
+def pack(runs: Path, dest: Path, half: bool = True) -> dict[str, int]:
+    """Copy the exports (matrices as float16 with ``half``); returns bytes per sub-folder.
 
     Raises:
         FileNotFoundError: a run has no ``latest`` export (its ``motion fit`` did not finish).
@@ -48,7 +60,10 @@ def pack(runs: Path, dest: Path) -> dict[str, int]:
                 if f.is_file() and f.suffix in SUFFIXES:
                     if (tmp / sub / f.name).exists() and f.name == "manifest.json":
                         continue  # the first run's manifest describes the folder
-                    shutil.copy2(f, tmp / sub / f.name)
+                    if half and f.suffix == ".pt":
+                        _copy_half(f, tmp / sub / f.name)
+                    else:
+                        shutil.copy2(f, tmp / sub / f.name)
         sizes[sub] = sum(p.stat().st_size for p in (tmp / sub).iterdir())
     old = dest.with_name(dest.name + ".old")
     if dest.exists():
@@ -63,9 +78,10 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", type=Path, help="runs root of the demo configs (runs/demo)")
     p.add_argument("dest", type=Path, help="weights folder to write (motion/weights)")
+    p.add_argument("--float32", action="store_true", help="keep matrices in float32 (twice the size)")
     a = p.parse_args(argv)
     try:
-        sizes = pack(a.runs, a.dest)
+        sizes = pack(a.runs, a.dest, half=not a.float32)
     except FileNotFoundError as exc:
         print(f"pack: {exc}", file=sys.stderr)
         return 1
