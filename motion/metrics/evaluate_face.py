@@ -6,8 +6,9 @@ coefficients - the face pipeline's prior's ``E``, 50 - and the jaw; eye rotation
 * ``ground truth`` - the recorded face (the reference: LVE and FDD 0, the classifier's ceiling);
 * ``generated`` - the face pipeline on each clip's audio, asked for the clip's emotion label and
   intensity (when known; else the emotion the audio carries, intensity 2), the clip's speaker id as
-  style (when known and the model takes speaker ids; else the audio's own), seed ``seed + i`` and
-  the clip's phoneme timings (so the smoothing keeps bilabial closures shut; ``use_phonemes``);
+  style (when known and the model takes speaker ids; else the audio's own), seed ``seed + i``;
+  from the audio alone, as ``motion generate`` (``use_phonemes=True`` also hands the pipeline
+  the clip's phoneme timings, so its smoothing keeps known closures shut);
 * ``generated (swapped emotion)`` - optional: each clip asked for another emotion
   (:func:`motion.metrics.evaluate_body.swapped_emotion`); LVE and FDD against the ground truth
   (the lips must stay those of the audio), emotion accuracy against the requested emotion;
@@ -354,7 +355,7 @@ def evaluate_blinks(clips: list[FaceClip], face_pipe: Any, geom: FaceGeometry, s
 # --------------------------------------------------------------------------- evaluation
 def evaluate_face(clips: list[FaceClip], face_pipe: Any, emotion_net: nn.Module | None = None, seed: int = 0,
                   swap_emotions: bool = False, blink_seconds: float | None = BLINK_SECONDS,
-                  use_phonemes: bool = True, models_dir: str | None = None) -> dict[str, Any]:
+                  use_phonemes: bool = False, models_dir: str | None = None) -> dict[str, Any]:
     """Generate for every clip and score every row (module docstring); JSON-ready dict.
 
     Args:

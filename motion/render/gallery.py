@@ -9,7 +9,11 @@ corpus (five emotions, intensity 3) in a temporary folder, then writes into ``OU
 * ``emotions_grid.mp4``: the four clips side by side as a video (a few seconds, < 1 MB);
 * ``happy_face.mp4``: the happy clip with its audio, face framing;
 * ``curves_happy.png``: jaw opening, hand speed and expression energy against the waveform;
-* the stand-in stills of :mod:`motion.render.standin_gallery`.
+* the stand-in stills of :mod:`motion.render.standin_gallery`;
+* with trained weights (shipped in ``motion/weights``), generated motion:
+  ``generated_emotions.png`` (the neutral recording, four requested emotions, upper-body framing at
+  the same frame), ``generated_emotions_grid.mp4`` (the four side by side) and
+  ``generated_angry.mp4`` (body + face with the audio).
 """
 
 from __future__ import annotations
@@ -71,7 +75,36 @@ def make_gallery(out_dir: str | Path = "renders", progress: bool = True) -> list
                          body_model=model, progress=progress, supersample=2),
             plot_curves(motions[0], out / "curves_happy.png", audio=clips[0].wav, body_model=model),
         ]
+        source = recs["neutral"] if "neutral" in recs else clips[0]
+        written += make_generated_gallery(out, source.wav, model, progress)
     return written + render_gallery(out)
+
+
+def make_generated_gallery(out: Path, audio: Path, model: object, progress: bool = True,
+                           weights: str | Path | None = None) -> list[Path]:
+    """The generated-motion files (module docstring) from ``audio``; none without weights."""
+    from motion.api import generate
+    from motion.pipelines.weights import WeightsNotFoundError
+    from motion.render.grid import render_grid, render_grid_png
+    from motion.render.video import render_video
+
+    try:
+        motions = [generate(audio, emotion=e, intensity=3.0, seed=SEED, weights=weights)
+                   for e in DEMO_EMOTIONS]
+    except WeightsNotFoundError as exc:
+        print(f"gallery: no generated renders ({str(exc).splitlines()[0]})")
+        return []
+    labels = [f"{e} (generated)" for e in DEMO_EMOTIONS]
+    frame = motions[0].num_frames // 2
+    angry = DEMO_EMOTIONS.index("angry") if "angry" in DEMO_EMOTIONS else 0
+    return [
+        render_grid_png(motions, out / "generated_emotions.png", frames=[frame] * len(motions), labels=labels,
+                        preset="upper_body", cell_size=(300, 340), cols=4, body_model=model),
+        render_grid(motions, out / "generated_emotions_grid.mp4", labels=labels, preset="upper_body",
+                    cell_size=(240, 270), cols=4, body_model=model, progress=progress, supersample=2),
+        render_video(motions[angry], out / "generated_angry.mp4", audio=audio, preset="upper_body",
+                     size=(360, 400), body_model=model, progress=progress, supersample=2),
+    ]
 
 
 if __name__ == "__main__":
