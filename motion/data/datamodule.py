@@ -19,7 +19,12 @@ from torch.utils.data import DataLoader
 
 from motion.data.alignment import load_words
 from motion.data.beat2_dataset import Beat2Record, index_beat2
-from motion.data.feature_cache import ClipFeatures, FeatureCache, FeatureConfig, fill_cache
+from motion.data.feature_cache import (
+    ClipFeatures,
+    FeatureCache,
+    FeatureConfig,
+    fill_cache,
+)
 from motion.data.windows import ClipLabels, PairWindowDataset, WindowDataset
 from motion.types import FPS
 

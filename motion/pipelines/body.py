@@ -34,10 +34,14 @@ from motion.models.motion_vae import MotionVAE
 from motion.models.sampler import sampling_scheduler
 from motion.models.speech_encoder import SpeechDisentangler
 from motion.pipelines import body_controls as controls
-from motion.pipelines.body_speech import ClipSpeech, encode_clip, encode_window, encode_windows
+from motion.pipelines.body_speech import (
+    ClipSpeech,
+    encode_clip,
+    encode_window,
+    encode_windows,
+)
 from motion.pipelines.fused import sample_fused
 from motion.pipelines.inpainting import sample_window
-from motion.pipelines.request import DEFAULT_SAMPLER, DEFAULT_STEPS
 from motion.pipelines.long_audio import (
     STITCH_MODES,
     FeatureStitcher,
@@ -47,6 +51,7 @@ from motion.pipelines.long_audio import (
     plan_clip,
     seam_frames,
 )
+from motion.pipelines.request import DEFAULT_SAMPLER, DEFAULT_STEPS
 from motion.pipelines.weights import (
     BODY_MODULES,
     TRAIN_BODY_HELP,
