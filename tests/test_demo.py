@@ -29,6 +29,8 @@ def test_demo_writes_videos_with_audio(demo_run: tuple[Path, list[Path]]) -> Non
     assert len(videos) == 2
     summary = json.loads((out / "demo.json").read_text())
     assert [c["emotion"] for c in summary["clips"]] == ["happy", "sad"]
+    # the shipped weights generate the motion from the audio (body + face)
+    assert {c["source"] for c in summary["clips"]} == {"generated from the audio"}
     for clip in summary["clips"]:
         n_frames, secs = imageio_ffmpeg.count_frames_and_secs(str(out / clip["video"]))
         assert n_frames == clip["frames"]
@@ -87,3 +89,15 @@ def test_cli_info_and_export(demo_run: tuple[Path, list[Path]], tmp_path: Path, 
     assert not (tmp_path / "a.xyz").exists()
     assert main(["export", str(npz), str(tmp_path / "b.bvh"), "-O", "units=m"]) == 0
     assert "ROOT pelvis" in (tmp_path / "b.bvh").read_text()[:200]
+
+
+def test_demo_without_weights_shows_the_corpus_motion(demo_run: tuple[Path, list[Path]], tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from motion.demo import run_demo
+
+    corpus = demo_run[0].parent / "corpus"
+    run_demo(out_dir=tmp_path / "gt", corpus_root=corpus, emotions=("happy",), video_size=(96, 72),
+             progress=False, weights=tmp_path / "no-weights")
+    assert "showing the corpus' own motion" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "gt" / "demo.json").read_text())
+    assert summary["clips"][0]["source"] == "corpus ground truth"
