@@ -31,7 +31,7 @@ corpus: $(STAMP)
 
 # The shipped demo weights (motion/weights): the synthetic corpus, then every demo stage on the
 # CPU (about 2 h on 2 cores; a GPU is picked up automatically), then the exports gathered.
-DEMO_STAGES := speech_encoder motion_vae latent_diffusion motion_metrics face_prior lip_reader face_emotion face_decoder
+DEMO_STAGES := speech_encoder motion_vae latent_diffusion motion_metrics face_prior lip_reader face_emotion face_decoder face_decoder_exchange
 weights: $(STAMP)
 	test -d data/corpus_large || $(BIN)/motion corpus data/corpus_large --size large
 	for s in $(DEMO_STAGES); do $(BIN)/motion fit --config configs/demo/$$s.yaml || exit 1; done

@@ -197,7 +197,8 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 #: The demo-weights stages (configs/demo) and the face config each one extends.
-DEMO = {"demo/face_decoder": "decoder", "demo/lip_reader": "lip_reader", "demo/face_emotion": "face_emotion"}
+DEMO = {"demo/face_decoder": "decoder_mel", "demo/face_decoder_exchange": "decoder_exchange",
+        "demo/lip_reader": "lip_reader", "demo/face_emotion": "face_emotion"}
 
 
 def _fit(config: str, corpus: Path, cache: Path, root: Path, exports: dict[str, Path], *extra: str) -> None:
@@ -213,6 +214,8 @@ def _fit(config: str, corpus: Path, cache: Path, root: Path, exports: dict[str, 
         args += ["--model.prior_export", str(exports["prior"])]
         if config != "decoder_mel":
             args += ["--model.speech_encoder_export", str(exports["speech_encoder"])]
+    if path.parent.name == "demo" and config.startswith("decoder"):  # the demo decoders read log-mel
+        args += ["--model.speech_encoder_export", "null"]
     if config == "decoder_exchange":
         args += ["--model.lip_net_export", str(exports["lip"]), "--model.emotion_net_export", str(exports["emotion"])]
     assert main([*args, *extra]) == 0
@@ -237,15 +240,20 @@ def test_fast_dev_run(config: str, corpus: Path, cache: Path, exports: dict[str,
         latest = decoder_run
     else:
         extra = ["--model.init_decoder", str(decoder_run)] if config == "decoder_exchange" else []
+        if config == "demo/face_decoder_exchange":  # starts from a (log-mel) demo decoder
+            _fit("demo/face_decoder", corpus, cache, tmp_path / "mel", exports)
+            extra = ["--model.init_decoder", str(tmp_path / "mel" / "latest")]
         _fit(config, corpus, cache, tmp_path, exports, *extra)
         latest = tmp_path / "latest"
+    demo = config in DEMO
     config = DEMO.get(config, config)
     manifest = json.loads((latest / "manifest.json").read_text())
     expected = {"lip_reader": {"lip_net"}, "face_emotion": {"emotion_net"}, "decoder_mel": {"face_decoder", "flint"}}
-    assert set(manifest["modules"]) == expected.get(config, {"face_decoder", "flint", "speech_encoder"})
+    default = {"face_decoder", "flint"} if demo else {"face_decoder", "flint", "speech_encoder"}
+    assert set(manifest["modules"]) == expected.get(config, default)
     if config.startswith("decoder"):
         settings = json.loads((latest / "face_pipeline.json").read_text())
-        assert settings["audio_input"] == ("log_mel" if config == "decoder_mel" else "content")
+        assert settings["audio_input"] == ("log_mel" if config == "decoder_mel" or demo else "content")
 
 
 def test_pluggable_lip_net_by_class_path(corpus: Path, cache: Path, exports: dict[str, Path], tmp_path: Path) -> None:

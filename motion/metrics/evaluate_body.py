@@ -234,6 +234,7 @@ def format_rows(rows: dict[str, dict[str, Any]], cols: Sequence[tuple[str, str, 
 
 def format_table(result: dict[str, Any]) -> str:
     """The rows of :func:`evaluate_body` as an aligned text table."""
-    cols = (("FGD", "fgd", "{:.3f}"), ("BC", "bc", "{:.3f}"), ("L1div", "l1div", "{:.3f}"),
+    cols = (("FGD", "fgd", "{:.3f}"), ("intra-FGD", "fgd_intra", "{:.3f}"), ("BC", "bc", "{:.3f}"),
+            ("L1div", "l1div", "{:.3f}"),
             ("emotion acc", "emotion_acc", "{:.1%}"), ("style acc", "style_acc", "{:.1%}"))
     return format_rows(result["rows"], cols)

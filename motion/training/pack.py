@@ -5,7 +5,7 @@
 Layout written (:mod:`motion.pipelines.weights`)::
 
     <dest>/body/     the latent-diffusion export (speech encoder, motion VAE, denoiser, ...)
-    <dest>/face/     the face-decoder export (decoder, FLINT prior, speech encoder, settings)
+    <dest>/face/     the face-decoder export of EMOTE's second stage (decoder, FLINT prior, settings)
     <dest>/metrics/  the motion-metrics export + the face-emotion classifier (``motion evaluate``)
 
 Only ``.json`` / ``.pt`` / ``.txt`` files of each ``<run>/latest`` are copied (no checkpoints,
@@ -25,7 +25,7 @@ from pathlib import Path
 #: destination sub-folder -> the runs (under the runs root) whose ``latest`` export goes there
 LAYOUT: dict[str, tuple[str, ...]] = {
     "body": ("latent_diffusion",),
-    "face": ("face_decoder",),
+    "face": ("face_decoder_exchange",),
     "metrics": ("motion_metrics", "face_emotion"),
 }
 SUFFIXES = (".json", ".pt", ".txt")
