@@ -69,7 +69,7 @@ def generate(
         audio_guidance, emotion_guidance: classifier-free guidance scales (default 1.0, 1.5).
         sampler: "dpmsolver" (DPM-Solver++, default) or "ddim".
         window_s, overlap_s, stitch: long-audio windowing (:mod:`motion.pipelines.long_audio`;
-            default: the training window, 1/4 overlap, "fused").
+            default: the training window, half-window overlap, "fused").
 
     Returns:
         A :class:`motion.Motion` with SMPL-X poses, translation, expression and metadata.

@@ -323,7 +323,7 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--audio-guidance", type=float, default=None, help="audio CFG scale (default 1.0)")
     p.add_argument("--emotion-guidance", type=float, default=None, help="emotion CFG scale (default 1.5)")
     p.add_argument("--window", type=float, default=None, help="window seconds (default: the training window)")
-    p.add_argument("--overlap", type=float, default=None, help="window overlap seconds (default: 1/4 window)")
+    p.add_argument("--overlap", type=float, default=None, help="window overlap seconds (default: half a window when fused, else 1/4)")
     p.add_argument("--stitch", default=None, choices=["fused", "inpaint", "crossfade", "concat"],
                    help="how windows are joined (default fused: all windows denoised together, "
                    "overlaps fused at every step)")
