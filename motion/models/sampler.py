@@ -108,6 +108,16 @@ def guided_output(denoiser: LatentDenoiser, sample: torch.Tensor, timestep: torc
     return sum(w * p for w, p in zip(weights.values(), parts))  # type: ignore[return-value]
 
 
+def step_kwargs(scheduler: NoiseScheduler, generator: torch.Generator | None, eta: float
+                ) -> dict[str, Any]:
+    """The extra arguments ``scheduler.step`` accepts: ``generator`` and DDIM's ``eta``."""
+    params = inspect.signature(scheduler.step).parameters
+    kwargs: dict[str, Any] = {"generator": generator} if "generator" in params else {}
+    if "eta" in params:
+        kwargs["eta"] = eta
+    return kwargs
+
+
 @torch.no_grad()
 def sample_latents(denoiser: LatentDenoiser, scheduler: NoiseScheduler, cond: BodyCondition,
                    num_latents: int, steps: int = 50, audio_scale: float = 1.0,
@@ -135,10 +145,7 @@ def sample_latents(denoiser: LatentDenoiser, scheduler: NoiseScheduler, cond: Bo
         latents = torch.randn(shape, generator=generator, device=param.device, dtype=param.dtype)
     latents = latents * scheduler.init_noise_sigma
     scheduler.set_timesteps(steps, device=param.device)
-    step_params = inspect.signature(scheduler.step).parameters
-    kwargs: dict[str, Any] = {"generator": generator} if "generator" in step_params else {}
-    if "eta" in step_params:
-        kwargs["eta"] = eta
+    kwargs = step_kwargs(scheduler, generator, eta)
     was_training = denoiser.training
     denoiser.eval()
     try:

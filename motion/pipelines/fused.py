@@ -24,13 +24,10 @@ it shares with the previous one *known* and holds them by the replacement method
 
 from __future__ import annotations
 
-import inspect
-from typing import Any
-
 import torch
 
 from motion.models.denoiser import BodyCondition, LatentDenoiser
-from motion.models.sampler import NoiseScheduler, guided_output
+from motion.models.sampler import NoiseScheduler, guided_output, step_kwargs
 from motion.pipelines.inpainting import noise_to
 from motion.pipelines.long_audio import Window
 
@@ -92,10 +89,7 @@ def sample_fused(denoiser: LatentDenoiser, scheduler: NoiseScheduler, cond: Body
     W = lengths.pop()
     idx = torch.stack([torch.arange(w.start - base, w.stop - base, device=dev) for w in windows])
     wts = torch.stack(per_window)[:, :, None]  # (B, W, 1)
-    step_params = inspect.signature(scheduler.step).parameters
-    kwargs: dict[str, Any] = {"generator": generator} if "generator" in step_params else {}
-    if "eta" in step_params:
-        kwargs["eta"] = eta
+    kwargs = step_kwargs(scheduler, generator, eta)
     was_training = denoiser.training
     denoiser.eval()
     try:

@@ -22,13 +22,10 @@ multiplies the sampling cost by about U. Cross-fading the decoded windows
 
 from __future__ import annotations
 
-import inspect
-from typing import Any
-
 import torch
 
 from motion.models.denoiser import BodyCondition, LatentDenoiser
-from motion.models.sampler import NoiseScheduler, guided_output
+from motion.models.sampler import NoiseScheduler, guided_output, step_kwargs
 
 
 def noise_to(z0: torch.Tensor, timestep: torch.Tensor | int, alphas_cumprod: torch.Tensor,
@@ -77,10 +74,7 @@ def sample_window(denoiser: LatentDenoiser, scheduler: NoiseScheduler, cond: Bod
     z_known = latents.new_zeros(0) if known is None else known[:, :K].to(param.device, param.dtype)
     if K:
         latents[:, :K] = noise_to(z_known, timesteps[0], abar, generator)
-    step_params = inspect.signature(scheduler.step).parameters
-    kwargs: dict[str, Any] = {"generator": generator} if "generator" in step_params else {}
-    if "eta" in step_params:
-        kwargs["eta"] = eta
+    kwargs = step_kwargs(scheduler, generator, eta)
     was_training = denoiser.training
     denoiser.eval()
     try:
