@@ -193,3 +193,18 @@ def test_ddp_two_cpu_processes(common, tmp_path):
                       weights_only=True)
     assert ckpt["global_step"] == 2
     assert (tmp_path / "latest" / "motion_vae.pt").is_file()
+
+
+def test_fill_cache_in_worker_processes(corpus, tmp_path):
+    """The parallel fill writes every entry and hands the files' digests back to the parent."""
+    from motion.data.beat2_dataset import index_beat2
+    from motion.data.feature_cache import FeatureCache, FeatureConfig, fill_cache
+
+    recs = index_beat2(corpus)
+    cache = FeatureCache(tmp_path, FeatureConfig(n_mels=20))
+    fill_cache(cache, recs * 4, workers=2)  # >= 100 records: the process pool path
+    again = FeatureCache(tmp_path, FeatureConfig(n_mels=20))
+    assert all(again.path(r).is_file() for r in recs)
+    assert len(again._digests or {}) == 2 * len(recs)  # npz + wav per clip, saved by the parent
+    feats = again.get(recs[0])
+    assert feats.audio.shape[1] == 20 and feats.audio.shape[0] == feats.motion.shape[0]

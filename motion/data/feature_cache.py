@@ -169,9 +169,18 @@ class FeatureCache:
         os.replace(tmp, self._digest_file)
 
 
-def _fill_one(args: tuple[FeatureCache, Beat2Record]) -> dict[str, str]:
+_WORKER_CACHE: FeatureCache | None = None
+
+
+def _init_worker(cache: FeatureCache) -> None:
+    global _WORKER_CACHE
+    _WORKER_CACHE = cache
+
+
+def _fill_one(rec: Beat2Record) -> dict[str, str]:
     """Worker: fill one entry; return the digests of its files (for the parent's memo)."""
-    cache, rec = args
+    cache = _WORKER_CACHE
+    assert cache is not None
     cache.get(rec)
     memo = cache._digests or {}
     keys = [cache._memo_key(p) for p in (rec.npz, rec.wav) if p is not None]
@@ -191,9 +200,8 @@ def fill_cache(cache: FeatureCache, recs: list[Beat2Record], workers: int = 0,
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         cache._digest(recs[0].npz)  # load the memo once, before the workers copy the cache
         digests: dict[str, str] = {}
-        with ctx.Pool(workers) as pool:
-            for d in tqdm(pool.imap_unordered(_fill_one, [(cache, r) for r in recs], chunksize=16),
-                          **bar):
+        with ctx.Pool(workers, initializer=_init_worker, initargs=(cache,)) as pool:
+            for d in tqdm(pool.imap_unordered(_fill_one, recs, chunksize=16), **bar):
                 digests.update(d)
         assert cache._digests is not None
         cache._digests.update(digests)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,33 +179,29 @@ class BodyPipeline:
 
     def _generate_fused(self, feats: np.ndarray, windows: list[Window], speech: ClipSpeech,
                         latents: torch.Tensor, stitcher: FeatureStitcher,
-                        timings: dict[str, float], label: int | None, intensity: float | None,
-                        emo_ref: ClipSpeech | None, style_choice: controls.StyleChoice,
-                        sty_ref: ClipSpeech | None, sched: Any, steps: int, audio_guidance: float,
-                        emotion_guidance: float, gen: torch.Generator, label_only: bool,
-                        batch_windows: int) -> None:
+                        timings: dict[str, float], condition: Callable[[Any], Any],
+                        sample: Callable[..., torch.Tensor], batch_windows: int) -> None:
         """Fused sampling (:mod:`.fused`), ``batch_windows`` windows at a time; fills
-        ``latents (L, C)`` and ``stitcher`` in place."""
+        ``latents (L, C)`` and ``stitcher`` in place.
+
+        ``condition(lat)`` builds the windows' :class:`BodyCondition` from their speech
+        latents; ``sample(cond, windows, known)`` runs :func:`.fused.sample_fused`."""
         f, T = self.vae.downsample, int(feats.shape[0])
         for g in range(0, len(windows), batch_windows):
             group = windows[g:g + batch_windows]
             t0 = time.perf_counter()
             lat = encode_windows(self.speech_encoder, feats, group, f)
             speech.add(lat, [float(w.length) for w in group])
-            cond = controls.build_condition(lat, label, intensity, emo_ref, style_choice, sty_ref,
-                                            self.speech_encoder.speaker_head)
+            cond = condition(lat)
             timings["encode"] += time.perf_counter() - t0
             start = group[0].start
-            known = latents[start:start + group[0].known] if g else None
             t0 = time.perf_counter()
-            z = sample_fused(self.denoiser, sched, cond, group, steps, audio_guidance,
-                             emotion_guidance, gen, label_only, known)
+            z = sample(cond, group, latents[start:start + group[0].known] if g else None)
             timings["sample"] += time.perf_counter() - t0
             latents[start:group[-1].stop] = z.cpu()
             t0 = time.perf_counter()
             zw = torch.stack([z[w.start - start:w.stop - start] for w in group])
-            W = group[0].length
-            dec = self.vae.decode(self.latent_norm.inverse(zw), W * f).cpu().numpy()
+            dec = self.vae.decode(self.latent_norm.inverse(zw), group[0].length * f).cpu().numpy()
             for w, d in zip(group, dec):
                 a, b = w.frames(f, T)
                 stitcher.add(a, d[:b - a], crossfade=True)
@@ -277,30 +274,38 @@ class BodyPipeline:
         latents = torch.zeros(windows[-1].stop, self.vae.latent_dim)
         stitcher = FeatureStitcher(T, BODY_FEATURE_DIM)
         label = controls.emotion_index(emotion) if emotion is not None else None
-        if stitch == "fused":
-            self._generate_fused(feats, windows, speech, latents, stitcher, timings, label,
-                                 intensity, emo_ref, style_choice, sty_ref, sched, steps,
-                                 audio_guidance, emotion_guidance, gen, emo_source == "label",
-                                 batch_windows)
-        for w in windows if stitch != "fused" else []:
-            t0 = time.perf_counter()
-            lat = encode_window(self.speech_encoder, feats, w, f)
-            speech.add(lat, float(w.length))
-            timings["encode"] += time.perf_counter() - t0
-            cond = controls.build_condition(lat, label, intensity, emo_ref, style_choice, sty_ref,
+        label_only = emo_source == "label"
+
+        def condition(lat: Any) -> Any:
+            return controls.build_condition(lat, label, intensity, emo_ref, style_choice, sty_ref,
                                             self.speech_encoder.speaker_head)
-            known = latents[None, w.start:w.start + w.known] if stitch == "inpaint" and w.known else None
-            t0 = time.perf_counter()
-            z = sample_window(self.denoiser, sched, cond, w.length, steps, audio_guidance,
-                              emotion_guidance, gen, emo_source == "label", known,
-                              resample=resample if known is not None else 1)
-            timings["sample"] += time.perf_counter() - t0
-            latents[w.start:w.stop] = z[0].cpu()
-            t0 = time.perf_counter()
-            a, b = w.frames(f, T)
-            dec = self.vae.decode(self.latent_norm.inverse(z), b - a)[0]
-            stitcher.add(a, dec.cpu().numpy(), crossfade=stitch != "concat")
-            timings["decode"] += time.perf_counter() - t0
+
+        if stitch == "fused":
+            def sample(cond: Any, group: list[Window], known: torch.Tensor | None) -> torch.Tensor:
+                return sample_fused(self.denoiser, sched, cond, group, steps, audio_guidance,
+                                    emotion_guidance, gen, label_only, known)
+
+            self._generate_fused(feats, windows, speech, latents, stitcher, timings, condition,
+                                 sample, batch_windows)
+        else:
+            for w in windows:
+                t0 = time.perf_counter()
+                lat = encode_window(self.speech_encoder, feats, w, f)
+                speech.add(lat, float(w.length))
+                timings["encode"] += time.perf_counter() - t0
+                cond = condition(lat)
+                known = latents[None, w.start:w.start + w.known] if stitch == "inpaint" and w.known else None
+                t0 = time.perf_counter()
+                z = sample_window(self.denoiser, sched, cond, w.length, steps, audio_guidance,
+                                  emotion_guidance, gen, label_only, known,
+                                  resample=resample if known is not None else 1)
+                timings["sample"] += time.perf_counter() - t0
+                latents[w.start:w.stop] = z[0].cpu()
+                t0 = time.perf_counter()
+                a, b = w.frames(f, T)
+                dec = self.vae.decode(self.latent_norm.inverse(z), b - a)[0]
+                stitcher.add(a, dec.cpu().numpy(), crossfade=stitch != "concat")
+                timings["decode"] += time.perf_counter() - t0
         poses, trans = decode_body_chunked(stitcher.out, self.features.fps)
         probs = speech.emotion_probs()
         heard = EMOTIONS[int(probs.argmax())] if probs is not None and audio is not None else None

@@ -66,6 +66,9 @@ def sample_fused(denoiser: LatentDenoiser, scheduler: NoiseScheduler, cond: Body
     C = denoiser.latent_dim
     if cond.style.shape[0] != len(windows):
         raise ValueError(f"{len(windows)} windows but conditions for {cond.style.shape[0]}")
+    lengths = sorted({w.length for w in windows})
+    if len(lengths) != 1:
+        raise ValueError(f"fused sampling needs windows of one length, got {lengths}")
     latents = torch.randn((1, L, C), generator=generator, device=dev, dtype=dtype)
     latents = latents * scheduler.init_noise_sigma
     scheduler.set_timesteps(steps, device=dev)
@@ -75,20 +78,12 @@ def sample_fused(denoiser: LatentDenoiser, scheduler: NoiseScheduler, cond: Body
     z_known = latents.new_zeros(0) if known is None else known[None, :K].to(dev, dtype)
     if K:
         latents[:, :K] = noise_to(z_known, timesteps[0], abar, generator)
-    # gather / scatter indices: windows of equal length are one batch (all but a lone short one)
-    overlap = max([w.known for w in windows[1:]], default=0)
-    weight = torch.zeros(L, device=dev, dtype=dtype)
-    per_window = []
-    for w in windows:
-        ww = window_weights(w.length, overlap).to(dev, dtype)
-        weight[w.start - base:w.stop - base] += ww
-        per_window.append(ww)
-    lengths = {w.length for w in windows}
-    if len(lengths) != 1:
-        raise ValueError(f"fused sampling needs windows of one length, got {sorted(lengths)}")
-    W = lengths.pop()
+    # gather / scatter indices (B, W) and fusion weights: per window (B, W, 1), summed (L,)
     idx = torch.stack([torch.arange(w.start - base, w.stop - base, device=dev) for w in windows])
-    wts = torch.stack(per_window)[:, :, None]  # (B, W, 1)
+    overlap = max([w.known for w in windows[1:]], default=0)
+    wts = window_weights(lengths[0], overlap).to(dev, dtype).expand(len(windows), -1)
+    weight = torch.zeros(L, device=dev, dtype=dtype).index_add_(0, idx.reshape(-1), wts.reshape(-1))
+    wts = wts[:, :, None]
     kwargs = step_kwargs(scheduler, generator, eta)
     was_training = denoiser.training
     denoiser.eval()
@@ -107,5 +102,4 @@ def sample_fused(denoiser: LatentDenoiser, scheduler: NoiseScheduler, cond: Body
                                   noise_to(z_known, timesteps[i + 1], abar, generator))
     finally:
         denoiser.train(was_training)
-    assert W >= 1
     return latents[0]
