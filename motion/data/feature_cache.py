@@ -197,7 +197,9 @@ def fill_cache(cache: FeatureCache, recs: list[Beat2Record], workers: int = 0,
     if workers > 0 and len(recs) >= 100:
         import multiprocessing as mp
 
-        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        # spawn, not fork: forking a process whose torch / OpenMP thread pools are running
+        # can deadlock the children
+        ctx = mp.get_context("spawn")
         cache._digest(recs[0].npz)  # load the memo once, before the workers copy the cache
         digests: dict[str, str] = {}
         with ctx.Pool(workers, initializer=_init_worker, initargs=(cache,)) as pool:
