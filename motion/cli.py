@@ -379,6 +379,8 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=f"body sampling steps (default {DEFAULT_STEPS})")
     p.add_argument("--sampler", default=DEFAULT_SAMPLER, choices=["dpmsolver", "ddim"],
                    help=f"body sampler (default {DEFAULT_SAMPLER})")
+    p.add_argument("--audio-guidance", type=float, default=None, help="body audio CFG scale (default 1.0)")
+    p.add_argument("--emotion-guidance", type=float, default=None, help="body emotion CFG scale (default 1.5)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first clip (default 0)")
     p.add_argument("--swap-emotions", action="store_true", help="also ask every clip for another emotion")
     p.add_argument("--blink-seconds", type=float, default=120.0,
@@ -408,8 +410,10 @@ def _evaluate_body_part(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         print(f"motion evaluate: FGD and accuracies unavailable: {exc}", file=sys.stderr)
         nets = None
     clips = load_clips(args.data, args.split, args.max_clips)
+    guidance = {k: v for k, v in (("audio_guidance", args.audio_guidance),
+                                  ("emotion_guidance", args.emotion_guidance)) if v is not None}
     result = evaluate_body(clips, pipe, nets, seed=args.seed, steps=args.steps,
-                           swap_emotions=args.swap_emotions, sampler=args.sampler)
+                           swap_emotions=args.swap_emotions, sampler=args.sampler, **guidance)
     print(format_table(result))
     return result
 

@@ -179,6 +179,31 @@ def test_exchange_has_gradients_to_the_decoder_only(batch: dict[str, torch.Tenso
         FaceDecoderModule(_decoder(), prior=_prior(), audio_input="log_mel", lip_net=nn.Linear(2, 2))
 
 
+def test_lip_closure_penalises_open_lips_only_where_the_ground_truth_closes_them() -> None:
+    from motion.bodymodels import load_face_model
+    from motion.metrics.face import CLOSED_LIP_GAP
+    from motion.models.face.vertices import FaceVertexSets
+    from motion.training.face_decoder_losses import FaceDecoderLoss, FaceDecoderLossWeights, vertex_sets_spec
+
+    prior = _prior()
+    E = prior.num_expressions
+    sets = FaceVertexSets.build(load_face_model(), E, vertex_sets_spec(None, None, closure=True))
+    loss = FaceDecoderLoss(sets, FaceDecoderLossWeights(vertex=0.0, lip_vertex=0.0, velocity=0.0, lip_closure=1.0e6))
+    expr = torch.zeros(1, 6, E)
+    closed_jaw, open_jaw = torch.zeros(1, 6, 3), torch.zeros(1, 6, 3)
+    open_jaw[..., 0] = 0.1  # ~9 mm lip gap
+    assert float(loss._gap(sets(expr, closed_jaw)).max()) < CLOSED_LIP_GAP  # the neutral mouth is closed
+    jaw = open_jaw.clone().requires_grad_(True)
+    terms = loss(prior, (expr, jaw), (expr, closed_jaw))
+    assert float(terms["lip_closure"]) > 5.0e-5  # m^2: (~9 mm - gap*)^2
+    terms["total"].backward()
+    assert jaw.grad is not None and float(jaw.grad[..., 0].sum()) > 0  # closing the jaw lowers it
+    assert float(loss(prior, (expr, open_jaw), (expr, open_jaw))["lip_closure"]) == 0.0  # open target: no term
+    assert float(loss(prior, (expr, closed_jaw), (expr, closed_jaw))["lip_closure"]) == 0.0
+    both = loss(prior, (expr, closed_jaw), (expr, closed_jaw), exchanged=(expr, open_jaw))
+    assert float(both["lip_closure"]) == pytest.approx(0.5 * float(terms["lip_closure"]), rel=1e-5)
+
+
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Tiny untrained exports standing in for the earlier stages."""

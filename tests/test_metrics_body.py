@@ -156,6 +156,21 @@ def test_evaluation_helpers():
     assert "n/a" in table and "50.0%" in table and "1.000" in table
 
 
+def test_vae_reconstruction_decodes_in_windows():
+    from motion.metrics.evaluate_body import vae_reconstruction
+    from motion.models.motion_vae import MotionVAE
+
+    torch.manual_seed(0)
+    vae = MotionVAE(width=16, layers=1, heads=2, latent_dim=4).eval()
+    x = np.random.default_rng(0).normal(size=(37, 315)).astype(np.float32)
+    whole = vae_reconstruction(vae, x)
+    windowed = vae_reconstruction(vae, x, window=16)
+    assert whole.shape == windowed.shape == (37, 315)
+    first = vae_reconstruction(vae, x[:16])
+    np.testing.assert_allclose(windowed[:16], first, atol=1e-5)  # window 1 sees only its frames
+    assert not np.allclose(whole[:16], first, atol=1e-3)  # the whole clip is one window
+
+
 def test_intra_fgd_sees_wrong_condition_that_pooled_fgd_misses():
     rng = np.random.default_rng(0)
     centres = {0: np.zeros(3), 1: np.full(3, 3.0)}

@@ -122,6 +122,20 @@ def test_vae_any_length(T, downsample):
     assert torch.isfinite(motion_vae_losses(vae, x)["loss"])
 
 
+def test_vae_loss_distances():
+    torch.manual_seed(0)
+    vae = tiny_vae(4).eval()
+    x = torch.randn(2, 16, BODY_FEATURE_DIM)
+    recon, _ = vae(x, sample=False)
+    d = recon - vae.norm(x)
+    l1 = motion_vae_losses(vae, x, sample=False)
+    mse = motion_vae_losses(vae, x, sample=False, distance="mse")
+    assert torch.allclose(l1["recon"], d.abs().mean()) and torch.allclose(mse["recon"], d.square().mean())
+    assert torch.allclose(mse["velocity"], d.diff(dim=1).square().mean())
+    with pytest.raises(ValueError, match="distance"):
+        motion_vae_losses(vae, x, distance="huber")  # type: ignore[arg-type]
+
+
 def test_vae_rejects_bad_settings():
     with pytest.raises(ValueError, match="power of two"):
         MotionVAE(downsample=3)

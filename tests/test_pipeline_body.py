@@ -379,14 +379,16 @@ def test_cli_generate_and_evaluate(export, wavs, tmp_path, capsys):
     save_module(MotionClassifier(width=16, num_classes=4), mdir, "speaker_classifier")
     js = tmp_path / "eval.json"
     args = ["evaluate", "--data", str(corpus), "--weights", str(export), "--metrics", str(mdir),
-            "--max-clips", "4", "--steps", "2", "--swap-emotions", "--json", str(js)]
+            "--max-clips", "4", "--steps", "2", "--swap-emotions", "--emotion-guidance", "2.5", "--json", str(js)]
     assert main(args) == 0
     table = capsys.readouterr().out
-    for row in ("ground truth", "generated", "generated (swapped emotion)", "mean pose", "shuffled GT"):
+    for row in ("ground truth", "motion VAE reconstruction", "generated", "generated (swapped emotion)",
+                "mean pose", "shuffled GT"):
         assert row in table
     res = json.loads(js.read_text())
     rows = res["rows"]
     assert res["clips"] == 4 and rows["ground truth"]["fgd"] == pytest.approx(0.0, abs=1e-6)
+    assert res["settings"]["emotion_guidance"] == 2.5 and "audio_guidance" not in res["settings"]
     assert rows["mean pose"]["l1div"] == pytest.approx(0.0, abs=1e-9) and rows["mean pose"]["bc"] == 0.0
     assert rows["generated"]["fgd"] > 0 and 0 <= rows["generated"]["emotion_acc"] <= 1
 

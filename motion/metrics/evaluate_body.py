@@ -7,6 +7,10 @@ Rows (every one measured with the same networks and skeleton):
   and intensity (when known; else the audio's own), the audio's own style, seed ``seed + i``;
 * ``generated (swapped emotion)`` - optional: each clip asked for another emotion; its
   emotion accuracy is against that requested emotion (controllability);
+* ``motion VAE reconstruction`` - the ground truth encoded and decoded (posterior mean) by the
+  pipeline's motion VAE, in windows of its training length: everything generated passes through
+  this decoder, so this row is the ceiling of what the diffusion stage can reach (a VAE that
+  smooths strokes away caps BC and emotion accuracy here);
 * ``mean pose`` - the split's mean body features held for the clip's length;
 * ``shuffled GT`` - the ground truth of *another* clip of the same speaker (a different
   sentence when there is one), cut or looped to the length: real motion, wrong audio.
@@ -48,7 +52,8 @@ from motion.types import EMOTIONS, FPS
 #: Motion-beat settings of BC (module docstring).
 BC_ORDER = 4
 BC_THRESHOLD_FACTOR = 0.1
-ROWS = ("ground truth", "generated", "generated (swapped emotion)", "mean pose", "shuffled GT")
+ROWS = ("ground truth", "motion VAE reconstruction", "generated", "generated (swapped emotion)",
+        "mean pose", "shuffled GT")
 
 
 @dataclass
@@ -119,6 +124,19 @@ def swapped_emotion(emotion: int, i: int) -> int:
     return (max(emotion, 0) + 1 + i % (len(EMOTIONS) - 1)) % len(EMOTIONS)
 
 
+def vae_reconstruction(vae: Any, features: np.ndarray, window: int | None = None) -> np.ndarray:
+    """``(T, 315)`` ground truth -> decode(encode(x).mean), in consecutive windows of ``window``
+    frames (default: the whole clip), as the pipeline decodes its windows."""
+    x = torch.from_numpy(np.ascontiguousarray(features, np.float32))[None]
+    step = window or x.shape[1]
+    parts = []
+    with torch.no_grad():
+        for s in range(0, x.shape[1], step):
+            dist = vae.encode(x[:, s:s + step])
+            parts.append(vae.decode(dist.mean, dist.num_frames)[0])
+    return torch.cat(parts).numpy()
+
+
 def _fit(x: np.ndarray, T: int) -> np.ndarray:
     reps = -(-T // x.shape[0])
     return np.concatenate([x] * reps)[:T] if reps > 1 else x[:T]
@@ -185,6 +203,10 @@ def evaluate_body(clips: list[EvalClip], pipe: Any, nets: dict[str, Any] | None,
     rows_feats = {"ground truth": gt, "generated": gen,
                   "mean pose": [np.repeat(mean, f.shape[0], 0) for f in gt],
                   "shuffled GT": [_fit(gt[shuffled_partner(clips, i)], f.shape[0]) for i, f in enumerate(gt)]}
+    vae = getattr(pipe, "vae", None)
+    if vae is not None:
+        rows_feats["motion VAE reconstruction"] = [
+            vae_reconstruction(vae, f, getattr(pipe, "train_window", None)) for f in gt]
     wanted = {k: [c.emotion for c in clips] for k in rows_feats}
     if swap_emotions:
         rows_feats["generated (swapped emotion)"] = swapped

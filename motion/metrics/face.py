@@ -28,6 +28,8 @@ import numpy as np
 
 #: iBUG-68 indices of the inner-lip centres and the eyelid pairs (upper, lower).
 IBUG_UPPER_LIP_CENTRE, IBUG_LOWER_LIP_CENTRE = 62, 66
+#: Lip gap (m) under which a bilabial's mouth counts as closed.
+CLOSED_LIP_GAP = 0.002
 IBUG_LID_PAIRS = ((37, 41), (38, 40), (43, 47), (44, 46))
 #: the FLAME static landmarks are iBUG 17-67.
 FIRST_STATIC_IBUG = 17
@@ -58,6 +60,12 @@ def landmark_vertex_ids(face_model: Any) -> np.ndarray:
     return faces[fidx, bary.argmax(1)]
 
 
+def lip_centre_ids(face_model: Any) -> tuple[int, int]:
+    """Vertex ids under the upper and lower inner-lip centre landmarks (iBUG 62, 66)."""
+    lm = landmark_vertex_ids(face_model)
+    return (int(lm[IBUG_UPPER_LIP_CENTRE - FIRST_STATIC_IBUG]), int(lm[IBUG_LOWER_LIP_CENTRE - FIRST_STATIC_IBUG]))
+
+
 def face_metric_ids(face_model: Any = None, models_dir: str | None = None) -> FaceMetricIds:
     """Ids of lips / upper face (:func:`motion.bodymodels.face_regions`) and the landmark-based
     lip centres and eyelid pairs of a FLAME model (loaded from ``models_dir`` when omitted)."""
@@ -69,7 +77,7 @@ def face_metric_ids(face_model: Any = None, models_dir: str | None = None) -> Fa
     at = lambda i: int(lm[i - FIRST_STATIC_IBUG])
     return FaceMetricIds(
         lips=regions.ids("lips"), upper_face=regions.ids("upper_face"),
-        lip_centres=(at(IBUG_UPPER_LIP_CENTRE), at(IBUG_LOWER_LIP_CENTRE)),
+        lip_centres=lip_centre_ids(model),
         lid_pairs=np.array([[at(a), at(b)] for a, b in IBUG_LID_PAIRS], np.int64),
         template=_np(model.v_template))
 
@@ -113,7 +121,7 @@ def bilabial_middle_frames(phonemes: Sequence[Any] | Mapping[str, Any], num_fram
 
 
 def bilabial_closure_accuracy(verts: Any, phonemes: Sequence[Any] | Mapping[str, Any], fps: float,
-                              lip_centres: tuple[int, int], threshold: float = 0.002) -> float:
+                              lip_centres: tuple[int, int], threshold: float = CLOSED_LIP_GAP) -> float:
     """Share of bilabials whose middle frame has a lip gap < ``threshold`` (m); NaN if none."""
     v = _np(verts)
     frames = bilabial_middle_frames(phonemes, v.shape[0], fps)

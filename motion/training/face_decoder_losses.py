@@ -7,6 +7,9 @@ of 1e6 reads in mm^2, as FLINT's loss)::
     lip_vertex  the same over the lip region                 (heavier lips: FaceFormer / EMOTE practice)
     velocity    mean || dV(pred)/dt - dV(gt)/dt ||^2         (per frame; against jitter)
     param       MSE of the prior's normalised expression + jaw features (optional)
+    lip_closure mean over frames whose ground-truth lip gap g* is under 2 mm (closed lips:
+                p / b / m) of relu(g - g*)^2, g the gap between the inner-lip centres;
+                on the exchanged output too (stage 2), so no emotion opens a closure
 
 Stage 2 adds the perceptual networks (:mod:`motion.models.face.perceptual`, frozen):
 
@@ -35,10 +38,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from motion.models.face.flint import FlintPrior
+from motion.metrics.face import CLOSED_LIP_GAP
 from motion.models.face.vertices import FaceVertexSets
 
 #: Vertex-set names used by :class:`FaceDecoderLoss`.
 LOSS_SET, LIPS_SET, LIP_NET_SET, EMOTION_NET_SET = "loss", "lips", "lip_net", "emotion_net"
+CLOSURE_SET = "lip_centres"
 
 
 @dataclass
@@ -49,6 +54,7 @@ class FaceDecoderLossWeights:
     lip_vertex: float = 1.0e6
     velocity: float = 1.0e6
     param: float = 0.0
+    lip_closure: float = 0.0
     lip_perceptual: float = 0.0
     emotion_perceptual: float = 0.0
     exchange_lip: float = 0.0
@@ -62,10 +68,14 @@ class FaceDecoderLossWeights:
 
 
 def vertex_sets_spec(lip_net: nn.Module | None, emotion_net: nn.Module | None,
-                     loss_region: str = "moving", loss_stride: int = 1) -> dict[str, tuple[str, int]]:
+                     loss_region: str = "moving", loss_stride: int = 1, closure: bool = False
+                     ) -> dict[str, tuple[str, int]]:
     """Named vertex sets (region, stride) the loss needs, for :meth:`FaceVertexSets.build`
-    (``loss_stride`` thins the vertex / velocity set; the lips are always kept whole)."""
+    (``loss_stride`` thins the vertex / velocity set; the lips are always kept whole;
+    ``closure`` adds the two lip-centre vertices of the ``lip_closure`` term)."""
     spec = {LOSS_SET: (loss_region, loss_stride), LIPS_SET: ("lips", 1)}
+    if closure:
+        spec[CLOSURE_SET] = ("lip_centres", 1)
     for name, net in ((LIP_NET_SET, lip_net), (EMOTION_NET_SET, emotion_net)):
         if net is not None:
             spec[name] = (str(net.region), int(getattr(net, "vertex_stride", 1)))
@@ -122,6 +132,7 @@ class FaceDecoderLoss(nn.Module):
         w, E = self.weights, prior.num_expressions
         t_expr, t_jaw = target[0][..., :E], target[1]
         v = self.sets(*pred)  # (B, T, U, 3)
+        vx = self.sets(*exchanged) if exchanged is not None else None
         with torch.no_grad():
             v_gt = self.sets(t_expr, t_jaw)
         sel = self.sets.select
@@ -133,6 +144,11 @@ class FaceDecoderLoss(nn.Module):
         terms["velocity"] = (dv - dv_gt).square().mean() if dv.shape[1] else v.new_zeros(())
         with torch.no_grad():  # LVE (MeshTalk): mean over frames of the max lip-vertex L2 error, m
             terms["lve"] = (sel(v, LIPS_SET) - sel(v_gt, LIPS_SET)).norm(dim=-1).amax(-1).mean()
+        if w.lip_closure > 0:
+            gap_gt = self._gap(v_gt)
+            terms["lip_closure"] = self._closure(v, gap_gt)
+            if vx is not None:  # the swapped emotion must close the lips too
+                terms["lip_closure"] = 0.5 * (terms["lip_closure"] + self._closure(vx, gap_gt))
         if w.param > 0:
             terms["param"] = (prior.features(*pred) - prior.features(t_expr, t_jaw)).square().mean()
         lip_gt = emo_gt = None
@@ -145,17 +161,27 @@ class FaceDecoderLoss(nn.Module):
             with torch.no_grad():
                 emo_gt = self._emotion(v_gt)[0]
             terms["emotion_perceptual"] = (self._emotion(v)[0] - emo_gt).square().mean()
-        if exchanged is not None:
-            terms.update(self._exchange(v, exchanged, exchanged_emotion, lip_gt))
+        if vx is not None:
+            terms.update(self._exchange(v, vx, exchanged_emotion, lip_gt))
         total = sum(getattr(w, name) * terms[name] for name in (f.name for f in fields(w)) if name in terms)
         terms["total"] = total if isinstance(total, torch.Tensor) else v.new_zeros(())
         return terms
 
-    def _exchange(self, v: torch.Tensor, exchanged: tuple[torch.Tensor, torch.Tensor],
-                  new_emotion: torch.Tensor | None, lip_gt: torch.Tensor | None) -> dict[str, torch.Tensor]:
-        """Content-emotion exchange terms (module notes)."""
+    def _gap(self, verts: torch.Tensor) -> torch.Tensor:
+        """``(B, T)`` distance (m) between the two inner-lip centre vertices."""
+        c = self.sets.select(verts, CLOSURE_SET)
+        return (c[..., 0, :] - c[..., 1, :]).norm(dim=-1)
+
+    def _closure(self, verts: torch.Tensor, gap_gt: torch.Tensor) -> torch.Tensor:
+        """Mean of relu(gap - gap_gt)^2 over frames whose ground-truth gap is under ``CLOSED_LIP_GAP``."""
+        closed = (gap_gt < CLOSED_LIP_GAP).to(verts.dtype)
+        excess = F.relu(self._gap(verts) - gap_gt).square()
+        return (excess * closed).sum() / closed.sum().clamp_min(1.0)
+
+    def _exchange(self, v: torch.Tensor, vx: torch.Tensor, new_emotion: torch.Tensor | None,
+                  lip_gt: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        """Content-emotion exchange terms (module notes) of the exchanged output's vertices ``vx``."""
         w, sel = self.weights, self.sets.select
-        vx = self.sets(*exchanged)
         out: dict[str, torch.Tensor] = {}
         if w.exchange_lip > 0 and lip_gt is not None:
             out["exchange_lip"] = (self._lip(vx) - lip_gt).square().mean()

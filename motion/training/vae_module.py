@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from typing import Literal
 
 import torch
 from torch import nn
@@ -18,19 +19,24 @@ class MotionVAEModule(StageModule):
     Args:
         vae: the (untrained) motion VAE.
         kl_weight: weight of the per-element KL term (1e-4..1e-5).
-        velocity_weight: weight of the L1 loss on frame-to-frame differences.
+        velocity_weight: weight of the loss on frame-to-frame differences.
+        distance: per-element error of both terms, ``l1`` or ``mse``
+            (:func:`~motion.training.losses.motion_vae_losses`).
         lr, weight_decay, warmup_steps, min_lr_ratio: optimisation (:class:`StageModule`).
     """
 
     stage = "motion_vae"
 
     def __init__(self, vae: MotionVAE, kl_weight: float = 1e-4, velocity_weight: float = 1.0,
-                 lr: float = 2e-4, weight_decay: float = 0.01, warmup_steps: int = 500,
+                 distance: Literal["l1", "mse"] = "mse", lr: float = 2e-4, weight_decay: float = 0.01,
+                 warmup_steps: int = 500,
                  min_lr_ratio: float = 0.1) -> None:
         super().__init__(lr, weight_decay, warmup_steps, min_lr_ratio)
         save_plain_hyperparameters(self, inspect.currentframe())
         self.vae = vae
-        self.kl_weight, self.velocity_weight = kl_weight, velocity_weight
+        if distance not in ("l1", "mse"):
+            raise ValueError(f"distance must be 'l1' or 'mse', got {distance!r}")
+        self.kl_weight, self.velocity_weight, self.distance = kl_weight, velocity_weight, distance
 
     def setup(self, stage: str) -> None:
         """Set the feature standardization from the training data (once)."""
@@ -49,6 +55,6 @@ class MotionVAEModule(StageModule):
         if motion.dim() == 4:  # pair batches: use every clip of the group
             motion = motion.flatten(0, 1)
         terms = motion_vae_losses(self.vae, motion, self.kl_weight, self.velocity_weight,
-                                  sample=split == "train")
+                                  sample=split == "train", distance=self.distance)
         return self.log_losses(terms, split, motion.shape[0])
 

@@ -8,6 +8,8 @@ and slices each set out of it. Region names (:func:`region_vertex_ids`):
 
 * ``moving``: vertices that the first E expression components or the jaw move;
 * ``all``: the whole mesh;
+* ``lip_centres``: the upper and lower inner-lip centre vertices of the bilabial-closure
+  metric (:func:`motion.metrics.face.lip_centre_ids`);
 * any FLAME mask region (``lips``, ``face``, ``upper_face``, ``forehead``, ... from
   ``FLAME_masks.pkl`` or derived from the landmarks: :func:`motion.bodymodels.face_regions`).
 
@@ -35,6 +37,10 @@ def region_vertex_ids(region: str, face_model: Any, num_expressions: int = 50, m
         ids = moving_vertices(face_model, num_expressions)
     elif region == "all":
         ids = np.arange(int(face_model.v_template.shape[0]))
+    elif region == "lip_centres":
+        from motion.metrics.face import lip_centre_ids
+
+        ids = np.array(lip_centre_ids(face_model))
     else:
         from motion.bodymodels import face_regions
 
