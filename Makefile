@@ -35,6 +35,9 @@ DEMO_STAGES := speech_encoder motion_vae latent_diffusion motion_metrics face_pr
 weights: $(STAMP)
 	test -d data/corpus_large || $(BIN)/motion corpus data/corpus_large --size large
 	for s in $(DEMO_STAGES); do $(BIN)/motion fit --config configs/demo/$$s.yaml || exit 1; done
+	# the shipped denoiser: 3000 steps, then resumed to 5000 (a warm restart of the cosine schedule)
+	$(BIN)/motion fit --config configs/demo/latent_diffusion.yaml --trainer.max_steps 5000 \
+	  --ckpt_path "$$(ls -d runs/demo/latent_diffusion/lightning_logs/version_* | sort -V | tail -1)/checkpoints/last.ckpt"
 	$(BIN)/python -m motion.training.pack runs/demo motion/weights
 
 clean:

@@ -49,6 +49,7 @@ def generate(
     window_s: float | None = None,
     overlap_s: float | None = None,
     stitch: str | None = None,
+    smoothing: float | None = None,
 ) -> Motion:
     """Speech -> one whole-character animation.
 
@@ -66,10 +67,12 @@ def generate(
         weights: weights folder (a latent-diffusion export, or a root with ``body/`` and
             ``face/``); default ``$MOTION_WEIGHTS_DIR``, then ``motion/weights`` if shipped.
         emotion_reference: a speech clip whose emotion (as the speech encoder hears it) is used.
-        audio_guidance, emotion_guidance: classifier-free guidance scales (default 1.0, 1.5).
+        audio_guidance, emotion_guidance: classifier-free guidance scales (default 1.0, 2.5:
+            :data:`~motion.pipelines.request.DEFAULT_EMOTION_GUIDANCE`).
         sampler: "dpmsolver" (DPM-Solver++, default) or "ddim".
         window_s, overlap_s, stitch: long-audio windowing (:mod:`motion.pipelines.long_audio`;
             default: the training window, half-window overlap, "fused").
+        smoothing: Gaussian smoothing of the body over time, sigma in frames (default 1; 0 = off).
 
     Returns:
         A :class:`motion.Motion` with SMPL-X poses, translation, expression and metadata.
@@ -106,7 +109,8 @@ def generate(
 
             raise WeightsNotFoundError(f"face only was asked for, but {note}")
     given = {"steps": steps, "audio_guidance": audio_guidance, "emotion_guidance": emotion_guidance,
-             "sampler": sampler, "window_s": window_s, "overlap_s": overlap_s, "stitch": stitch}
+             "sampler": sampler, "window_s": window_s, "overlap_s": overlap_s, "stitch": stitch,
+             "smoothing": smoothing}
     options = {k: v for k, v in given.items() if v is not None and body_pipe is not None}
     out = generate_motion(str(request.audio), body_pipe, face_pipe, emotion=request.emotion,
                           intensity=intensity if intensity is None else request.intensity,

@@ -13,7 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from motion.pipelines.request import DEFAULT_SAMPLER, DEFAULT_STEPS
+from motion.pipelines.request import (
+    DEFAULT_AUDIO_GUIDANCE,
+    DEFAULT_BODY_SMOOTHING,
+    DEFAULT_EMOTION_GUIDANCE,
+    DEFAULT_SAMPLER,
+    DEFAULT_STEPS,
+)
 from motion.types import EMOTIONS
 
 EPILOG = """\
@@ -320,13 +326,17 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, default=None, help=f"diffusion sampling steps (default {DEFAULT_STEPS})")
     p.add_argument("--sampler", default=None, choices=["dpmsolver", "ddim"],
                    help=f"sampler (default {DEFAULT_SAMPLER}: DPM-Solver++)")
-    p.add_argument("--audio-guidance", type=float, default=None, help="audio CFG scale (default 1.0)")
-    p.add_argument("--emotion-guidance", type=float, default=None, help="emotion CFG scale (default 1.5)")
+    p.add_argument("--audio-guidance", type=float, default=None,
+                   help=f"audio CFG scale (default {DEFAULT_AUDIO_GUIDANCE})")
+    p.add_argument("--emotion-guidance", type=float, default=None,
+                   help=f"emotion CFG scale (default {DEFAULT_EMOTION_GUIDANCE})")
     p.add_argument("--window", type=float, default=None, help="window seconds (default: the training window)")
     p.add_argument("--overlap", type=float, default=None, help="window overlap seconds (default: half a window when fused, else 1/4)")
     p.add_argument("--stitch", default=None, choices=["fused", "inpaint", "crossfade", "concat"],
                    help="how windows are joined (default fused: all windows denoised together, "
                    "overlaps fused at every step)")
+    p.add_argument("--smoothing", type=float, default=None,
+                   help=f"Gaussian smoothing of the body over time, sigma in frames (default {DEFAULT_BODY_SMOOTHING}; 0: off)")
     p.add_argument("--fps", type=float, default=30.0, help="output frame rate (default 30)")
     p.add_argument("--no-face", action="store_true", help="body only (neutral face)")
     p.add_argument("--weights", type=Path, default=None, help="weights folder (body export, or a root with body/ face/)")
@@ -343,7 +353,7 @@ def _run_generate(args: argparse.Namespace) -> int:
                       weights=args.weights, emotion_reference=args.emotion_ref,
                       audio_guidance=args.audio_guidance, emotion_guidance=args.emotion_guidance,
                       sampler=args.sampler, window_s=args.window, overlap_s=args.overlap,
-                      stitch=args.stitch)
+                      stitch=args.stitch, smoothing=args.smoothing)
     path = export(motion, out)
     meta = motion.meta
     print(f"wrote {path} ({motion.num_frames} frames, {motion.duration:.2f} s; emotion "
@@ -379,8 +389,10 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=f"body sampling steps (default {DEFAULT_STEPS})")
     p.add_argument("--sampler", default=DEFAULT_SAMPLER, choices=["dpmsolver", "ddim"],
                    help=f"body sampler (default {DEFAULT_SAMPLER})")
-    p.add_argument("--audio-guidance", type=float, default=None, help="body audio CFG scale (default 1.0)")
-    p.add_argument("--emotion-guidance", type=float, default=None, help="body emotion CFG scale (default 1.5)")
+    p.add_argument("--audio-guidance", type=float, default=None,
+                   help=f"body audio CFG scale (default {DEFAULT_AUDIO_GUIDANCE})")
+    p.add_argument("--emotion-guidance", type=float, default=None,
+                   help=f"body emotion CFG scale (default {DEFAULT_EMOTION_GUIDANCE})")
     p.add_argument("--seed", type=int, default=0, help="seed of the first clip (default 0)")
     p.add_argument("--swap-emotions", action="store_true", help="also ask every clip for another emotion")
     p.add_argument("--blink-seconds", type=float, default=120.0,

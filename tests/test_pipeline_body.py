@@ -276,6 +276,24 @@ def test_plan_windows_and_stitcher():
     assert st.out[:4].max() == 0 and st.out[6:].min() == 1 and 0 < st.out[4, 0] < st.out[5, 0] < 1
 
 
+def test_smoothing_filters_jitter_only_when_asked(pipe):
+    from motion.pipelines.long_audio import smooth_features
+
+    x = np.random.default_rng(0).normal(size=(50, 4)).astype(np.float32)
+    assert smooth_features(x, 0.0) is x
+    y = smooth_features(x, 1.0)
+    assert y.shape == x.shape and y.dtype == x.dtype
+    assert np.abs(np.diff(y, 2, axis=0)).mean() < 0.3 * np.abs(np.diff(x, 2, axis=0)).mean()
+    np.testing.assert_allclose(smooth_features(np.ones((5, 2), np.float32), 2.0), 1.0, atol=1e-6)  # constants kept
+    feats = pipe.speech_features(speech(3.0, 1))
+    raw = pipe(features=feats, seed=0, steps=2, smoothing=0.0)
+    smooth = pipe(features=feats, seed=0, steps=2, smoothing=1.5)
+    np.testing.assert_allclose(smooth.body_features, smooth_features(raw.body_features, 1.5), atol=1e-5)
+    assert smooth.motion.meta.extra["smoothing"] == 1.5
+    with pytest.raises(ValueError, match="smoothing"):
+        pipe(features=feats, smoothing=-1.0)
+
+
 def test_long_audio_is_continuous(pipe):
     from motion.metrics.body import joint_positions, seam_jumps
 

@@ -51,8 +51,15 @@ from motion.pipelines.long_audio import (
     decode_body_chunked,
     plan_clip,
     seam_frames,
+    smooth_features,
 )
-from motion.pipelines.request import DEFAULT_SAMPLER, DEFAULT_STEPS
+from motion.pipelines.request import (
+    DEFAULT_AUDIO_GUIDANCE,
+    DEFAULT_BODY_SMOOTHING,
+    DEFAULT_EMOTION_GUIDANCE,
+    DEFAULT_SAMPLER,
+    DEFAULT_STEPS,
+)
 from motion.pipelines.weights import (
     BODY_MODULES,
     TRAIN_BODY_HELP,
@@ -213,10 +220,12 @@ class BodyPipeline:
                  emotion: str | None = None, intensity: float | None = None,
                  emotion_reference: AudioInput | ClipSpeech | None = None,
                  style: object | None = None, seed: int | None = None,
-                 steps: int = DEFAULT_STEPS, sampler: str = DEFAULT_SAMPLER, audio_guidance: float = 1.0,
-                 emotion_guidance: float = 1.5, window_s: float | None = None,
+                 steps: int = DEFAULT_STEPS, sampler: str = DEFAULT_SAMPLER,
+                 audio_guidance: float = DEFAULT_AUDIO_GUIDANCE,
+                 emotion_guidance: float = DEFAULT_EMOTION_GUIDANCE, window_s: float | None = None,
                  overlap_s: float | None = None, stitch: StitchMode = "fused",
-                 resample: int = 1, batch_windows: int = 32) -> BodyPipelineOutput:
+                 resample: int = 1, batch_windows: int = 32,
+                 smoothing: float = DEFAULT_BODY_SMOOTHING) -> BodyPipelineOutput:
         """Generate body motion for speech of any length.
 
         Args:
@@ -235,6 +244,8 @@ class BodyPipeline:
             resample: RePaint resampling of inpainted windows (1 = replacement only; DDIM).
             batch_windows: windows denoised together by "fused" (memory is flat in the audio
                 length; more windows per batch are faster up to the cores' width).
+            smoothing: sigma (frames) of a Gaussian filter over time on the decoded features,
+                against decoder jitter (0 = off).
         """
         if (audio is None) == (features is None):
             raise ValueError("give exactly one of audio or features")
@@ -244,6 +255,8 @@ class BodyPipeline:
             raise ValueError(f"steps must be >= 1, got {steps}")
         if batch_windows < 1:
             raise ValueError(f"batch_windows must be >= 1, got {batch_windows}")
+        if smoothing < 0:
+            raise ValueError(f"smoothing must be >= 0 frames, got {smoothing}")
         emo_source = controls.parse_emotion(emotion, emotion_reference)
         style_choice = controls.parse_style(style, self.speech_encoder.num_speakers)
         if intensity is None and emo_source == "label":
@@ -306,7 +319,8 @@ class BodyPipeline:
                 dec = self.vae.decode(self.latent_norm.inverse(z), b - a)[0]
                 stitcher.add(a, dec.cpu().numpy(), crossfade=stitch != "concat")
                 timings["decode"] += time.perf_counter() - t0
-        poses, trans = decode_body_chunked(stitcher.out, self.features.fps)
+        body = smooth_features(stitcher.out, smoothing)
+        poses, trans = decode_body_chunked(body, self.features.fps)
         probs = speech.emotion_probs()
         heard = EMOTIONS[int(probs.argmax())] if probs is not None and audio is not None else None
         meta_emotion = {"label": emotion, "audio": heard,
@@ -319,9 +333,10 @@ class BodyPipeline:
                    "audio_emotion": heard, "sampler": sampler, "steps": steps,
                    "audio_guidance": audio_guidance, "emotion_guidance": emotion_guidance,
                    "window_s": win_s, "overlap_s": ov_s, "stitch": stitch, "resample": resample,
+                   "smoothing": smoothing,
                    "weights": self.source})
         motion = Motion(poses=poses, trans=trans, betas=np.zeros(NUM_BETAS_BEAT2),
                         expression=np.zeros((T, NUM_EXPRESSIONS), np.float32),
                         fps=self.features.fps, meta=meta)
-        return BodyPipelineOutput(motion, stitcher.out, latents[:self.vae.latent_length(T)].numpy(),
+        return BodyPipelineOutput(motion, body, latents[:self.vae.latent_length(T)].numpy(),
                                   windows, seam_frames(windows, f, T), heard, probs, timings)

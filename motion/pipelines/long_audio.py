@@ -169,6 +169,16 @@ def plan_clip(num_frames: int, downsample: int, fps: float, train_window: int | 
     return windows, W * downsample / fps, O * downsample / fps
 
 
+def smooth_features(features: np.ndarray, sigma: float) -> np.ndarray:
+    """``(T, D)`` features filtered over time by a Gaussian of ``sigma`` frames (edges: nearest
+    frame repeated); ``sigma = 0`` returns them unchanged."""
+    if sigma <= 0 or features.shape[0] < 2:
+        return features
+    from scipy.ndimage import gaussian_filter1d
+
+    return gaussian_filter1d(features, sigma, axis=0, mode="nearest").astype(features.dtype, copy=False)
+
+
 def decode_body_chunked(features: np.ndarray, fps: float, chunk: int = 1800
                         ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`motion.models.body_features.decode_body` in chunks of ``chunk`` frames.
