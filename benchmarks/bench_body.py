@@ -8,8 +8,8 @@ Usage:
 Weights: ``--weights``, else the weights shipped in ``motion/weights`` (the trained demo
 models), else random weights at the demo configs' sizes (``configs/demo``; timing does not
 depend on training). "Default settings" are the pipelines' defaults: the training window
-(2.13 s) with half-window overlap, DPM-Solver++ steps, audio / emotion guidance 1.0 / 1.5 (two
-denoiser passes per step, batched), all windows of up to 32 at a time denoised together
+(2.13 s) with half-window overlap, DPM-Solver++ steps, audio / emotion guidance 1.0 / 2.5 (two
+denoiser passes per step, batched), body smoothing sigma 1 frame, all windows of up to 32 at a time denoised together
 (``stitch="fused"``). Every measurement runs in a fresh subprocess (torch threads as given)
 on speech-like audio synthesised by :mod:`bench_audio`:
 

@@ -331,12 +331,14 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--emotion-guidance", type=float, default=None,
                    help=f"emotion CFG scale (default {DEFAULT_EMOTION_GUIDANCE})")
     p.add_argument("--window", type=float, default=None, help="window seconds (default: the training window)")
-    p.add_argument("--overlap", type=float, default=None, help="window overlap seconds (default: half a window when fused, else 1/4)")
+    p.add_argument("--overlap", type=float, default=None,
+                   help="window overlap seconds (default: half a window when fused, else 1/4)")
     p.add_argument("--stitch", default=None, choices=["fused", "inpaint", "crossfade", "concat"],
                    help="how windows are joined (default fused: all windows denoised together, "
                    "overlaps fused at every step)")
     p.add_argument("--smoothing", type=float, default=None,
-                   help=f"Gaussian smoothing of the body over time, sigma in frames (default {DEFAULT_BODY_SMOOTHING}; 0: off)")
+                   help=f"Gaussian smoothing of the body over time, sigma in frames "
+                   f"(default {DEFAULT_BODY_SMOOTHING}; 0: off)")
     p.add_argument("--fps", type=float, default=30.0, help="output frame rate (default 30)")
     p.add_argument("--no-face", action="store_true", help="body only (neutral face)")
     p.add_argument("--weights", type=Path, default=None, help="weights folder (body export, or a root with body/ face/)")

@@ -128,12 +128,16 @@ def test_vae_loss_distances():
     x = torch.randn(2, 16, BODY_FEATURE_DIM)
     recon, _ = vae(x, sample=False)
     d = recon - vae.norm(x)
-    l1 = motion_vae_losses(vae, x, sample=False)
-    mse = motion_vae_losses(vae, x, sample=False, distance="mse")
+    l1 = motion_vae_losses(vae, x, sample=False, distance="l1")
+    mse = motion_vae_losses(vae, x, sample=False)  # the default
     assert torch.allclose(l1["recon"], d.abs().mean()) and torch.allclose(mse["recon"], d.square().mean())
     assert torch.allclose(mse["velocity"], d.diff(dim=1).square().mean())
     with pytest.raises(ValueError, match="distance"):
         motion_vae_losses(vae, x, distance="huber")  # type: ignore[arg-type]
+    from motion.training.vae_module import MotionVAEModule
+
+    with pytest.raises(ValueError, match="distance"):  # at construction, not at the first step
+        MotionVAEModule(vae, distance="huber")  # type: ignore[arg-type]
 
 
 def test_vae_rejects_bad_settings():

@@ -60,10 +60,11 @@ def landmark_vertex_ids(face_model: Any) -> np.ndarray:
     return faces[fidx, bary.argmax(1)]
 
 
-def lip_centre_ids(face_model: Any) -> tuple[int, int]:
-    """Vertex ids under the upper and lower inner-lip centre landmarks (iBUG 62, 66)."""
-    lm = landmark_vertex_ids(face_model)
-    return (int(lm[IBUG_UPPER_LIP_CENTRE - FIRST_STATIC_IBUG]), int(lm[IBUG_LOWER_LIP_CENTRE - FIRST_STATIC_IBUG]))
+def lip_centre_ids(face_model: Any, landmarks: np.ndarray | None = None) -> tuple[int, int]:
+    """Vertex ids under the upper and lower inner-lip centre landmarks (iBUG 62, 66);
+    ``landmarks``: :func:`landmark_vertex_ids` of the model when already at hand."""
+    lm = landmark_vertex_ids(face_model) if landmarks is None else landmarks
+    return int(lm[IBUG_UPPER_LIP_CENTRE - FIRST_STATIC_IBUG]), int(lm[IBUG_LOWER_LIP_CENTRE - FIRST_STATIC_IBUG])
 
 
 def face_metric_ids(face_model: Any = None, models_dir: str | None = None) -> FaceMetricIds:
@@ -77,7 +78,7 @@ def face_metric_ids(face_model: Any = None, models_dir: str | None = None) -> Fa
     at = lambda i: int(lm[i - FIRST_STATIC_IBUG])
     return FaceMetricIds(
         lips=regions.ids("lips"), upper_face=regions.ids("upper_face"),
-        lip_centres=lip_centre_ids(model),
+        lip_centres=lip_centre_ids(model, lm),
         lid_pairs=np.array([[at(a), at(b)] for a, b in IBUG_LID_PAIRS], np.int64),
         template=_np(model.v_template))
 

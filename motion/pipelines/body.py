@@ -238,7 +238,8 @@ class BodyPipeline:
             seed: RNG seed (None: drawn and recorded in ``motion.meta.seed``).
             steps, sampler: sampling steps and "dpmsolver" (DPM-Solver++, default) / "ddim".
             audio_guidance, emotion_guidance: CFG scales s_a, s_e (0, 0 = unconditional).
-            window_s, overlap_s: window and overlap (default: the training window; half of it overlapping when fused, 1/4 otherwise).
+            window_s, overlap_s: window and overlap (default: the training window; half of it
+                overlapping when fused, 1/4 otherwise).
             stitch: "fused" (default: all windows denoised together, overlaps fused at every
                 step, :mod:`.fused`), "inpaint", "crossfade" or "concat" (:mod:`.long_audio`).
             resample: RePaint resampling of inpainted windows (1 = replacement only; DDIM).

@@ -100,7 +100,8 @@ class FaceDecoderModule(StageModule):
                  init_decoder: str | None = None, models_dir: str | None = None, loss_region: str = "moving",
                  loss_stride: int = 1,
                  w_vertex: float = 1.0e6, w_lip_vertex: float = 1.0e6, w_velocity: float = 1.0e6,
-                 w_param: float = 0.0, w_lip_closure: float = 0.0, w_lip_perceptual: float = 0.0, w_emotion_perceptual: float = 0.0,
+                 w_param: float = 0.0, w_lip_closure: float = 0.0, w_lip_perceptual: float = 0.0,
+                 w_emotion_perceptual: float = 0.0,
                  w_exchange_lip: float = 0.0, w_exchange_lip_vertex: float = 0.0, w_exchange_emotion: float = 0.0,
                  p_drop_style: float = 0.1, lr: float = 1.0e-4, weight_decay: float = 0.0,
                  warmup_steps: int = 100, min_lr_ratio: float = 0.1) -> None:
@@ -141,8 +142,9 @@ class FaceDecoderModule(StageModule):
                 check_perceptual(net, name)
         self.lip_net = _frozen(nets[0]) if nets[0] is not None else None
         self.emotion_net = _frozen(nets[1]) if nets[1] is not None else None
-        weights = FaceDecoderLossWeights(w_vertex, w_lip_vertex, w_velocity, w_param, w_lip_closure, w_lip_perceptual,
-                                         w_emotion_perceptual, w_exchange_lip, w_exchange_lip_vertex, w_exchange_emotion)
+        weights = FaceDecoderLossWeights(w_vertex, w_lip_vertex, w_velocity, w_param, w_lip_closure,
+                                         w_lip_perceptual, w_emotion_perceptual, w_exchange_lip,
+                                         w_exchange_lip_vertex, w_exchange_emotion)
         self.models_dir = models_dir
         sets = FaceVertexSets.build(load_face_model(models_dir), self.prior.num_expressions,
                                     vertex_sets_spec(self.lip_net, self.emotion_net, loss_region, loss_stride,

@@ -37,8 +37,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from motion.models.face.flint import FlintPrior
 from motion.metrics.face import CLOSED_LIP_GAP
+from motion.models.face.flint import FlintPrior
 from motion.models.face.vertices import FaceVertexSets
 
 #: Vertex-set names used by :class:`FaceDecoderLoss`.

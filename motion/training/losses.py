@@ -13,9 +13,9 @@ emotion (AMUSE, Eq. 3-5).
 
 from __future__ import annotations
 
-from typing import Literal
-
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -134,9 +134,25 @@ def speech_encoder_losses(encoder: SpeechDisentangler, batch: dict[str, torch.Te
     return out
 
 
+VAEDistance = Literal["l1", "mse"]
+
+
+def vae_distance(name: VAEDistance) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The per-element error of :func:`motion_vae_losses`: ``l1`` (mean |d|) or ``mse`` (mean d^2).
+
+    Raises:
+        ValueError: any other name.
+    """
+    if name == "l1":
+        return lambda d: d.abs().mean()
+    if name == "mse":
+        return lambda d: d.square().mean()
+    raise ValueError(f"distance must be 'l1' or 'mse', got {name!r}")
+
+
 def motion_vae_losses(vae: MotionVAE, motion: torch.Tensor, kl_weight: float = 1e-4,
                       velocity_weight: float = 1.0, sample: bool = True,
-                      distance: Literal["l1", "mse"] = "l1") -> dict[str, torch.Tensor]:
+                      distance: VAEDistance = "mse") -> dict[str, torch.Tensor]:
     """Reconstruction, velocity (frame differences) and KL terms.
 
     All terms are means over standardized features, so ``kl_weight`` ~1e-4..1e-5 is
@@ -153,9 +169,7 @@ def motion_vae_losses(vae: MotionVAE, motion: torch.Tensor, kl_weight: float = 1
     Returns:
         Scalar tensors: recon, velocity, kl, loss.
     """
-    if distance not in ("l1", "mse"):
-        raise ValueError(f"distance must be 'l1' or 'mse', got {distance!r}")
-    err = (lambda d: d.abs().mean()) if distance == "l1" else (lambda d: d.square().mean())
+    err = vae_distance(distance)
     recon, dist = vae(motion, sample=sample)
     target = vae.norm(motion)
     out = {"recon": err(recon - target),

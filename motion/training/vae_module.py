@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import inspect
-from typing import Literal
 
 import torch
 from torch import nn
 
 from motion.models.motion_vae import MotionVAE
 from motion.training.base import StageModule, save_plain_hyperparameters
-from motion.training.losses import motion_vae_losses
+from motion.training.losses import VAEDistance, motion_vae_losses, vae_distance
 
 
 class MotionVAEModule(StageModule):
@@ -28,14 +27,12 @@ class MotionVAEModule(StageModule):
     stage = "motion_vae"
 
     def __init__(self, vae: MotionVAE, kl_weight: float = 1e-4, velocity_weight: float = 1.0,
-                 distance: Literal["l1", "mse"] = "mse", lr: float = 2e-4, weight_decay: float = 0.01,
-                 warmup_steps: int = 500,
-                 min_lr_ratio: float = 0.1) -> None:
+                 distance: VAEDistance = "mse", lr: float = 2e-4, weight_decay: float = 0.01,
+                 warmup_steps: int = 500, min_lr_ratio: float = 0.1) -> None:
         super().__init__(lr, weight_decay, warmup_steps, min_lr_ratio)
         save_plain_hyperparameters(self, inspect.currentframe())
         self.vae = vae
-        if distance not in ("l1", "mse"):
-            raise ValueError(f"distance must be 'l1' or 'mse', got {distance!r}")
+        vae_distance(distance)  # a bad name fails here, not at the first step
         self.kl_weight, self.velocity_weight, self.distance = kl_weight, velocity_weight, distance
 
     def setup(self, stage: str) -> None:
