@@ -53,7 +53,7 @@ def build_export(folder: Path) -> Path:
     torch.manual_seed(0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        module = LatentDiffusionModule(lambda *d: LatentDenoiser(*d, width=128, layers=5),
+        module = LatentDiffusionModule(lambda *d: LatentDenoiser(*d, width=128, layers=7),
                                        speech_encoder=SpeechDisentangler(width=128, layers=1),
                                        vae=MotionVAE(width=192))
     torch.nn.init.normal_(module.denoiser.out.weight, std=0.02)  # not a zero predictor

@@ -395,6 +395,8 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
                    help=f"body audio CFG scale (default {DEFAULT_AUDIO_GUIDANCE})")
     p.add_argument("--emotion-guidance", type=float, default=None,
                    help=f"body emotion CFG scale (default {DEFAULT_EMOTION_GUIDANCE})")
+    p.add_argument("--smoothing", type=float, default=None,
+                   help=f"body smoothing sigma in frames (default {DEFAULT_BODY_SMOOTHING})")
     p.add_argument("--seed", type=int, default=0, help="seed of the first clip (default 0)")
     p.add_argument("--swap-emotions", action="store_true", help="also ask every clip for another emotion")
     p.add_argument("--blink-seconds", type=float, default=120.0,
@@ -425,7 +427,8 @@ def _evaluate_body_part(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         nets = None
     clips = load_clips(args.data, args.split, args.max_clips)
     guidance = {k: v for k, v in (("audio_guidance", args.audio_guidance),
-                                  ("emotion_guidance", args.emotion_guidance)) if v is not None}
+                                  ("emotion_guidance", args.emotion_guidance),
+                                  ("smoothing", args.smoothing)) if v is not None}
     result = evaluate_body(clips, pipe, nets, seed=args.seed, steps=args.steps,
                            swap_emotions=args.swap_emotions, sampler=args.sampler, **guidance)
     print(format_table(result))

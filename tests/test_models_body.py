@@ -233,6 +233,21 @@ def test_sampling_schedulers(kind):
         sampling_scheduler(train.config, "euler")
 
 
+@pytest.mark.parametrize("kind", ["ddim", "dpmsolver"])
+def test_sampling_starts_at_the_last_training_timestep(kind):
+    """Trailing spacing (Lin et al. 2024): the first of 10 steps is t = 999, not 900."""
+    train = training_scheduler()
+    assert train.config.timestep_spacing == "leading"
+    sched = sampling_scheduler(train.config, kind)
+    sched.set_timesteps(10)
+    assert sched.timesteps.tolist() == list(range(999, 0, -100))
+    leading = sampling_scheduler(train.config, kind, spacing="leading")
+    leading.set_timesteps(10)
+    assert int(leading.timesteps[0]) == 900
+    with pytest.raises(ValueError, match="spacing must be"):
+        sampling_scheduler(train.config, kind, spacing="random")  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("prediction_type", ["epsilon", "v_prediction"])
 def test_diffusion_overfits_fixed_batch(prediction_type):
     """DDPM training step on a fixed batch (fixed noise and t): the loss falls in 20 steps."""

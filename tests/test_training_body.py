@@ -153,6 +153,35 @@ def test_fast_dev_run_every_experiment(config, common, stage_runs, tmp_path):
         sample_from_export(tmp_path / "latest", num_frames=50)
 
 
+def test_warm_start_and_stop_at_step(common, stage_runs, tmp_path):
+    """init_export loads an earlier denoiser (lr 0 keeps it), StopAtStep ends the run at step 2
+    of a 6-step schedule (as `make weights` replays the shipped denoiser's stop); a denoiser of
+    another width is refused with a message naming the export."""
+    from motion.models import load_module
+
+    encoders = ["--model.speech_encoder_export", str(stage_runs["speech_encoder"] / "latest"),
+                "--model.vae_export", str(stage_runs["motion_vae"] / "latest")]
+    fit("latent_diffusion", common, tmp_path / "base", "--trainer", str(CONFIGS / "trainer" / "debug.yaml"),
+        *encoders)
+    base = tmp_path / "base" / "latest"
+    tuned = tmp_path / "tuned"
+    fit("latent_diffusion", common, tuned, *encoders,
+        "--model.init_export", str(base), "--model.lr", "0", "--trainer.max_steps", "6",
+        "--trainer.val_check_interval", "2", "--trainer.limit_val_batches", "1",
+        "--trainer.callbacks+=motion.training.callbacks.StopAtStep", "--trainer.callbacks.step", "2")
+    manifest = json.loads((tuned / "latest" / "manifest.json").read_text())
+    assert manifest["global_step"] == 2
+    for name in ("denoiser", "latent_norm"):
+        before = load_module(base, name).state_dict()
+        after = load_module(tuned / "latest", name).state_dict()
+        assert before.keys() == after.keys()
+        assert all(torch.equal(before[k], after[k]) for k in before), name
+    with pytest.raises(ValueError, match="does not match the configured one"):
+        fit("latent_diffusion", common, tmp_path / "bad", *encoders,
+            "--model.init_export", str(base), "--model.denoiser.width", "48",
+            "--trainer.fast_dev_run", "true")
+
+
 def sample_from_export(export: Path, num_frames: int) -> None:
     """Everything inference needs is in the export: audio features -> SMPL-X poses."""
     from diffusers import DDPMScheduler

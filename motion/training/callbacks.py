@@ -1,4 +1,4 @@
-"""Callbacks: export plain inference weights into the run folder."""
+"""Callbacks: export plain inference weights into the run folder; stop at a given step."""
 
 from __future__ import annotations
 
@@ -90,3 +90,26 @@ class ExportWeights(Callback):
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._export(trainer, pl_module)
+
+
+class StopAtStep(Callback):
+    """Stop fitting after ``step`` optimizer steps, the learning-rate schedule still sized by
+    ``trainer.max_steps``.
+
+    Replays, step for step, a run that ended before its schedule did (stopped by
+    ``trainer.max_time``, say): ``--trainer.max_steps 5000
+    --trainer.callbacks+=motion.training.callbacks.StopAtStep --trainer.callbacks.step 3291``.
+
+    Args:
+        step: the global step after which training stops (>= 1).
+    """
+
+    def __init__(self, step: int) -> None:
+        if step < 1:
+            raise ValueError(f"StopAtStep: step must be >= 1, got {step}")
+        self.step = step
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any,
+                           batch: Any, batch_idx: int) -> None:
+        if trainer.global_step >= self.step:
+            trainer.should_stop = True

@@ -64,6 +64,10 @@ class LatentDiffusionModule(StageModule):
             is repeated this many times with independent ``t`` and noise, so the frozen
             encoders run once for ``noise_repeats`` denoiser samples (cheaper steps when the
             encoders dominate, as on a CPU).
+        init_export: warm start - an earlier latent-diffusion export (``runs/<x>/latest`` or
+            ``motion/weights/body``) whose denoiser and latent standardizer are loaded before
+            training (fine-tuning: a run continued without its checkpoint, or the shipped
+            model on BEAT2). Its denoiser must have the configured width and depth.
         lr, weight_decay, warmup_steps, min_lr_ratio: optimisation (:class:`StageModule`).
     """
 
@@ -78,7 +82,8 @@ class LatentDiffusionModule(StageModule):
                  p_drop_audio: float = 0.1, p_drop_emotion: float = 0.1,
                  p_drop_emotion_vector: float = 0.1, sample_posterior: bool = False,
                  latent_stat_batches: int = 16, val_sampler: str = "ddim", val_steps: int = 10,
-                 noise_repeats: int = 1, lr: float = 1e-4, weight_decay: float = 0.0, warmup_steps: int = 500,
+                 noise_repeats: int = 1, init_export: str | None = None, lr: float = 1e-4,
+                 weight_decay: float = 0.0, warmup_steps: int = 500,
                  min_lr_ratio: float = 0.1) -> None:
         super().__init__(lr, weight_decay, warmup_steps, min_lr_ratio)
         save_plain_hyperparameters(self, inspect.currentframe())
@@ -100,6 +105,19 @@ class LatentDiffusionModule(StageModule):
         if noise_repeats < 1:
             raise ValueError(f"noise_repeats must be >= 1, got {noise_repeats}")
         self.noise_repeats = noise_repeats
+        if init_export is not None:
+            self._warm_start(Path(init_export))
+
+    def _warm_start(self, export: Path) -> None:
+        """Load the denoiser and latent standardizer of ``export`` (weights_only loads)."""
+        for name, mod in (("denoiser", self.denoiser), ("latent_norm", self.latent_norm)):
+            src = load_module(export, name, expected=type(mod))
+            try:
+                mod.load_state_dict(src.state_dict())
+            except RuntimeError as err:
+                raise ValueError(f"model.init_args.init_export: the {name} in {export} does not "
+                                 f"match the configured one (set its width / layers to those of "
+                                 f"{export / (name + '.json')}): {err}") from err
 
     def train(self, mode: bool = True) -> LatentDiffusionModule:
         """Train mode for the denoiser only; frozen modules stay in eval (no dropout)."""
