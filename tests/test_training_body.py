@@ -182,6 +182,25 @@ def test_warm_start_and_stop_at_step(common, stage_runs, tmp_path):
             "--trainer.fast_dev_run", "true")
 
 
+def test_ema_weights_are_exported(common, stage_runs, tmp_path):
+    """Lightning's EMAWeightAveraging needs no code: the export holds the averaged denoiser
+    (after 3 steps at decay 0.5 it differs from plain training's) and a set latent standardizer."""
+    from motion.models import load_module
+
+    encoders = ["--model.speech_encoder_export", str(stage_runs["speech_encoder"] / "latest"),
+                "--model.vae_export", str(stage_runs["motion_vae"] / "latest")]
+    run = ["--trainer", str(CONFIGS / "trainer" / "debug.yaml"), "--trainer.limit_train_batches", "3",
+           "--model.lr", "1e-2", "--model.warmup_steps", "0", *encoders]
+    fit("latent_diffusion", common, tmp_path / "plain", *run)
+    fit("latent_diffusion", common, tmp_path / "ema", *run,
+        "--trainer.callbacks+=pytorch_lightning.callbacks.EMAWeightAveraging", "--trainer.callbacks.decay", "0.5")
+    plain, ema = (load_module(tmp_path / r / "latest", "denoiser").state_dict() for r in ("plain", "ema"))
+    assert not all(torch.equal(plain[k], ema[k]) for k in plain)
+    norm = load_module(tmp_path / "ema" / "latest", "latent_norm")
+    ref = load_module(tmp_path / "plain" / "latest", "latent_norm")
+    assert bool(norm.initialized) and torch.allclose(norm.std, ref.std)
+
+
 def sample_from_export(export: Path, num_frames: int) -> None:
     """Everything inference needs is in the export: audio features -> SMPL-X poses."""
     from diffusers import DDPMScheduler
