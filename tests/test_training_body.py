@@ -256,3 +256,16 @@ def test_fill_cache_in_worker_processes(corpus, tmp_path):
     assert len(again._digests or {}) == 2 * len(recs)  # npz + wav per clip, saved by the parent
     feats = again.get(recs[0])
     assert feats.audio.shape[1] == 20 and feats.audio.shape[0] == feats.motion.shape[0]
+
+
+def test_cache_workers_start_single_threaded(monkeypatch):
+    """Worker processes spawn with one thread per library; the parent's settings come back."""
+    import os
+
+    from motion.data.feature_cache import _THREAD_VARS, _single_threaded_children
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    with _single_threaded_children():
+        assert all(os.environ[k] == "1" for k in _THREAD_VARS)
+    assert os.environ["OMP_NUM_THREADS"] == "7" and "MKL_NUM_THREADS" not in os.environ

@@ -20,6 +20,8 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
@@ -172,9 +174,36 @@ class FeatureCache:
 _WORKER_CACHE: FeatureCache | None = None
 
 
+#: Thread-pool sizes read by torch / OpenMP / BLAS / numba when a worker process starts.
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+@contextmanager
+def _single_threaded_children() -> Iterator[None]:
+    """Environment for worker processes started inside: one thread each.
+
+    N workers that each open a pool of one thread per core run N x cores threads (on a
+    16-core machine the parallel fill ran at 19 clips/s); the variables are set while the
+    workers spawn (they read them at start) and restored after.
+    """
+    saved = {k: os.environ.get(k) for k in _THREAD_VARS}
+    os.environ.update({k: "1" for k in _THREAD_VARS})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def _init_worker(cache: FeatureCache) -> None:
     global _WORKER_CACHE
     _WORKER_CACHE = cache
+    import torch
+
+    torch.set_num_threads(1)
 
 
 def _fill_one(rec: Beat2Record) -> dict[str, str]:
@@ -202,7 +231,8 @@ def fill_cache(cache: FeatureCache, recs: list[Beat2Record], workers: int = 0,
         ctx = mp.get_context("spawn")
         cache._digest(recs[0].npz)  # load the memo once, before the workers copy the cache
         digests: dict[str, str] = {}
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(cache,)) as pool:
+        with _single_threaded_children(), ctx.Pool(workers, initializer=_init_worker,
+                                                   initargs=(cache,)) as pool:
             for d in tqdm(pool.imap_unordered(_fill_one, recs, chunksize=16), **bar):
                 digests.update(d)
         assert cache._digests is not None
