@@ -396,7 +396,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--emotion-guidance", type=float, default=None,
                    help=f"body emotion CFG scale (default {DEFAULT_EMOTION_GUIDANCE})")
     p.add_argument("--smoothing", type=float, default=None,
-                   help=f"body smoothing sigma in frames (default {DEFAULT_BODY_SMOOTHING})")
+                   help=f"body smoothing sigma in frames (default {DEFAULT_BODY_SMOOTHING}; 0: off)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first clip (default 0)")
     p.add_argument("--swap-emotions", action="store_true", help="also ask every clip for another emotion")
     p.add_argument("--blink-seconds", type=float, default=120.0,

@@ -244,7 +244,7 @@ def test_sampling_starts_at_the_last_training_timestep(kind):
     leading = sampling_scheduler(train.config, kind, spacing="leading")
     leading.set_timesteps(10)
     assert int(leading.timesteps[0]) == 900
-    with pytest.raises(ValueError, match="spacing must be"):
+    with pytest.raises(ValueError, match="spacing must be one of"):
         sampling_scheduler(train.config, kind, spacing="random")  # type: ignore[arg-type]
 
 

@@ -112,6 +112,13 @@ def test_print_config_and_help(capsys):
     assert main(["fit", "--config", exp, "--model.init_args.no_such_field", "1"]) != 0
 
 
+@pytest.fixture(scope="module")
+def encoder_exports(stage_runs) -> list[str]:
+    """Overrides that point a latent-diffusion run at the stage-1 and stage-2 exports."""
+    return ["--model.speech_encoder_export", str(stage_runs["speech_encoder"] / "latest"),
+            "--model.vae_export", str(stage_runs["motion_vae"] / "latest")]
+
+
 def test_run_folder_checkpoint_and_export(stage_runs):
     from motion.models import MotionVAE, load_module
 
@@ -140,11 +147,10 @@ def test_resume_with_ckpt_path(stage_runs, common):
 
 
 @pytest.mark.parametrize("config", EXPERIMENTS, ids=lambda p: p.stem)
-def test_fast_dev_run_every_experiment(config, common, stage_runs, tmp_path):
+def test_fast_dev_run_every_experiment(config, common, encoder_exports, tmp_path):
     extra: list[str] = ["--trainer.fast_dev_run", "true"]
     if stage_of(config) == "latent_diffusion":
-        extra += ["--model.speech_encoder_export", str(stage_runs["speech_encoder"] / "latest"),
-                  "--model.vae_export", str(stage_runs["motion_vae"] / "latest")]
+        extra += encoder_exports
     fit(config, common, tmp_path, *extra)
     manifest = json.loads((tmp_path / "latest" / "manifest.json").read_text())
     assert manifest["stage"] == stage_of(config)
@@ -153,19 +159,17 @@ def test_fast_dev_run_every_experiment(config, common, stage_runs, tmp_path):
         sample_from_export(tmp_path / "latest", num_frames=50)
 
 
-def test_warm_start_and_stop_at_step(common, stage_runs, tmp_path):
+def test_warm_start_and_stop_at_step(common, encoder_exports, tmp_path):
     """init_export loads an earlier denoiser (lr 0 keeps it), StopAtStep ends the run at step 2
     of a 6-step schedule (as `make weights` replays the shipped denoiser's stop); a denoiser of
     another width is refused with a message naming the export."""
     from motion.models import load_module
 
-    encoders = ["--model.speech_encoder_export", str(stage_runs["speech_encoder"] / "latest"),
-                "--model.vae_export", str(stage_runs["motion_vae"] / "latest")]
     fit("latent_diffusion", common, tmp_path / "base", "--trainer", str(CONFIGS / "trainer" / "debug.yaml"),
-        *encoders)
+        *encoder_exports)
     base = tmp_path / "base" / "latest"
     tuned = tmp_path / "tuned"
-    fit("latent_diffusion", common, tuned, *encoders,
+    fit("latent_diffusion", common, tuned, *encoder_exports,
         "--model.init_export", str(base), "--model.lr", "0", "--trainer.max_steps", "6",
         "--trainer.val_check_interval", "2", "--trainer.limit_val_batches", "1",
         "--trainer.callbacks+=motion.training.callbacks.StopAtStep", "--trainer.callbacks.step", "2")
@@ -177,20 +181,18 @@ def test_warm_start_and_stop_at_step(common, stage_runs, tmp_path):
         assert before.keys() == after.keys()
         assert all(torch.equal(before[k], after[k]) for k in before), name
     with pytest.raises(ValueError, match="does not match the configured one"):
-        fit("latent_diffusion", common, tmp_path / "bad", *encoders,
+        fit("latent_diffusion", common, tmp_path / "bad", *encoder_exports,
             "--model.init_export", str(base), "--model.denoiser.width", "48",
             "--trainer.fast_dev_run", "true")
 
 
-def test_ema_weights_are_exported(common, stage_runs, tmp_path):
+def test_ema_weights_are_exported(common, encoder_exports, tmp_path):
     """Lightning's EMAWeightAveraging needs no code: the export holds the averaged denoiser
     (after 3 steps at decay 0.5 it differs from plain training's) and a set latent standardizer."""
     from motion.models import load_module
 
-    encoders = ["--model.speech_encoder_export", str(stage_runs["speech_encoder"] / "latest"),
-                "--model.vae_export", str(stage_runs["motion_vae"] / "latest")]
     run = ["--trainer", str(CONFIGS / "trainer" / "debug.yaml"), "--trainer.limit_train_batches", "3",
-           "--model.lr", "1e-2", "--model.warmup_steps", "0", *encoders]
+           "--model.lr", "1e-2", "--model.warmup_steps", "0", *encoder_exports]
     fit("latent_diffusion", common, tmp_path / "plain", *run)
     fit("latent_diffusion", common, tmp_path / "ema", *run,
         "--trainer.callbacks+=pytorch_lightning.callbacks.EMAWeightAveraging", "--trainer.callbacks.decay", "0.5")

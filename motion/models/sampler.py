@@ -16,7 +16,7 @@ the nested condition sets {} c {audio} c {audio, emotion})::
 from __future__ import annotations
 
 import inspect
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler
@@ -79,8 +79,8 @@ def sampling_scheduler(train_config: dict[str, Any], kind: str = "ddim",
     """
     if kind not in SCHEDULERS:
         raise ValueError(f"unknown sampler {kind!r}; choose one of {sorted(SCHEDULERS)}")
-    if spacing not in ("trailing", "leading", "linspace"):
-        raise ValueError(f"spacing must be trailing, leading or linspace, got {spacing!r}")
+    if spacing not in get_args(TimestepSpacing):
+        raise ValueError(f"spacing must be one of {get_args(TimestepSpacing)}, got {spacing!r}")
     extra: dict[str, Any] = {"timestep_spacing": spacing}
     if kind == "ddim":
         extra.update(clip_sample=False, set_alpha_to_one=False)
