@@ -387,7 +387,13 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--face-metrics", type=Path, default=None,
                    help="face emotion classifier export (emotion_net.json/.pt; default: WEIGHTS/metrics, "
                    "WEIGHTS/face, runs/demo/face_emotion/latest, runs/face_emotion/latest)")
-    p.add_argument("--max-clips", type=int, default=None, help="evaluate at most this many clips")
+    p.add_argument("--max-clips", type=int, default=None,
+                   help="evaluate at most this many clips, spread over speakers and emotions (default all; "
+                   "fewer clips raise the FGD floor, see --reference-split)")
+    p.add_argument("--reference-split", default="val",
+                   help="split whose ground truth (as many clips) makes the 'GT of other clips' row: the "
+                   "floor FGD and intra-FGD reach with this many clips (default val; 'none' to skip; "
+                   "skipped with a note when the data has no such split)")
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=f"body sampling steps (default {DEFAULT_STEPS})")
     p.add_argument("--sampler", default=DEFAULT_SAMPLER, choices=["dpmsolver", "ddim"],
                    help=f"body sampler (default {DEFAULT_SAMPLER})")
@@ -426,11 +432,18 @@ def _evaluate_body_part(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         print(f"motion evaluate: FGD and accuracies unavailable: {exc}", file=sys.stderr)
         nets = None
     clips = load_clips(args.data, args.split, args.max_clips)
+    reference = None
+    if args.reference_split.lower() != "none" and args.reference_split != args.split:
+        try:
+            reference = load_clips(args.data, args.reference_split, len(clips))
+        except ValueError as exc:
+            print(f"motion evaluate: 'GT of other clips' row skipped: {exc}", file=sys.stderr)
     guidance = {k: v for k, v in (("audio_guidance", args.audio_guidance),
                                   ("emotion_guidance", args.emotion_guidance),
                                   ("smoothing", args.smoothing)) if v is not None}
     result = evaluate_body(clips, pipe, nets, seed=args.seed, steps=args.steps,
-                           swap_emotions=args.swap_emotions, sampler=args.sampler, **guidance)
+                           swap_emotions=args.swap_emotions, reference=reference,
+                           sampler=args.sampler, **guidance)
     print(format_table(result))
     return result
 

@@ -400,15 +400,37 @@ def test_cli_generate_and_evaluate(export, wavs, tmp_path, capsys):
             "--max-clips", "4", "--steps", "2", "--swap-emotions", "--emotion-guidance", "2.5", "--json", str(js)]
     assert main(args) == 0
     table = capsys.readouterr().out
-    for row in ("ground truth", "motion VAE reconstruction", "generated", "generated (swapped emotion)",
-                "mean pose", "shuffled GT"):
+    for row in ("ground truth", "GT of other clips", "motion VAE reconstruction", "generated",
+                "generated (swapped emotion)", "mean pose", "shuffled GT", "checks: fgd_half_of_mean_pose"):
         assert row in table
     res = json.loads(js.read_text())
     rows = res["rows"]
+    assert list(rows)[:2] == ["ground truth", "GT of other clips"] and res["reference_clips"] == 4
+    assert rows["GT of other clips"]["fgd"] > 0 and rows["GT of other clips"]["style_acc"] is not None
+    assert set(res["checks"]) == {"fgd_half_of_mean_pose", "intra_fgd_half_of_shuffled_gt", "bc_80_of_gt",
+                                  "emotion_80_of_gt", "swap_emotion_majority"}
     assert res["clips"] == 4 and rows["ground truth"]["fgd"] == pytest.approx(0.0, abs=1e-6)
     assert res["settings"]["emotion_guidance"] == 2.5 and "audio_guidance" not in res["settings"]
     assert rows["mean pose"]["l1div"] == pytest.approx(0.0, abs=1e-9) and rows["mean pose"]["bc"] == 0.0
     assert rows["generated"]["fgd"] > 0 and 0 <= rows["generated"]["emotion_acc"] <= 1
+
+
+def test_body_checks_against_baselines():
+    from motion.metrics.evaluate_body import body_checks, format_checks
+
+    row = lambda fgd, intra, bc, emo: {"fgd": fgd, "fgd_intra": intra, "bc": bc, "emotion_acc": emo}
+    rows = {"ground truth": row(0.0, 0.0, 0.70, 1.0), "generated": row(4.0, 5.0, 0.55, 0.79),
+            "mean pose": row(8.0, 9.0, 0.0, 0.1), "shuffled GT": row(0.2, 9.9, 0.7, 0.2)}
+    checks = body_checks({"rows": rows})
+    assert checks == {"fgd_half_of_mean_pose": True, "intra_fgd_half_of_shuffled_gt": False,
+                      "bc_80_of_gt": False, "emotion_80_of_gt": False, "swap_emotion_majority": None}
+    rows["generated (swapped emotion)"] = row(4.0, 5.0, 0.5, 0.6)
+    rows["generated"] = row(4.1, 4.9, 0.56, 0.8)
+    assert set(body_checks({"rows": rows}).values()) == {False, True}
+    assert body_checks({"rows": rows})["swap_emotion_majority"] is True
+    assert format_checks({"a": True, "b": False, "c": None}) == "checks: a ok, b FAIL, c n/a"
+    rows["generated"]["fgd"] = None  # no metric networks
+    assert body_checks({"rows": rows})["fgd_half_of_mean_pose"] is None
 
 
 def test_generate_and_evaluate_help_import_no_torch():

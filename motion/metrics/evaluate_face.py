@@ -52,6 +52,7 @@ from torch import nn
 
 from motion.metrics.evaluate_body import (
     _fit,
+    format_checks,
     format_rows,
     shuffled_partner,
     spread_subset,
@@ -421,8 +422,6 @@ def format_face_table(result: dict[str, Any]) -> str:
         stat = lambda s: f"{s['rate_per_min']:.1f} /min, longest {s['max_duration_s']:.2f} s"
         lines.append(f"blinks over {b['seconds']:.0f} s ({b['clips']} clips looped): generated "
                      f"{stat(b['generated'])}; ground truth {stat(b['ground truth'])}")
-    checks = result.get("checks") or {}
-    if checks:
-        word = {True: "ok", False: "FAIL", None: "n/a"}
-        lines.append("checks: " + ", ".join(f"{k} {word[v]}" for k, v in checks.items()))
+    if result.get("checks"):
+        lines.append(format_checks(result["checks"]))
     return "\n".join(lines)
