@@ -431,18 +431,18 @@ def _evaluate_body_part(args: argparse.Namespace, root: Path) -> dict[str, Any]:
             raise
         print(f"motion evaluate: FGD and accuracies unavailable: {exc}", file=sys.stderr)
         nets = None
-    clips = load_clips(args.data, args.split, args.max_clips)
+    clips = load_clips(args.data, args.split, args.max_clips, progress=True)
     reference = None
     if args.reference_split.lower() != "none" and args.reference_split != args.split:
         try:
-            reference = load_clips(args.data, args.reference_split, len(clips))
+            reference = load_clips(args.data, args.reference_split, len(clips), progress=True)
         except ValueError as exc:
             print(f"motion evaluate: 'GT of other clips' row skipped: {exc}", file=sys.stderr)
     guidance = {k: v for k, v in (("audio_guidance", args.audio_guidance),
                                   ("emotion_guidance", args.emotion_guidance),
                                   ("smoothing", args.smoothing)) if v is not None}
     result = evaluate_body(clips, pipe, nets, seed=args.seed, steps=args.steps,
-                           swap_emotions=args.swap_emotions, reference=reference,
+                           swap_emotions=args.swap_emotions, reference=reference, progress=True,
                            sampler=args.sampler, **guidance)
     print(format_table(result))
     return result
@@ -484,7 +484,7 @@ def _evaluate_face_part(args: argparse.Namespace, root: Path) -> dict[str, Any] 
             raise
         print(f"motion evaluate: face emotion accuracy unavailable: {exc}", file=sys.stderr)
         net, net_dir = None, None
-    clips = load_face_clips(args.data, args.split, args.max_clips)
+    clips = load_face_clips(args.data, args.split, args.max_clips, progress=True)
     result = evaluate_face(clips, pipe, net, seed=args.seed, swap_emotions=args.swap_emotions,
                            blink_seconds=args.blink_seconds or None)
     result.update(face_weights=str(folder), emotion_net=None if net_dir is None else str(net_dir))

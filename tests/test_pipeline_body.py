@@ -399,7 +399,9 @@ def test_cli_generate_and_evaluate(export, wavs, tmp_path, capsys):
     args = ["evaluate", "--data", str(corpus), "--weights", str(export), "--metrics", str(mdir),
             "--max-clips", "4", "--steps", "2", "--swap-emotions", "--emotion-guidance", "2.5", "--json", str(js)]
     assert main(args) == 0
-    table = capsys.readouterr().out
+    captured = capsys.readouterr()
+    table = captured.out
+    assert "generate body" in captured.err and "load val" in captured.err  # progress bars
     for row in ("ground truth", "GT of other clips", "motion VAE reconstruction", "generated",
                 "generated (swapped emotion)", "mean pose", "shuffled GT", "checks: fgd_half_of_mean_pose"):
         assert row in table

@@ -77,8 +77,12 @@ class EvalClip:
     onsets: np.ndarray  # (K,) motion frames
 
 
-def load_clips(root: str | Path, split: str, max_clips: int | None = None) -> list[EvalClip]:
-    """Clips of ``split`` with ground-truth body features and audio onsets (30 fps)."""
+def load_clips(root: str | Path, split: str, max_clips: int | None = None,
+               progress: bool = False) -> list[EvalClip]:
+    """Clips of ``split`` with ground-truth body features and audio onsets (30 fps);
+    ``progress``: a tqdm bar on stderr."""
+    from tqdm.auto import tqdm
+
     from motion.audio import compute_features, load_audio
     from motion.data.beat2_dataset import index_beat2
     from motion.data.formats.beat2 import read_beat2
@@ -88,7 +92,7 @@ def load_clips(root: str | Path, split: str, max_clips: int | None = None) -> li
     if not recs:
         raise ValueError(f"no clips of split {split!r} in {root}")
     out = []
-    for r in recs:
+    for r in tqdm(recs, desc=f"load {split}", unit="clip", disable=not progress):
         m = read_beat2(r.npz, fps=FPS)
         feats = encode_body(torch.from_numpy(m.poses), torch.from_numpy(m.trans), FPS).numpy()
         onsets = compute_features(load_audio(r.wav, allow_silent=True), fps=FPS).onsets  # type: ignore[arg-type]
@@ -191,17 +195,20 @@ def _score(feats: list[np.ndarray], clips: Sequence[EvalClip], wanted_emotion: l
 
 def evaluate_body(clips: list[EvalClip], pipe: Any, nets: dict[str, Any] | None, seed: int = 0,
                   steps: int = DEFAULT_STEPS, swap_emotions: bool = False,
-                  reference: Sequence[EvalClip] | None = None, **pipe_options: Any
-                  ) -> dict[str, Any]:
+                  reference: Sequence[EvalClip] | None = None, progress: bool = False,
+                  **pipe_options: Any) -> dict[str, Any]:
     """Generate for every clip and score every row (module docstring); JSON-ready dict.
 
     ``reference``: clips of another split for the "GT of other clips" row (the metrics' floor);
     best as many as ``clips``. ``result["checks"]`` holds the targets (:func:`body_checks`).
+    ``progress``: a tqdm bar over the generation on stderr.
     """
+    from tqdm.auto import tqdm
+
     t0 = time.perf_counter()
     gt = [c.features for c in clips]
     gen, swapped, swap_req = [], [], []
-    for i, c in enumerate(clips):
+    for i, c in enumerate(tqdm(clips, desc="generate body", unit="clip", disable=not progress)):
         emo = EMOTIONS[c.emotion] if c.emotion >= 0 else None
         inten = c.intensity if c.intensity >= 0 and emo is not None else None
         out = pipe(str(c.wav), emotion=emo, intensity=inten, seed=seed + i, steps=steps, **pipe_options)

@@ -103,8 +103,12 @@ class FaceClip:
         return int(self.expression.shape[0])
 
 
-def load_face_clips(root: str | Path, split: str, max_clips: int | None = None) -> list[FaceClip]:
-    """Clips of ``split`` with their ground-truth face (30 fps) and phoneme timings."""
+def load_face_clips(root: str | Path, split: str, max_clips: int | None = None,
+                    progress: bool = False) -> list[FaceClip]:
+    """Clips of ``split`` with their ground-truth face (30 fps) and phoneme timings;
+    ``progress``: a tqdm bar on stderr."""
+    from tqdm.auto import tqdm
+
     from motion.data.beat2_dataset import Beat2Dataset
 
     ds = Beat2Dataset(root, split=split)
@@ -112,7 +116,7 @@ def load_face_clips(root: str | Path, split: str, max_clips: int | None = None) 
     if not recs:
         raise ValueError(f"no clips of split {split!r} in {root}")
     out = []
-    for r in recs:
+    for r in tqdm(recs, desc=f"load {split} (face)", unit="clip", disable=not progress):
         m = ds.load_motion(r, fps=FPS)
         if m.expression is None:
             raise ValueError(f"clip {r.id} has no face (expressions) to compare with")
