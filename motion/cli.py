@@ -433,7 +433,10 @@ def _evaluate_body_part(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         nets = None
     clips = load_clips(args.data, args.split, args.max_clips, progress=True)
     reference = None
-    if args.reference_split.lower() != "none" and args.reference_split != args.split:
+    if args.reference_split == args.split:
+        print(f"motion evaluate: 'GT of other clips' row skipped: --reference-split is the evaluated "
+              f"split {args.split!r}; name another one (e.g. val)", file=sys.stderr)
+    elif args.reference_split.lower() != "none":
         try:
             reference = load_clips(args.data, args.reference_split, len(clips), progress=True)
         except ValueError as exc:
