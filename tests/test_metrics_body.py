@@ -182,3 +182,17 @@ def test_intra_fgd_sees_wrong_condition_that_pooled_fgd_misses():
     intra = M.intra_fgd(real, labels, swapped, labels)
     assert pooled == pytest.approx(0.0, abs=1e-8) and intra > 20.0  # 3^2 * 3 = 27 per class
     assert np.isnan(M.intra_fgd(real, [-1] * len(real), real, labels))
+
+
+def test_intra_fgd_floor_falls_with_the_number_of_clips():
+    """Two samples of one distribution: the Fréchet distance is biased upwards by ~1/N, which
+    the "GT of other clips" row of ``motion evaluate`` reports (the floor of this many clips)."""
+    rng = np.random.default_rng(0)
+
+    def floor(clips_per_class: int) -> float:
+        draw = lambda: [rng.standard_normal((4, 8)) + c for c in range(4) for _ in range(clips_per_class)]
+        labels = [c for c in range(4) for _ in range(clips_per_class)]
+        return M.intra_fgd(draw(), labels, draw(), labels)
+
+    small, large = floor(10), floor(160)
+    assert small > 4 * large > 0.0  # 16x the clips: about a 16th of the bias
