@@ -411,6 +411,24 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run_evaluate)
 
 
+def _reference_clips(args: argparse.Namespace, count: int) -> list[Any] | None:
+    """``count`` clips of ``--reference-split`` for the "GT of other clips" row, or None (with a
+    note on stderr) when it is off, is the evaluated split or is not in the data."""
+    from motion.metrics.evaluate_body import load_clips
+
+    if args.reference_split.lower() == "none":
+        return None
+    if args.reference_split == args.split:
+        print(f"motion evaluate: 'GT of other clips' row skipped: --reference-split is the evaluated "
+              f"split {args.split!r}; name another one (e.g. val)", file=sys.stderr)
+        return None
+    try:
+        return load_clips(args.data, args.reference_split, count, progress=True)
+    except ValueError as exc:
+        print(f"motion evaluate: 'GT of other clips' row skipped: {exc}", file=sys.stderr)
+        return None
+
+
 def _evaluate_body_part(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     """The body result of ``motion evaluate`` (table printed)."""
     from motion.metrics.evaluate_body import (
@@ -432,15 +450,7 @@ def _evaluate_body_part(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         print(f"motion evaluate: FGD and accuracies unavailable: {exc}", file=sys.stderr)
         nets = None
     clips = load_clips(args.data, args.split, args.max_clips, progress=True)
-    reference = None
-    if args.reference_split == args.split:
-        print(f"motion evaluate: 'GT of other clips' row skipped: --reference-split is the evaluated "
-              f"split {args.split!r}; name another one (e.g. val)", file=sys.stderr)
-    elif args.reference_split.lower() != "none":
-        try:
-            reference = load_clips(args.data, args.reference_split, len(clips), progress=True)
-        except ValueError as exc:
-            print(f"motion evaluate: 'GT of other clips' row skipped: {exc}", file=sys.stderr)
+    reference = _reference_clips(args, len(clips))
     guidance = {k: v for k, v in (("audio_guidance", args.audio_guidance),
                                   ("emotion_guidance", args.emotion_guidance),
                                   ("smoothing", args.smoothing)) if v is not None}

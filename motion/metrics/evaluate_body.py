@@ -232,19 +232,20 @@ def evaluate_body(clips: list[EvalClip], pipe: Any, nets: dict[str, Any] | None,
     if swap_emotions:
         rows_feats["generated (swapped emotion)"] = swapped
         wanted["generated (swapped emotion)"] = swap_req
+    row_clips: dict[str, Sequence[EvalClip]] = dict.fromkeys(rows_feats, clips)
+    if reference:  # scored with its own audio, labels and speakers
+        rows_feats["GT of other clips"] = [c.features for c in reference]
+        wanted["GT of other clips"] = [c.emotion for c in reference]
+        row_clips["GT of other clips"] = reference
     speed = np.concatenate([M.joint_speed(_joints(f), FPS)[:, list(M.UPPER_BODY)].mean(1) for f in gt])
     threshold = BC_THRESHOLD_FACTOR * float(speed.mean())
     gt_fgd = None
     if nets is not None:
         gt_fgd = _clip_features(nets["feature_extractor"], gt)
     gt_emotion = [c.emotion for c in clips]
-    rows = {name: _score(rows_feats[name], clips, wanted[name], nets, gt_fgd, gt_emotion, threshold)
+    rows = {name: _score(rows_feats[name], row_clips[name], wanted[name], nets, gt_fgd, gt_emotion,
+                         threshold)
             for name in ROWS if name in rows_feats}
-    if reference:
-        ref = list(reference)
-        rows["GT of other clips"] = _score([c.features for c in ref], ref, [c.emotion for c in ref],
-                                           nets, gt_fgd, gt_emotion, threshold)
-    rows = {name: rows[name] for name in ROWS if name in rows}
     result = {"clips": len(clips), "reference_clips": len(reference or ()), "rows": rows,
               "bc": {"threshold_m_s": threshold, "order": BC_ORDER, "sigma_s": 0.3},
               "generation_s": gen_s, "audio_s": float(sum(f.shape[0] for f in gt) / FPS),
