@@ -127,5 +127,5 @@ class Beat2DataModule(pl.LightningDataModule):
     def describe(self) -> dict[str, Any]:
         """Feature settings an inference pipeline must reproduce (goes into the export)."""
         return {"audio_features": self.features.audio_features, "n_mels": self.features.n_mels,
-                "fps": self.features.fps, "window": self.window,
+                "fps": self.features.fps, "loudness_lufs": self.features.loudness_lufs, "window": self.window,
                 "root": str(Path(self.root))}

@@ -205,5 +205,6 @@ class FaceSpeechDataModule(pl.LightningDataModule):
     def describe(self) -> dict[str, Any]:
         """Feature settings an inference pipeline must reproduce (goes into the export manifest)."""
         return {"audio_features": self.features.audio_features, "n_mels": self.features.n_mels,
-                "fps": self.features.fps, "window": self.window, "num_expressions": self.num_expressions,
+                "fps": self.features.fps, "loudness_lufs": self.features.loudness_lufs,
+                "window": self.window, "num_expressions": self.num_expressions,
                 "root": str(Path(self.root))}

@@ -30,6 +30,7 @@ import numpy as np
 
 from motion.audio import Audio, kaldi_fbank, load_audio, num_motion_frames
 from motion.audio.features import log_mel_features
+from motion.audio.loudness import TARGET_LUFS, normalize_loudness
 from motion.audio.framing import interp_frames
 from motion.data.beat2_dataset import Beat2Record
 from motion.types import FPS
@@ -47,15 +48,21 @@ class FeatureConfig:
         audio_features: "log_mel" (motion.audio.compute_features) or "fbank" (Kaldi/AMUSE).
         n_mels: mel bands.
         fps: motion frame rate of both arrays.
+        loudness_lufs: integrated loudness (BS.1770-4) the speech is brought to before the
+            features (:func:`motion.audio.loudness.normalize_loudness`), so the recording
+            level does not reach any model; None: the raw level (exports made before it).
     """
 
     audio_features: AudioFeatureKind = "log_mel"
     n_mels: int = 80
     fps: float = FPS
+    loudness_lufs: float | None = TARGET_LUFS
 
     def __post_init__(self) -> None:
         if self.audio_features not in ("log_mel", "fbank"):
             raise ValueError(f"audio_features must be 'log_mel' or 'fbank', got {self.audio_features!r}")
+        if self.loudness_lufs is not None and not -70.0 < self.loudness_lufs < 0.0:
+            raise ValueError(f"loudness_lufs must be within (-70, 0) LUFS or None, got {self.loudness_lufs}")
 
     def key(self) -> str:
         return json.dumps({**asdict(self), "version": CACHE_VERSION}, sort_keys=True)
@@ -77,8 +84,12 @@ def audio_features(audio: Audio, cfg: FeatureConfig) -> np.ndarray:
     """``(T, F)`` speech features of ``audio`` at ``cfg.fps``, T = round(duration * fps).
 
     The Kaldi fbank (rows every 10 ms, row k centred at 10 k + 12.5 ms) is linearly
-    interpolated at the motion frame times.
+    interpolated at the motion frame times. The speech is first brought to
+    ``cfg.loudness_lufs`` (BS.1770-4 integrated loudness), so a recording's level does not
+    change the features.
     """
+    if cfg.loudness_lufs is not None:
+        audio, _ = normalize_loudness(audio, cfg.loudness_lufs)
     if cfg.audio_features == "log_mel":
         return log_mel_features(audio, fps=cfg.fps, n_mels=cfg.n_mels)
     fb = kaldi_fbank(audio, n_mels=cfg.n_mels)

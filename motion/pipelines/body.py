@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from motion.audio import Audio, load_audio
+from motion.audio.loudness import TARGET_LUFS
 from motion.container import Motion, MotionMeta
 from motion.data.feature_cache import FeatureConfig, audio_features
 from motion.models.body_features import BODY_FEATURE_DIM
@@ -149,7 +150,8 @@ class BodyPipeline:
         data = manifest.get("data") or {}
         kind = data.get("audio_features") or ("fbank" if enc.in_dim == 128 else "log_mel")
         feats = FeatureConfig(kind, int(data.get("n_mels") or enc.in_dim),  # type: ignore[arg-type]
-                              float(data.get("fps") or FPS))  # (FeatureConfig checks kind)
+                              float(data.get("fps") or FPS),  # (FeatureConfig checks kind)
+                              data.get("loudness_lufs", TARGET_LUFS))  # absent: normalised
         if feats.n_mels != enc.in_dim:
             raise ValueError(f"{den_dir}: manifest n_mels {feats.n_mels} != speech encoder in_dim "
                              f"{enc.in_dim}")

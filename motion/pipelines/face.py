@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from motion.audio.loudness import TARGET_LUFS
 from motion.models.face.decoder import EmoteDecoder, encode_speech
 from motion.models.face.flint import FlintPrior
 from motion.models.speech_encoder import SpeechDisentangler
@@ -132,7 +133,7 @@ class FacePipeline:
         s, intensity = self.settings, check_intensity(intensity)
         feats = None
         if audio_path_or_features is not None:
-            feats = torch.from_numpy(speech_features(audio_path_or_features, s["audio_features"], int(s["n_mels"]), self.fps))
+            feats = torch.from_numpy(self._features(audio_path_or_features))
         if content is not None:
             content = torch.as_tensor(np.asarray(content, np.float32) if not isinstance(content, torch.Tensor) else content)
             if s["audio_input"] != "content":
@@ -180,11 +181,17 @@ class FacePipeline:
         heard = torch.stack(probs).mean(0).numpy()
         return parts, heard, torch.stack(styles).mean(0), int(torch.stack(spk).mean(0).argmax())
 
+    def _features(self, audio: AudioLike) -> np.ndarray:
+        """``(T, F)`` the export's speech features (loudness-normalised unless its settings say null)."""
+        s = self.settings
+        return speech_features(audio, s["audio_features"], int(s["n_mels"]), self.fps,
+                               s.get("loudness_lufs", TARGET_LUFS))
+
     def _reference(self, path: Path) -> tuple[torch.Tensor, int]:
         """Style latent and speaker id the speech encoder hears in a reference clip."""
         if self.speech_encoder is None:
             raise ValueError("a reference clip as style needs a speech encoder in the export; pass a speaker id")
-        f = torch.from_numpy(speech_features(path, self.settings["audio_features"], int(self.settings["n_mels"]), self.fps))
+        f = torch.from_numpy(self._features(path))
         lat = self.speech_encoder.encode(f[None].to(self.device))
         return lat.style[0].cpu(), int(lat.speaker_logits[0].argmax())
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from motion.audio.loudness import TARGET_LUFS
 from motion.types import AUDIO_SR, EMOTIONS, FPS, canonical_emotion
 
 AudioLike = str | Path | np.ndarray | torch.Tensor | Any
@@ -27,8 +28,9 @@ StyleLike = str | int | Path | None
 
 
 def speech_features(audio: AudioLike, audio_features: str = "log_mel", n_mels: int = 80,
-                    fps: float = FPS) -> np.ndarray:
-    """``(T, F)`` float32 speech features at ``fps``, T = round(duration * fps), from any accepted input."""
+                    fps: float = FPS, loudness_lufs: float | None = TARGET_LUFS) -> np.ndarray:
+    """``(T, F)`` float32 speech features at ``fps``, T = round(duration * fps), from any accepted
+    input; waveforms are brought to ``loudness_lufs`` first (None: the raw level)."""
     from motion.audio import Audio, load_audio, load_audio_from_array
     from motion.data.feature_cache import FeatureConfig
     from motion.data.feature_cache import audio_features as compute
@@ -45,7 +47,7 @@ def speech_features(audio: AudioLike, audio_features: str = "log_mel", n_mels: i
         audio = load_audio(audio, allow_silent=True)
     if not isinstance(audio, Audio):
         raise TypeError(f"speech must be a path, an Audio, a (N,) waveform or (T, F) features; got {type(audio).__name__}")
-    return compute(audio, FeatureConfig(audio_features, n_mels, fps))  # type: ignore[arg-type]
+    return compute(audio, FeatureConfig(audio_features, n_mels, fps, loudness_lufs))  # type: ignore[arg-type]
 
 
 def emotion_code(emotion: EmotionLike, heard: np.ndarray | None) -> np.ndarray:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from motion.container import Motion, MotionMeta
-from motion.types import FPS, JAW, LEFT_EYE, NUM_EXPRESSIONS, RIGHT_EYE
+from motion.types import EMOTIONS, FPS, JAW, LEFT_EYE, NUM_EXPRESSIONS, RIGHT_EYE
 
 if TYPE_CHECKING:  # pragma: no cover
     from motion.pipelines.body import BodyPipeline, BodyPipelineOutput
@@ -110,9 +110,13 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
         motion = body_out.motion
     face_out = None
     if face_pipe is not None:
-        face_emotion = emotion
+        face_emotion: Any = emotion
         if emotion_reference is not None and body_out is not None:
             face_emotion = body_out.motion.meta.emotion
+        elif emotion is None and body_out is not None and body_out.audio_emotion_probs is not None:
+            # One emotion source: the face shows the emotion the body's speech encoder hears.
+            probs = np.asarray(body_out.audio_emotion_probs, np.float64)[:len(EMOTIONS)]
+            face_emotion = dict(zip(EMOTIONS, probs.tolist()))
         kwargs: dict[str, Any] = {"emotion": face_emotion, "style": style, "seed": seed}
         if intensity is not None:
             kwargs["intensity"] = float(intensity)

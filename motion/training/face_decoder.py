@@ -189,13 +189,14 @@ class FaceDecoderModule(StageModule):
 
     def pipeline_settings(self) -> dict[str, Any]:
         """What :class:`motion.pipelines.face.FacePipeline` needs besides the weights."""
+        from motion.audio.loudness import TARGET_LUFS
         from motion.bodymodels.paths import is_standin, resolve_models_dir
 
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
         data = dm.describe() if dm is not None and hasattr(dm, "describe") else {}
         return {"audio_input": self.audio_input, "style_input": self.style_input,
                 "audio_features": data.get("audio_features", "log_mel"), "n_mels": data.get("n_mels", 80),
-                "fps": data.get("fps", 30.0), "face_model": "stand-in" if is_standin(resolve_models_dir(self.models_dir))
+                "fps": data.get("fps", 30.0), "loudness_lufs": data.get("loudness_lufs", TARGET_LUFS), "face_model": "stand-in" if is_standin(resolve_models_dir(self.models_dir))
                 else "user", "num_expressions": self.prior.num_expressions}
 
     def export(self, directory: str | Path) -> dict[str, str]:
