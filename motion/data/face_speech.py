@@ -110,7 +110,11 @@ class FaceSpeechDataModule(pl.LightningDataModule):
     Args:
         root: BEAT2 folder (or a folder holding exactly one, e.g. a generated corpus).
         cache_dir: feature cache (default ``$MOTION_CACHE_DIR/features``), shared with the body stages.
-        audio_features, n_mels: speech features (must match the speech encoder, if one is used).
+        audio_features, n_mels: speech features (must match the speech encoder, if one is used);
+            "log_mel_visemes" adds the recognised phones' viseme classes to the log-mel.
+        augment_variants: besides each training clip as it is, this many random renderings of
+            it as real recordings might hold it (:func:`motion.audio.augment.augment_speech`:
+            voice, room, EQ, noise, telephone band, codec, level), each cached once.
         window, hop, val_hop: window length and hops in frames (30 fps; a multiple of 8 suits FLINT).
         num_expressions: expression coefficients kept (the models use their own leading E).
         batch_size, num_workers: loaders.
@@ -119,10 +123,10 @@ class FaceSpeechDataModule(pl.LightningDataModule):
     """
 
     def __init__(self, root: str = "data/corpus", cache_dir: str | None = None,
-                 audio_features: Literal["log_mel", "fbank"] = "log_mel", n_mels: int = 80, window: int = 64,
-                 hop: int = 16, val_hop: int | None = None, num_expressions: int = 100, batch_size: int = 32,
-                 num_workers: int = 0, train_split: str = "train", val_split: str = "val",
-                 max_clips: int | None = None) -> None:
+                 audio_features: Literal["log_mel", "fbank", "log_mel_visemes"] = "log_mel", n_mels: int = 80,
+                 window: int = 64, hop: int = 16, val_hop: int | None = None, num_expressions: int = 100,
+                 batch_size: int = 32, num_workers: int = 0, train_split: str = "train", val_split: str = "val",
+                 max_clips: int | None = None, augment_variants: int = 0) -> None:
         super().__init__()
         from motion.data.feature_cache import FeatureConfig
 
@@ -136,6 +140,9 @@ class FaceSpeechDataModule(pl.LightningDataModule):
         self.num_expressions, self.batch_size, self.num_workers = num_expressions, batch_size, num_workers
         self.splits = {"train": train_split, "val": val_split}
         self.max_clips = max_clips
+        if augment_variants < 0:
+            raise ValueError(f"augment_variants must be >= 0, got {augment_variants}")
+        self.augment_variants = augment_variants
         self.datasets: dict[str, FaceSpeechDataset] = {}
         self._stats: tuple[torch.Tensor, torch.Tensor] | None = None
 
@@ -143,25 +150,39 @@ class FaceSpeechDataModule(pl.LightningDataModule):
         recs = index_beat2(self.root, split=self.splits[split])
         return recs[: self.max_clips] if self.max_clips else recs
 
-    def _cache(self) -> Any:
+    def _cache(self, augment_seed: int | None = None) -> Any:
         from motion.data.feature_cache import FeatureCache
 
-        return FeatureCache(self.cache_dir, self.features)
+        return FeatureCache(self.cache_dir, self.features.variant(augment_seed))
+
+    def _seeds(self, split: str) -> list[int | None]:
+        """Augmentation seeds of a split: the clip as it is, then the training variants."""
+        return [None] + (list(range(1, self.augment_variants + 1)) if split == "train" else [])
 
     def prepare_data(self) -> None:
-        """Fill the feature cache (one process per node)."""
+        """Fill the feature cache (one process per node), augmented variants included."""
         from motion.data.feature_cache import fill_cache
 
-        cache = self._cache()
-        recs = [r for split in self.splits for r in self._records(split)]
-        fill_cache(cache, recs, self.num_workers)
+        for split in self.splits:
+            for seed in self._seeds(split):
+                desc = "features" if seed is None else f"features (augmented {seed})"
+                fill_cache(self._cache(seed), self._records(split), self.num_workers, desc=desc)
 
     def _dataset(self, split: str, hop: int) -> FaceSpeechDataset:
+        from dataclasses import replace
+
         recs = self._records(split)
         if not recs:
             raise ValueError(f"no clips of split {self.splits[split]!r} in {self.root}")
-        cache = self._cache()
-        clips = [load_face_speech_clip(r, cache.get(r).audio, self.num_expressions) for r in recs]
+        caches = [self._cache(seed) for seed in self._seeds(split)]
+        clips = []
+        for r in recs:
+            base = load_face_speech_clip(r, caches[0].get(r).audio, self.num_expressions)
+            clips.append(base)
+            for cache in caches[1:]:  # same face, the speech as another recording holds it
+                a = cache.get(r).audio[:base.num_frames]
+                a = np.concatenate([a, np.repeat(a[-1:], base.num_frames - a.shape[0], 0)])
+                clips.append(replace(base, audio=np.ascontiguousarray(a, np.float32)))
         return FaceSpeechDataset(clips, self.window, hop)
 
     def setup(self, stage: str | None = None) -> None:

@@ -37,7 +37,8 @@ from motion.types import FPS
 
 #: Bump when the feature computation changes.
 CACHE_VERSION = 1
-AudioFeatureKind = Literal["log_mel", "fbank"]
+AudioFeatureKind = Literal["log_mel", "fbank", "log_mel_visemes"]
+AUDIO_FEATURE_KINDS: tuple[str, ...] = ("log_mel", "fbank", "log_mel_visemes")
 
 
 @dataclass(frozen=True)
@@ -45,27 +46,55 @@ class FeatureConfig:
     """How clip features are computed.
 
     Attributes:
-        audio_features: "log_mel" (motion.audio.compute_features) or "fbank" (Kaldi/AMUSE).
+        audio_features: "log_mel" (motion.audio.compute_features), "fbank" (Kaldi/AMUSE), or
+            "log_mel_visemes": the log-mel followed by the viseme classes of the phones a
+            recogniser trained on real speech hears (:func:`motion.audio.phones.recognise_phones`;
+            ``len(VISEME_CLASSES)`` one-hot columns).
         n_mels: mel bands.
         fps: motion frame rate of both arrays.
         loudness_lufs: integrated loudness (BS.1770-4) the speech is brought to before the
             features (:func:`motion.audio.loudness.normalize_loudness`), so the recording
             level does not reach any model; None: the raw level (exports made before it).
+        augment_seed: None for the recording as it is; else the seed of one random rendering
+            of it as a real recording might hold it (:func:`motion.audio.augment.augment_speech`,
+            seeded by this and the clip id): training data, one cache entry per seed.
     """
 
     audio_features: AudioFeatureKind = "log_mel"
     n_mels: int = 80
     fps: float = FPS
     loudness_lufs: float | None = TARGET_LUFS
+    augment_seed: int | None = None
 
     def __post_init__(self) -> None:
-        if self.audio_features not in ("log_mel", "fbank"):
-            raise ValueError(f"audio_features must be 'log_mel' or 'fbank', got {self.audio_features!r}")
+        if self.audio_features not in AUDIO_FEATURE_KINDS:
+            raise ValueError(f"audio_features must be one of {', '.join(AUDIO_FEATURE_KINDS)}, "
+                             f"got {self.audio_features!r}")
         if self.loudness_lufs is not None and not -70.0 < self.loudness_lufs < 0.0:
             raise ValueError(f"loudness_lufs must be within (-70, 0) LUFS or None, got {self.loudness_lufs}")
 
+    @property
+    def dim(self) -> int:
+        """F, features per frame: ``n_mels`` (+ the viseme classes for "log_mel_visemes")."""
+        if self.audio_features == "log_mel_visemes":
+            from motion.tts.phonemes import VISEME_CLASSES
+
+            return self.n_mels + len(VISEME_CLASSES)
+        return self.n_mels
+
+    def variant(self, augment_seed: int | None) -> FeatureConfig:
+        """This config for another augmentation seed (None: the recording as it is)."""
+        from dataclasses import replace
+
+        return replace(self, augment_seed=augment_seed)
+
     def key(self) -> str:
-        return json.dumps({**asdict(self), "version": CACHE_VERSION}, sort_keys=True)
+        extra: dict[str, object] = {}
+        if self.audio_features == "log_mel_visemes":  # the recogniser's settings shape the features
+            from motion.audio.phones import DecoderSettings
+
+            extra["recogniser"] = asdict(DecoderSettings())
+        return json.dumps({**asdict(self), **extra, "version": CACHE_VERSION}, sort_keys=True)
 
 
 @dataclass
@@ -92,6 +121,12 @@ def audio_features(audio: Audio, cfg: FeatureConfig) -> np.ndarray:
         audio, _ = normalize_loudness(audio, cfg.loudness_lufs)
     if cfg.audio_features == "log_mel":
         return log_mel_features(audio, fps=cfg.fps, n_mels=cfg.n_mels)
+    if cfg.audio_features == "log_mel_visemes":
+        from motion.audio.phones import recognise_phones
+
+        mel = log_mel_features(audio, fps=cfg.fps, n_mels=cfg.n_mels)
+        vis = recognise_phones(audio).viseme_frames(mel.shape[0], cfg.fps)
+        return np.concatenate([mel, vis], axis=1).astype(np.float32)
     fb = kaldi_fbank(audio, n_mels=cfg.n_mels)
     T = num_motion_frames(audio.duration, cfg.fps)
     if fb.shape[0] == 0:
@@ -109,7 +144,13 @@ def compute_clip_features(rec: Beat2Record, cfg: FeatureConfig) -> ClipFeatures:
 
     if rec.wav is None:
         raise FileNotFoundError(f"clip {rec.id} has no wav file")
-    feats = audio_features(load_audio(rec.wav, allow_silent=True), cfg)
+    audio = load_audio(rec.wav, allow_silent=True)
+    if cfg.augment_seed is not None:
+        from motion.audio.augment import augment_speech
+
+        seed = int.from_bytes(hashlib.sha256(f"{rec.id}|{cfg.augment_seed}".encode()).digest()[:4], "little")
+        audio = Audio(augment_speech(audio.samples, audio.sr, seed), audio.sr, audio.path)
+    feats = audio_features(audio, cfg)
     motion = read_beat2(rec.npz, fps=cfg.fps)
     with torch.no_grad():
         body = encode_body(torch.from_numpy(motion.poses), torch.from_numpy(motion.trans), cfg.fps)

@@ -37,9 +37,10 @@ def speech_features(audio: AudioLike, audio_features: str = "log_mel", n_mels: i
 
     if isinstance(audio, torch.Tensor):
         audio = audio.detach().cpu().numpy()
+    cfg = FeatureConfig(audio_features, n_mels, fps, loudness_lufs)  # type: ignore[arg-type]
     if isinstance(audio, np.ndarray) and audio.ndim == 2:
-        if audio.shape[1] != n_mels:
-            raise ValueError(f"features must be (T, {n_mels}) ({audio_features} at {fps:g} fps), got {audio.shape}")
+        if audio.shape[1] != cfg.dim:
+            raise ValueError(f"features must be (T, {cfg.dim}) ({audio_features} at {fps:g} fps), got {audio.shape}")
         return np.ascontiguousarray(audio, np.float32)
     if isinstance(audio, np.ndarray):
         audio = load_audio_from_array(audio, AUDIO_SR, allow_silent=True)
@@ -47,7 +48,7 @@ def speech_features(audio: AudioLike, audio_features: str = "log_mel", n_mels: i
         audio = load_audio(audio, allow_silent=True)
     if not isinstance(audio, Audio):
         raise TypeError(f"speech must be a path, an Audio, a (N,) waveform or (T, F) features; got {type(audio).__name__}")
-    return compute(audio, FeatureConfig(audio_features, n_mels, fps, loudness_lufs))  # type: ignore[arg-type]
+    return compute(audio, cfg)
 
 
 def emotion_code(emotion: EmotionLike, heard: np.ndarray | None) -> np.ndarray:

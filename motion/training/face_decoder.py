@@ -166,7 +166,7 @@ class FaceDecoderModule(StageModule):
             return
         enc, norm = self.speech_encoder, self.decoder.norm
         F = (enc.in_dim if enc is not None else self.decoder.in_dim)
-        n_mels = getattr(getattr(self._datamodule(), "features", None), "n_mels", F)
+        n_mels = getattr(getattr(self._datamodule(), "features", None), "dim", F)
         if n_mels != F:
             raise ValueError(f"the data has {n_mels} speech features per frame, the face decoder's speech "
                              f"input takes {F}: set data.n_mels (or model.audio_dim) to match")
