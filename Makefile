@@ -40,7 +40,6 @@ weights: $(STAMP)
 	for s in speech_encoder motion_vae; do $(BIN)/motion fit --config configs/demo/$$s.yaml || exit 1; done
 	$(BIN)/motion fit --config configs/demo/latent_diffusion.yaml \
 	  --trainer.callbacks+=motion.training.callbacks.StopAtStep --trainer.callbacks.step 3291
-	$(BIN)/motion fit --config configs/demo/speech_encoder_robust.yaml
 	for s in $(DEMO_STAGES); do $(BIN)/motion fit --config configs/demo/$$s.yaml || exit 1; done
 	$(BIN)/python -m motion.training.pack runs/demo motion/weights
 

@@ -50,6 +50,7 @@ def generate(
     overlap_s: float | None = None,
     stitch: str | None = None,
     smoothing: float | None = None,
+    transcript: str | None = None,
 ) -> Motion:
     """Speech -> one whole-character animation.
 
@@ -73,6 +74,9 @@ def generate(
         window_s, overlap_s, stitch: long-audio windowing (:mod:`motion.pipelines.long_audio`;
             default: the training window, half-window overlap, "fused").
         smoothing: Gaussian smoothing of the body over time, sigma in frames (default 1; 0 = off).
+        transcript: the words spoken, if known: the face's phones are aligned to them (forced
+            alignment) instead of recognised from the audio alone. English; other languages
+            degrade to the voice's own cues.
 
     Returns:
         A :class:`motion.Motion` with SMPL-X poses, translation, expression and metadata.
@@ -115,5 +119,6 @@ def generate(
     out = generate_motion(str(request.audio), body_pipe, face_pipe, emotion=request.emotion,
                           intensity=intensity if intensity is None else request.intensity,
                           style=style, seed=seed, fps=request.fps,
-                          emotion_reference=emotion_reference, face_note=note, **options)
+                          emotion_reference=emotion_reference, face_note=note, transcript=transcript,
+                          **options)
     return out.motion

@@ -340,6 +340,9 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
                    help=f"Gaussian smoothing of the body over time, sigma in frames "
                    f"(default {DEFAULT_BODY_SMOOTHING}; 0: off)")
     p.add_argument("--fps", type=float, default=30.0, help="output frame rate (default 30)")
+    p.add_argument("--text", default=None, metavar="TEXT|FILE.txt",
+                   help="the words spoken (or a .txt file holding them): the lips follow phones aligned "
+                   "to this transcript instead of phones recognised from the audio alone (English)")
     p.add_argument("--no-face", action="store_true", help="body only (neutral face)")
     p.add_argument("--weights", type=Path, default=None, help="weights folder (body export, or a root with body/ face/)")
     p.set_defaults(func=_run_generate)
@@ -350,12 +353,18 @@ def _run_generate(args: argparse.Namespace) -> int:
     from motion.export import export
 
     out = args.output or Path(args.audio.stem + ".npz")
+    text = args.text
+    if text is not None and text.endswith(".txt"):
+        try:
+            text = Path(text).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CLIError(f"cannot read the transcript file {args.text}: {exc.strerror or exc}") from None
     motion = generate(args.audio, emotion=args.emotion, intensity=args.intensity, style=args.style,
                       seed=args.seed, fps=args.fps, face=not args.no_face, steps=args.steps,
                       weights=args.weights, emotion_reference=args.emotion_ref,
                       audio_guidance=args.audio_guidance, emotion_guidance=args.emotion_guidance,
                       sampler=args.sampler, window_s=args.window, overlap_s=args.overlap,
-                      stitch=args.stitch, smoothing=args.smoothing)
+                      stitch=args.stitch, smoothing=args.smoothing, transcript=text)
     path = export(motion, out)
     meta = motion.meta
     print(f"wrote {path} ({motion.num_frames} frames, {motion.duration:.2f} s; emotion "
@@ -377,7 +386,13 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         "closure on p/b/m, emotion accuracy of a face classifier, and blink rate / longest blink on a "
         "2-minute recording. Prints tables and writes JSON (the face result under \"face\").",
     )
-    p.add_argument("--data", type=Path, required=True, help="BEAT2-layout folder (e.g. a generated corpus)")
+    p.add_argument("--data", type=Path, default=None,
+                   help="BEAT2-layout folder (e.g. a generated corpus); needed unless --real is given")
+    p.add_argument("--real", type=Path, default=None, metavar="DIR",
+                   help="instead of a corpus split: a folder of real recordings (any format; phone labels "
+                   "STEM.TextGrid / .lab / .phn anywhere in it are used): gain sweep (-18, -6, 0, +6 dB) and "
+                   "format sweep (wav, flac, mp3, ogg, m4a, 5.1 wav) of mouth opening, arm motion and the "
+                   "emotion heard; jaw-envelope correlation; mouth closure in silences and on labelled p/b/m")
     p.add_argument("--split", default="test", help="split of train_test_split.csv (default test)")
     p.add_argument("--weights", type=Path, default=None, help="generator weights (default: as motion generate)")
     p.add_argument("--part", default="both", choices=["body", "face", "both"],
@@ -520,11 +535,47 @@ def _evaluate_root(args: argparse.Namespace) -> Path:
         raise WeightsNotFoundError(f"no face weights: {str(exc).splitlines()[0]}\n{TRAIN_FACE_HELP}") from None
 
 
+def _run_evaluate_real(args: argparse.Namespace) -> int:
+    """``motion evaluate --real DIR``: :mod:`motion.metrics.real_speech` (table printed, JSON written)."""
+    import json
+
+    from motion.atomic import atomic_write
+    from motion.metrics.evaluate_face import build_face_geometry
+    from motion.metrics.real_speech import evaluate_real, find_real_clips, format_real_table
+    from motion.pipelines.body import BodyPipeline
+    from motion.pipelines.generate import generate_motion, load_face_pipeline
+    from motion.pipelines.weights import WeightsNotFoundError, resolve_weights_dir
+
+    clips = find_real_clips(args.real, args.max_clips)
+    root = resolve_weights_dir(args.weights)
+    body = BodyPipeline.from_pretrained(root)
+    face, reason = load_face_pipeline(root)
+    if face is None:
+        raise WeightsNotFoundError(f"motion evaluate --real measures the face too, but {reason}")
+    options = {k: v for k, v in {"steps": args.steps, "sampler": args.sampler, "audio_guidance": args.audio_guidance,
+               "emotion_guidance": args.emotion_guidance, "smoothing": args.smoothing}.items() if v is not None}
+    generate = lambda audio: generate_motion(audio, body, face, seed=args.seed, **options)  # noqa: E731
+    geom = build_face_geometry(face.prior.num_expressions)
+    result = evaluate_real(clips, generate, geom, progress=True)
+    print(format_real_table(result))
+    result.update(real=str(args.real), weights=str(root))
+    out = args.json or Path("evaluate_real.json")
+    text = json.dumps(result, indent=2) + "\n"
+    atomic_write(out, lambda f: f.write(text.encode("utf-8")))
+    print(f"wrote {out} ({result['clips']} clips, {result['audio_s']:.1f} s of audio, "
+          f"{result['generation_s']:.1f} s)")
+    return 0
+
+
 def _run_evaluate(args: argparse.Namespace) -> int:
     import json
 
     from motion.atomic import atomic_write
 
+    if args.real is not None:
+        return _run_evaluate_real(args)
+    if args.data is None:
+        raise CLIError("give --data ROOT (a BEAT2-layout corpus) or --real DIR (a folder of recordings)")
     root = _evaluate_root(args)
     result: dict[str, Any] = {}
     face: dict[str, Any] | None = None

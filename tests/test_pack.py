@@ -41,24 +41,9 @@ def test_pack_layout_half_and_reload(tmp_path: Path) -> None:
     assert next(half.parameters()).dtype == torch.float32
     x = torch.randn(2, 20, 8)
     torch.testing.assert_close(half.encode(x).content, full.encode(x).content, atol=2e-2, rtol=0)
-    full_body = sum((runs / r / "latest" / f"{r}_net.pt").stat().st_size for r in LAYOUT["body"])
-    assert sizes["body"] < full_body
+    assert sizes["body"] < (runs / "latent_diffusion" / "latest" / "latent_diffusion_net.pt").stat().st_size
     pack(runs, w, half=False)  # replacing an existing folder works and leaves no temp folder behind
     assert sorted(p.name for p in tmp_path.iterdir()) == ["runs", "weights"]
-
-
-def test_pack_robust_speech_encoder_replaces_the_diffusion_exports(tmp_path: Path) -> None:
-    """The distilled encoder (speech_encoder_robust) wins over the one in the latent-diffusion export."""
-    runs = _runs(tmp_path / "runs")
-    for seed, run in enumerate(("latent_diffusion", "speech_encoder_robust")):
-        torch.manual_seed(seed)
-        save_module(SpeechDisentangler(in_dim=8, width=16, conv_layers=1, layers=1, heads=2),
-                    runs / run / "latest", "speech_encoder")
-    pack(runs, tmp_path / "weights", half=False)
-    got = torch.load(tmp_path / "weights" / "body" / "speech_encoder.pt", weights_only=True)
-    want = torch.load(runs / "speech_encoder_robust" / "latest" / "speech_encoder.pt", weights_only=True)
-    assert all(torch.equal(got[k], want[k]) for k in want)
-    assert '"latent_diffusion"' in (tmp_path / "weights" / "body" / "manifest.json").read_text()
 
 
 def test_pack_missing_run_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

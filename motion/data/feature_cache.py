@@ -91,9 +91,10 @@ class FeatureConfig:
     def key(self) -> str:
         extra: dict[str, object] = {}
         if self.audio_features == "log_mel_visemes":  # the recogniser's settings shape the features
-            from motion.audio.phones import DecoderSettings
+            from motion.audio.phones import ALIGN_MIN_SCORE, ALIGNMENT, PHONE_LOOP
 
-            extra["recogniser"] = asdict(DecoderSettings())
+            extra["recogniser"] = {"loop": asdict(PHONE_LOOP), "align": asdict(ALIGNMENT),
+                                   "align_min_score": ALIGN_MIN_SCORE}
         return json.dumps({**asdict(self), **extra, "version": CACHE_VERSION}, sort_keys=True)
 
 
@@ -109,13 +110,14 @@ class ClipFeatures:
         return int(self.motion.shape[0])
 
 
-def audio_features(audio: Audio, cfg: FeatureConfig) -> np.ndarray:
+def audio_features(audio: Audio, cfg: FeatureConfig, transcript: str | None = None) -> np.ndarray:
     """``(T, F)`` speech features of ``audio`` at ``cfg.fps``, T = round(duration * fps).
 
     The Kaldi fbank (rows every 10 ms, row k centred at 10 k + 12.5 ms) is linearly
     interpolated at the motion frame times. The speech is first brought to
     ``cfg.loudness_lufs`` (BS.1770-4 integrated loudness), so a recording's level does not
-    change the features.
+    change the features. ``transcript`` (the words spoken, if known) aligns the phones of
+    "log_mel_visemes" instead of recognising them.
     """
     if cfg.loudness_lufs is not None:
         audio, _ = normalize_loudness(audio, cfg.loudness_lufs)
@@ -125,7 +127,7 @@ def audio_features(audio: Audio, cfg: FeatureConfig) -> np.ndarray:
         from motion.audio.phones import recognise_phones
 
         mel = log_mel_features(audio, fps=cfg.fps, n_mels=cfg.n_mels)
-        vis = recognise_phones(audio).viseme_frames(mel.shape[0], cfg.fps)
+        vis = recognise_phones(audio, transcript).viseme_frames(mel.shape[0], cfg.fps)
         return np.concatenate([mel, vis], axis=1).astype(np.float32)
     fb = kaldi_fbank(audio, n_mels=cfg.n_mels)
     T = num_motion_frames(audio.duration, cfg.fps)

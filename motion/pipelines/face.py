@@ -11,7 +11,8 @@ API (stable; :mod:`motion.pipelines.generate` and :func:`motion.generate` call i
     out.eyes         # (T, 2, 3) float32 left / right eye axis-angle (SMPL-X joints 23, 24)
     out.fps          # 30.0; T = round(audio duration x 30)
 
-``__call__(audio_path_or_features, *, emotion, intensity, style, seed, content=None, phonemes=None)``:
+``__call__(audio_path_or_features, *, emotion, intensity, style, seed, content=None, phonemes=None,
+transcript=None)``:
 
 * ``audio_path_or_features``: a path, an :class:`~motion.audio.Audio`, a 16 kHz waveform
   ``(N,)`` or features ``(T, F)`` at 30 fps (the export's ``audio_features`` / ``n_mels``);
@@ -22,7 +23,9 @@ API (stable; :mod:`motion.pipelines.generate` and :func:`motion.generate` call i
 * ``seed``: blinks and gaze (the decoder itself is deterministic): same seed, same output;
 * ``content``: ``(T, 64)`` content of the shared speech encoder, if the caller has it already;
 * ``phonemes``: timings (``load_timings()`` output or ``[(symbol, start_s, end_s)]``), so the
-  smoothing keeps bilabial closures shut.
+  smoothing keeps bilabial closures shut;
+* ``transcript``: the words spoken, if known: an export that reads phones
+  (``audio_features: log_mel_visemes``) aligns them (pocketsphinx) instead of recognising them.
 
 Long audio is decoded in overlapping chunks (``chunk_frames``, ``overlap_frames``) blended
 linearly, so memory stays flat and there are no seams. Post-processing is
@@ -128,12 +131,14 @@ class FacePipeline:
     @torch.inference_mode()
     def __call__(self, audio_path_or_features: AudioLike | None, *, emotion: EmotionLike = None,
                  intensity: float = 2.0, style: StyleLike = None, seed: int | None = None,
-                 content: torch.Tensor | np.ndarray | None = None, phonemes: Any = None) -> FaceOutput:
-        """Generate the face for one recording (module notes)."""
+                 content: torch.Tensor | np.ndarray | None = None, phonemes: Any = None,
+                 transcript: str | None = None) -> FaceOutput:
+        """Generate the face for one recording (module notes); ``transcript``: the words spoken,
+        if known (models reading phones align them instead of recognising them)."""
         s, intensity = self.settings, check_intensity(intensity)
         feats = None
         if audio_path_or_features is not None:
-            feats = torch.from_numpy(self._features(audio_path_or_features))
+            feats = torch.from_numpy(self._features(audio_path_or_features, transcript))
         if content is not None:
             content = torch.as_tensor(np.asarray(content, np.float32) if not isinstance(content, torch.Tensor) else content)
             if s["audio_input"] != "content":
@@ -158,7 +163,28 @@ class FacePipeline:
             wsum[a:b] += w[:, None]
         meta = {"emotion": dict(zip(EMOTIONS, np.round(code, 4).tolist())), "intensity": intensity,
                 "style": style_meta, "seed": seed}
+        if transcript and phonemes is None and s["audio_features"] != "log_mel_visemes":
+            phonemes = self._aligned_phones(audio_path_or_features, transcript)
+            meta["phones"] = "aligned to the transcript (closures kept by the smoothing)"
         return self._finish((expr / wsum).astype(np.float32), (jaw / wsum).astype(np.float32), seed, phonemes, meta)
+
+    @staticmethod
+    def _aligned_phones(audio: AudioLike, transcript: str) -> list[tuple[str, float, float]] | None:
+        """Phones of ``transcript`` aligned to the audio (pocketsphinx), for a model that reads no
+        phones itself: their bilabials are kept closed by the smoothing. None for features."""
+        from motion.audio import Audio, load_audio, load_audio_from_array
+        from motion.audio.phones import recognise_phones
+        from motion.types import AUDIO_SR
+
+        if isinstance(audio, torch.Tensor):
+            audio = audio.detach().cpu().numpy()
+        if isinstance(audio, np.ndarray):
+            if audio.ndim != 1:
+                return None
+            audio = load_audio_from_array(audio, AUDIO_SR, allow_silent=True)
+        elif isinstance(audio, (str, Path)):
+            audio = load_audio(audio, allow_silent=True)
+        return recognise_phones(audio, transcript).triples() if isinstance(audio, Audio) else None
 
     def _encode(self, feats: torch.Tensor | None, content: torch.Tensor | None, spans: list[tuple[int, int]]
                 ) -> tuple[list[torch.Tensor], np.ndarray | None, torch.Tensor | None, int | None]:
@@ -181,11 +207,11 @@ class FacePipeline:
         heard = torch.stack(probs).mean(0).numpy()
         return parts, heard, torch.stack(styles).mean(0), int(torch.stack(spk).mean(0).argmax())
 
-    def _features(self, audio: AudioLike) -> np.ndarray:
+    def _features(self, audio: AudioLike, transcript: str | None = None) -> np.ndarray:
         """``(T, F)`` the export's speech features (loudness-normalised unless its settings say null)."""
         s = self.settings
         return speech_features(audio, s["audio_features"], int(s["n_mels"]), self.fps,
-                               s.get("loudness_lufs", TARGET_LUFS))
+                               s.get("loudness_lufs", TARGET_LUFS), transcript)
 
     def _reference(self, path: Path) -> tuple[torch.Tensor, int]:
         """Style latent and speaker id the speech encoder hears in a reference clip."""

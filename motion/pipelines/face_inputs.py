@@ -28,9 +28,11 @@ StyleLike = str | int | Path | None
 
 
 def speech_features(audio: AudioLike, audio_features: str = "log_mel", n_mels: int = 80,
-                    fps: float = FPS, loudness_lufs: float | None = TARGET_LUFS) -> np.ndarray:
+                    fps: float = FPS, loudness_lufs: float | None = TARGET_LUFS,
+                    transcript: str | None = None) -> np.ndarray:
     """``(T, F)`` float32 speech features at ``fps``, T = round(duration * fps), from any accepted
-    input; waveforms are brought to ``loudness_lufs`` first (None: the raw level)."""
+    input; waveforms are brought to ``loudness_lufs`` first (None: the raw level); ``transcript``
+    aligns the phones of "log_mel_visemes" features instead of recognising them."""
     from motion.audio import Audio, load_audio, load_audio_from_array
     from motion.data.feature_cache import FeatureConfig
     from motion.data.feature_cache import audio_features as compute
@@ -48,7 +50,7 @@ def speech_features(audio: AudioLike, audio_features: str = "log_mel", n_mels: i
         audio = load_audio(audio, allow_silent=True)
     if not isinstance(audio, Audio):
         raise TypeError(f"speech must be a path, an Audio, a (N,) waveform or (T, F) features; got {type(audio).__name__}")
-    return compute(audio, cfg)
+    return compute(audio, cfg, transcript)
 
 
 def emotion_code(emotion: EmotionLike, heard: np.ndarray | None) -> np.ndarray:

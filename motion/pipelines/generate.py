@@ -83,7 +83,7 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
                     emotion: str | None = None, intensity: float | None = None,
                     style: object | None = None, seed: int | None = None, fps: float = FPS,
                     emotion_reference: Any = None, face_note: str | None = None,
-                    **body_options: Any) -> GenerationOutput:
+                    transcript: str | None = None, **body_options: Any) -> GenerationOutput:
     """Run the body and/or face pipeline on ``audio`` and merge them.
 
     Args:
@@ -95,6 +95,7 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
         emotion_reference: a clip whose emotion the body takes; the face gets the emotion
             label the speech encoder hears in it.
         face_note: why there is no face pipeline (recorded in the metadata).
+        transcript: the words spoken, if known (the face aligns its phones to them).
         body_options: further :meth:`BodyPipeline.__call__` arguments (steps, sampler...).
     """
     if body_pipe is None and face_pipe is None:
@@ -118,6 +119,8 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
             probs = np.asarray(body_out.audio_emotion_probs, np.float64)[:len(EMOTIONS)]
             face_emotion = dict(zip(EMOTIONS, probs.tolist()))
         kwargs: dict[str, Any] = {"emotion": face_emotion, "style": style, "seed": seed}
+        if transcript is not None:
+            kwargs["transcript"] = transcript
         if intensity is not None:
             kwargs["intensity"] = float(intensity)
         face_out = face_pipe(audio, **kwargs)

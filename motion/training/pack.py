@@ -24,8 +24,7 @@ from pathlib import Path
 
 #: destination sub-folder -> the runs (under the runs root) whose ``latest`` export goes there
 LAYOUT: dict[str, tuple[str, ...]] = {
-    # the robust (distilled) speech encoder replaces the one in the latent-diffusion export
-    "body": ("latent_diffusion", "speech_encoder_robust"),
+    "body": ("latent_diffusion",),
     "face": ("face_decoder_exchange",),
     "metrics": ("motion_metrics", "face_emotion"),
 }
