@@ -15,7 +15,6 @@ from typing import Any, Literal
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader
 
 from motion.data.alignment import load_words
 from motion.data.beat2_dataset import Beat2Record, index_beat2
@@ -25,11 +24,12 @@ from motion.data.feature_cache import (
     FeatureConfig,
     fill_cache,
 )
+from motion.data.split_loaders import SplitLoaders
 from motion.data.windows import ClipLabels, PairWindowDataset, WindowDataset
 from motion.types import FPS
 
 
-class Beat2DataModule(pl.LightningDataModule):
+class Beat2DataModule(SplitLoaders, pl.LightningDataModule):
     """Windows of BEAT2-layout clips with cached speech + body features.
 
     Args:
@@ -91,23 +91,6 @@ class Beat2DataModule(pl.LightningDataModule):
             return PairWindowDataset(clips, labels, self.window, hop, [load_words(r) for r in recs],
                                      self.features.fps)
         return WindowDataset(clips, labels, self.window, hop)
-
-    def setup(self, stage: str | None = None) -> None:
-        if "train" not in self.datasets and stage in (None, "fit"):
-            self.datasets["train"] = self._dataset("train", self.hop)
-        if "val" not in self.datasets and stage in (None, "fit", "validate"):
-            self.datasets["val"] = self._dataset("val", self.val_hop)
-
-    def _loader(self, split: str, shuffle: bool) -> DataLoader:
-        return DataLoader(self.datasets[split], batch_size=self.batch_size, shuffle=shuffle,
-                          num_workers=self.num_workers, persistent_workers=self.num_workers > 0,
-                          drop_last=False)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val", False)
 
     # ------------------------------------------------------------------ statistics
     def feature_stats(self, kind: Literal["audio", "motion"]) -> tuple[torch.Tensor, torch.Tensor]:

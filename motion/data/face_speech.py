@@ -25,9 +25,10 @@ from typing import Any, Literal
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from motion.data.beat2_dataset import Beat2Record, index_beat2
+from motion.data.split_loaders import SplitLoaders
 from motion.data.windows import ClipLabels
 from motion.types import FPS, JAW
 
@@ -104,7 +105,7 @@ class FaceSpeechDataset(Dataset):
                 "intensity": torch.tensor(lab.intensity, dtype=torch.float32)}
 
 
-class FaceSpeechDataModule(pl.LightningDataModule):
+class FaceSpeechDataModule(SplitLoaders, pl.LightningDataModule):
     """Train / val :class:`FaceSpeechDataset` loaders over a BEAT2-layout folder.
 
     Args:
@@ -157,7 +158,9 @@ class FaceSpeechDataModule(pl.LightningDataModule):
 
     def _seeds(self, split: str) -> list[int | None]:
         """Augmentation seeds of a split: the clip as it is, then the training variants."""
-        return [None] + (list(range(1, self.augment_variants + 1)) if split == "train" else [])
+        from motion.data.feature_cache import augment_seeds
+
+        return augment_seeds(self.augment_variants, split == "train")
 
     def prepare_data(self) -> None:
         """Fill the feature cache (one process per node), augmented variants included."""
@@ -184,22 +187,6 @@ class FaceSpeechDataModule(pl.LightningDataModule):
                 a = np.concatenate([a, np.repeat(a[-1:], base.num_frames - a.shape[0], 0)])
                 clips.append(replace(base, audio=np.ascontiguousarray(a, np.float32)))
         return FaceSpeechDataset(clips, self.window, hop)
-
-    def setup(self, stage: str | None = None) -> None:
-        if "train" not in self.datasets and stage in (None, "fit"):
-            self.datasets["train"] = self._dataset("train", self.hop)
-        if "val" not in self.datasets and stage in (None, "fit", "validate"):
-            self.datasets["val"] = self._dataset("val", self.val_hop)
-
-    def _loader(self, split: str, shuffle: bool) -> DataLoader:
-        return DataLoader(self.datasets[split], batch_size=self.batch_size, shuffle=shuffle,
-                          num_workers=self.num_workers, persistent_workers=self.num_workers > 0)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val", False)
 
     @property
     def train_set(self) -> FaceSpeechDataset:

@@ -30,8 +30,8 @@ import numpy as np
 
 from motion.audio import Audio, kaldi_fbank, load_audio, num_motion_frames
 from motion.audio.features import log_mel_features
-from motion.audio.loudness import TARGET_LUFS, normalize_loudness
 from motion.audio.framing import interp_frames
+from motion.audio.loudness import TARGET_LUFS, normalize_loudness
 from motion.data.beat2_dataset import Beat2Record
 from motion.types import FPS
 
@@ -96,6 +96,12 @@ class FeatureConfig:
             extra["recogniser"] = {"loop": asdict(PHONE_LOOP), "align": asdict(ALIGNMENT),
                                    "align_min_score": ALIGN_MIN_SCORE}
         return json.dumps({**asdict(self), **extra, "version": CACHE_VERSION}, sort_keys=True)
+
+
+def augment_seeds(variants: int, train: bool) -> list[int | None]:
+    """Augmentation seeds of a split's clips: None (the recording as it is), then ``1..variants``
+    for training splits (:attr:`FeatureConfig.augment_seed`)."""
+    return [None] + (list(range(1, variants + 1)) if train else [])
 
 
 @dataclass

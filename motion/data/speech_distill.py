@@ -20,11 +20,12 @@ from typing import Any
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from motion.audio.loudness import TARGET_LUFS
 from motion.data.beat2_dataset import Beat2Record, index_beat2
-from motion.data.feature_cache import FeatureCache, FeatureConfig, fill_cache
+from motion.data.feature_cache import FeatureCache, FeatureConfig, augment_seeds, fill_cache
+from motion.data.split_loaders import SplitLoaders
 from motion.types import FPS
 
 
@@ -57,7 +58,7 @@ class TeacherStudentWindows(Dataset):
         return {"teacher": torch.from_numpy(self.teacher[c][sl]), "student": torch.from_numpy(variants[k][sl])}
 
 
-class SpeechDistillDataModule(pl.LightningDataModule):
+class SpeechDistillDataModule(SplitLoaders, pl.LightningDataModule):
     """Train / val :class:`TeacherStudentWindows` over a BEAT2-layout folder (module notes).
 
     Args:
@@ -100,7 +101,7 @@ class SpeechDistillDataModule(pl.LightningDataModule):
         return recs[: self.max_clips] if self.max_clips else recs
 
     def _configs(self, split: str) -> list[FeatureConfig]:
-        seeds: list[int | None] = [None] + (list(range(1, self.augment_variants + 1)) if split == "train" else [])
+        seeds = augment_seeds(self.augment_variants, split == "train")
         return [self.teacher_cfg] + [self.features.variant(s) for s in seeds]
 
     def prepare_data(self) -> None:
@@ -122,22 +123,6 @@ class SpeechDistillDataModule(pl.LightningDataModule):
             teacher.append(np.ascontiguousarray(arrays[0][:T]))
             students.append([np.ascontiguousarray(a[:T]) for a in arrays[1:]])
         return TeacherStudentWindows(teacher, students, self.window, hop, random_variant=split == "train")
-
-    def setup(self, stage: str | None = None) -> None:
-        if "train" not in self.datasets and stage in (None, "fit"):
-            self.datasets["train"] = self._dataset("train", self.hop)
-        if "val" not in self.datasets and stage in (None, "fit", "validate"):
-            self.datasets["val"] = self._dataset("val", self.val_hop)
-
-    def _loader(self, split: str, shuffle: bool) -> DataLoader:
-        return DataLoader(self.datasets[split], batch_size=self.batch_size, shuffle=shuffle,
-                          num_workers=self.num_workers, persistent_workers=self.num_workers > 0)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val", False)
 
     def describe(self) -> dict[str, Any]:
         """Feature settings an inference pipeline must reproduce (goes into the export)."""

@@ -198,7 +198,8 @@ def evaluate_clip(clip: RealClip, generate: Callable[[Any], Any], geom: Any, *,
     base = runs[0.0] if 0.0 in runs else next(iter(runs.values()))
     T = len(base.gap)
     env = frame_envelope(x, audio.sr, T, FPS)
-    speech = 20 * np.log10(np.maximum(env, 1e-6)) > np.percentile(20 * np.log10(np.maximum(env, 1e-6)), 99) - 30
+    env_db = 20 * np.log10(np.maximum(env, 1e-6))
+    speech = env_db > np.percentile(env_db, 99) - 30  # frames within 30 dB of the loudest
     res: dict[str, Any] = {"clip": clip.name, "duration_s": round(audio.duration, 3),
                            "gain": _sweep(list(runs.values()), speech)}
     with tempfile.TemporaryDirectory(prefix="motion-real-") as tmp:
