@@ -131,3 +131,21 @@ def test_long_audio_in_chunks(mel_pipe: FacePipeline, wav: Path) -> None:
     jump = lambda x: np.abs(np.diff(x, axis=0)).max()
     assert jump(out.expression) < 3 * jump(ref.expression) + 1e-6  # no seams at the chunk borders
     assert np.abs(ref.eyes).max() == 0  # postprocess off: eyes at rest
+
+
+def test_lips_shut_on_given_bilabials(mel_pipe: FacePipeline, wav: Path) -> None:
+    """Given phones shut the lips on their p/b/m (solved on the face model); off, they don't."""
+    from motion.pipelines.lip_closure import closure_weights
+
+    phon = [("_", 0.0, 0.5), ("m", 0.5, 0.6), ("A:", 0.6, 1.2), ("b", 1.2, 1.25), ("A:", 1.25, 2.3)]
+    on = mel_pipe(wav, emotion="happy", intensity=2.0, style=0, seed=0, phonemes=phon)
+    assert on.meta["phones"] == {"source": "given", "closures": 2}
+    closer = mel_pipe.closer()
+    gap = closer.gap(on.expression, on.jaw)
+    w = closure_weights(phon, on.num_frames, 30.0)
+    assert (gap[w >= 1] < 1e-3).all(), gap[w >= 1]
+    free = FacePipeline(mel_pipe.decoder, mel_pipe.prior, None, mel_pipe.settings, lip_closure=False)
+    off = free(wav, emotion="happy", intensity=2.0, style=0, seed=0, phonemes=phon)
+    assert off.meta["phones"] == {"source": "given"}
+    np.testing.assert_array_equal(on.expression[w == 0], off.expression[w == 0])  # only the closures change
+    assert closer.gap(off.expression, off.jaw)[w >= 1].mean() > gap[w >= 1].mean()

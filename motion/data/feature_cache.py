@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -116,14 +116,15 @@ class ClipFeatures:
         return int(self.motion.shape[0])
 
 
-def audio_features(audio: Audio, cfg: FeatureConfig, transcript: str | None = None) -> np.ndarray:
+def audio_features(audio: Audio, cfg: FeatureConfig, transcript: str | None = None, phones: Any = None) -> np.ndarray:
     """``(T, F)`` speech features of ``audio`` at ``cfg.fps``, T = round(duration * fps).
 
     The Kaldi fbank (rows every 10 ms, row k centred at 10 k + 12.5 ms) is linearly
     interpolated at the motion frame times. The speech is first brought to
     ``cfg.loudness_lufs`` (BS.1770-4 integrated loudness), so a recording's level does not
     change the features. ``transcript`` (the words spoken, if known) aligns the phones of
-    "log_mel_visemes" instead of recognising them.
+    "log_mel_visemes" instead of recognising them; ``phones`` (its
+    :class:`~motion.audio.phones.PhoneTrack`, when the caller has it) skips both.
     """
     if cfg.loudness_lufs is not None:
         audio, _ = normalize_loudness(audio, cfg.loudness_lufs)
@@ -133,7 +134,8 @@ def audio_features(audio: Audio, cfg: FeatureConfig, transcript: str | None = No
         from motion.audio.phones import recognise_phones
 
         mel = log_mel_features(audio, fps=cfg.fps, n_mels=cfg.n_mels)
-        vis = recognise_phones(audio, transcript).viseme_frames(mel.shape[0], cfg.fps)
+        track = phones if phones is not None else recognise_phones(audio, transcript)
+        vis = track.viseme_frames(mel.shape[0], cfg.fps)
         return np.concatenate([mel, vis], axis=1).astype(np.float32)
     fb = kaldi_fbank(audio, n_mels=cfg.n_mels)
     T = num_motion_frames(audio.duration, cfg.fps)

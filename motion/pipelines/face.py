@@ -22,10 +22,16 @@ transcript=None)``:
 * ``style``: speaker id (int or digit string), a reference clip path, or None (the audio's own);
 * ``seed``: blinks and gaze (the decoder itself is deterministic): same seed, same output;
 * ``content``: ``(T, 64)`` content of the shared speech encoder, if the caller has it already;
-* ``phonemes``: timings (``load_timings()`` output or ``[(symbol, start_s, end_s)]``), so the
-  smoothing keeps bilabial closures shut;
-* ``transcript``: the words spoken, if known: an export that reads phones
-  (``audio_features: log_mel_visemes``) aligns them (pocketsphinx) instead of recognising them.
+* ``phonemes``: timings (``load_timings()`` output, ``[(symbol, start_s, end_s)]`` or a
+  :class:`~motion.audio.phones.PhoneTrack`) instead of recognising them;
+* ``transcript``: the words spoken, if known: the phones are aligned to them (pocketsphinx
+  forced alignment) instead of recognised (phone loop).
+
+Lip closures (``lip_closure=True``, the default): the phones of the speech (given, aligned to
+the transcript, or recognised by :func:`motion.audio.phones.recognise_phones`) mark the
+bilabials /p b m/, and :class:`motion.pipelines.lip_closure.LipCloser` shuts the lips there on
+the face model itself (any FLAME basis), easing in and out. ``meta["phones"]`` says where the
+phones came from; a recogniser that looks lost (noise, music) closes nothing.
 
 Long audio is decoded in overlapping chunks (``chunk_frames``, ``overlap_frames``) blended
 linearly, so memory stays flat and there are no seams. Post-processing is
@@ -58,6 +64,7 @@ from motion.pipelines.face_inputs import (
     chunk_spans,
     emotion_code,
     parse_style,
+    phone_track,
     speech_features,
 )
 from motion.types import EMOTIONS, FPS, JAW, LEFT_EYE, RIGHT_EYE
@@ -89,11 +96,15 @@ class FacePipeline:
         chunk_frames, overlap_frames: chunking of long audio (multiples of 8 frames).
         postprocess: smoothing, blinks and gaze (False: the raw decoder output, eyes at rest).
         blink_direction: ``(E,)`` expression offset that shuts the eyes (real FLAME bases).
+        lip_closure: shut the lips on the bilabials of the speech's phones (module notes).
+        models_dir: the FLAME model the closures are solved on (None: ``$MOTION_MODELS_DIR``
+            or the stand-in, as everywhere else).
     """
 
     def __init__(self, decoder: EmoteDecoder, prior: FlintPrior, speech_encoder: SpeechDisentangler | None = None,
                  settings: dict[str, Any] | None = None, device: str | torch.device = "cpu", chunk_frames: int = 600,
-                 overlap_frames: int = 64, postprocess: bool = True, blink_direction: np.ndarray | None = None) -> None:
+                 overlap_frames: int = 64, postprocess: bool = True, blink_direction: np.ndarray | None = None,
+                 lip_closure: bool = True, models_dir: str | Path | None = None) -> None:
         s: dict[str, Any] = {"audio_input": "content" if speech_encoder is not None else "log_mel", "style_input": "speaker",
              "audio_features": "log_mel", "n_mels": 80, "fps": FPS, "face_model": "stand-in"}
         s.update(settings or {})
@@ -107,6 +118,8 @@ class FacePipeline:
                              "multiples of 8 with 0 <= overlap < chunk")
         self.chunk_frames, self.overlap_frames = chunk_frames, overlap_frames
         self.postprocess, self.blink_direction = postprocess, blink_direction
+        self.lip_closure, self.models_dir = lip_closure, models_dir
+        self._closer: Any = None
 
     @classmethod
     def from_pretrained(cls, folder: str | Path, device: str | torch.device = "cpu", **kwargs: Any) -> FacePipeline:
@@ -136,9 +149,11 @@ class FacePipeline:
         """Generate the face for one recording (module notes); ``transcript``: the words spoken,
         if known (models reading phones align them instead of recognising them)."""
         s, intensity = self.settings, check_intensity(intensity)
-        feats = None
+        feats, track = None, None
         if audio_path_or_features is not None:
-            feats = torch.from_numpy(self._features(audio_path_or_features, transcript))
+            if self.needs_phones(phonemes):
+                track = phone_track(audio_path_or_features, transcript)  # None for features
+            feats = torch.from_numpy(self._features(audio_path_or_features, transcript, track))
         if content is not None:
             content = torch.as_tensor(np.asarray(content, np.float32) if not isinstance(content, torch.Tensor) else content)
             if s["audio_input"] != "content":
@@ -163,28 +178,27 @@ class FacePipeline:
             wsum[a:b] += w[:, None]
         meta = {"emotion": dict(zip(EMOTIONS, np.round(code, 4).tolist())), "intensity": intensity,
                 "style": style_meta, "seed": seed}
-        if transcript and phonemes is None and s["audio_features"] != "log_mel_visemes":
-            phonemes = self._aligned_phones(audio_path_or_features, transcript)
-            meta["phones"] = "aligned to the transcript (closures kept by the smoothing)"
-        return self._finish((expr / wsum).astype(np.float32), (jaw / wsum).astype(np.float32), seed, phonemes, meta)
+        phones, meta["phones"] = self._phones(phonemes if phonemes is not None else track)
+        return self._finish((expr / wsum).astype(np.float32), (jaw / wsum).astype(np.float32), seed, phones, meta)
+
+    def needs_phones(self, phonemes: Any = None) -> bool:
+        """True when a call without ``phonemes`` would recognise or align them itself."""
+        return phonemes is None and (self.lip_closure or self.settings["audio_features"] == "log_mel_visemes")
 
     @staticmethod
-    def _aligned_phones(audio: AudioLike, transcript: str) -> list[tuple[str, float, float]] | None:
-        """Phones of ``transcript`` aligned to the audio (pocketsphinx), for a model that reads no
-        phones itself: their bilabials are kept closed by the smoothing. None for features."""
-        from motion.audio import Audio, load_audio, load_audio_from_array
-        from motion.audio.phones import recognise_phones
-        from motion.types import AUDIO_SR
+    def _phones(phonemes: Any) -> tuple[list[tuple[str, float, float]] | None, dict[str, Any]]:
+        """The phone timings that mark closures, and what ``meta["phones"]`` records of them."""
+        from motion.audio.phones import PhoneTrack
+        from motion.pipelines.face_smoothing import phoneme_triples
 
-        if isinstance(audio, torch.Tensor):
-            audio = audio.detach().cpu().numpy()
-        if isinstance(audio, np.ndarray):
-            if audio.ndim != 1:
-                return None
-            audio = load_audio_from_array(audio, AUDIO_SR, allow_silent=True)
-        elif isinstance(audio, (str, Path)):
-            audio = load_audio(audio, allow_silent=True)
-        return recognise_phones(audio, transcript).triples() if isinstance(audio, Audio) else None
+        if phonemes is None:
+            return None, {"source": "none"}
+        if isinstance(phonemes, PhoneTrack):
+            info = {"source": phonemes.source, "language_ok": phonemes.language_ok}
+            if not phonemes.language_ok:  # noise, music: its "phones" would shut the lips at random
+                return None, {**info, "note": "the phones look unreliable (noise, music, or a transcript of other words): no closures"}
+            return phonemes.triples(), info
+        return phoneme_triples(phonemes), {"source": "given"}
 
     def _encode(self, feats: torch.Tensor | None, content: torch.Tensor | None, spans: list[tuple[int, int]]
                 ) -> tuple[list[torch.Tensor], np.ndarray | None, torch.Tensor | None, int | None]:
@@ -207,11 +221,21 @@ class FacePipeline:
         heard = torch.stack(probs).mean(0).numpy()
         return parts, heard, torch.stack(styles).mean(0), int(torch.stack(spk).mean(0).argmax())
 
-    def _features(self, audio: AudioLike, transcript: str | None = None) -> np.ndarray:
+    def closer(self) -> Any:
+        """The :class:`~motion.pipelines.lip_closure.LipCloser` of this face model (built once)."""
+        if self._closer is None:
+            from motion.bodymodels import load_face_model
+            from motion.pipelines.lip_closure import LipCloser
+
+            model = load_face_model(self.models_dir, num_expressions=self.prior.num_expressions)
+            self._closer = LipCloser.from_face_model(model, self.prior.num_expressions)
+        return self._closer
+
+    def _features(self, audio: AudioLike, transcript: str | None = None, phones: Any = None) -> np.ndarray:
         """``(T, F)`` the export's speech features (loudness-normalised unless its settings say null)."""
         s = self.settings
         return speech_features(audio, s["audio_features"], int(s["n_mels"]), self.fps,
-                               s.get("loudness_lufs", TARGET_LUFS), transcript)
+                               s.get("loudness_lufs", TARGET_LUFS), transcript, phones)
 
     def _reference(self, path: Path) -> tuple[torch.Tensor, int]:
         """Style latent and speaker id the speech encoder hears in a reference clip."""
@@ -262,5 +286,12 @@ class FacePipeline:
                 m = add_gaze(m, rng=g)
             meta["blinks"] = m.meta.extra.get("blinks")
         assert m.expression is not None
+        if self.lip_closure and phonemes is not None:
+            from motion.pipelines.lip_closure import closure_weights
+            from motion.tts.phonemes import is_bilabial
+
+            weight = closure_weights(phonemes, T, self.fps)
+            m.expression, m.poses[:, JAW] = self.closer()(m.expression, m.poses[:, JAW], weight)
+            meta["phones"]["closures"] = sum(is_bilabial(sym) for sym, _, _ in phonemes)
         return FaceOutput(m.expression.astype(np.float32), m.poses[:, JAW].copy(),
                           m.poses[:, [LEFT_EYE, RIGHT_EYE]].copy(), self.fps, meta)

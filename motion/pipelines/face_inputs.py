@@ -27,22 +27,14 @@ EmotionLike = str | Mapping[str, float] | None
 StyleLike = str | int | Path | None
 
 
-def speech_features(audio: AudioLike, audio_features: str = "log_mel", n_mels: int = 80,
-                    fps: float = FPS, loudness_lufs: float | None = TARGET_LUFS,
-                    transcript: str | None = None) -> np.ndarray:
-    """``(T, F)`` float32 speech features at ``fps``, T = round(duration * fps), from any accepted
-    input; waveforms are brought to ``loudness_lufs`` first (None: the raw level); ``transcript``
-    aligns the phones of "log_mel_visemes" features instead of recognising them."""
+def as_audio(audio: AudioLike) -> Any:
+    """An :class:`~motion.audio.Audio` from a path, an Audio or a 16 kHz waveform ``(N,)``;
+    features ``(T, F)`` come back unchanged (as a float32 array)."""
     from motion.audio import Audio, load_audio, load_audio_from_array
-    from motion.data.feature_cache import FeatureConfig
-    from motion.data.feature_cache import audio_features as compute
 
     if isinstance(audio, torch.Tensor):
         audio = audio.detach().cpu().numpy()
-    cfg = FeatureConfig(audio_features, n_mels, fps, loudness_lufs)  # type: ignore[arg-type]
     if isinstance(audio, np.ndarray) and audio.ndim == 2:
-        if audio.shape[1] != cfg.dim:
-            raise ValueError(f"features must be (T, {cfg.dim}) ({audio_features} at {fps:g} fps), got {audio.shape}")
         return np.ascontiguousarray(audio, np.float32)
     if isinstance(audio, np.ndarray):
         audio = load_audio_from_array(audio, AUDIO_SR, allow_silent=True)
@@ -50,7 +42,35 @@ def speech_features(audio: AudioLike, audio_features: str = "log_mel", n_mels: i
         audio = load_audio(audio, allow_silent=True)
     if not isinstance(audio, Audio):
         raise TypeError(f"speech must be a path, an Audio, a (N,) waveform or (T, F) features; got {type(audio).__name__}")
-    return compute(audio, cfg, transcript)
+    return audio
+
+
+def phone_track(audio: AudioLike, transcript: str | None = None) -> Any:
+    """The :class:`~motion.audio.phones.PhoneTrack` of the speech (aligned to ``transcript`` when
+    given, else recognised); None for precomputed features, which hold no audio."""
+    from motion.audio.phones import recognise_phones
+
+    audio = as_audio(audio)
+    return None if isinstance(audio, np.ndarray) else recognise_phones(audio, transcript)
+
+
+def speech_features(audio: AudioLike, audio_features: str = "log_mel", n_mels: int = 80,
+                    fps: float = FPS, loudness_lufs: float | None = TARGET_LUFS,
+                    transcript: str | None = None, phones: Any = None) -> np.ndarray:
+    """``(T, F)`` float32 speech features at ``fps``, T = round(duration * fps), from any accepted
+    input; waveforms are brought to ``loudness_lufs`` first (None: the raw level); ``transcript``
+    aligns the phones of "log_mel_visemes" features instead of recognising them, ``phones`` (a
+    :class:`~motion.audio.phones.PhoneTrack` of this audio) skips both."""
+    from motion.data.feature_cache import FeatureConfig
+    from motion.data.feature_cache import audio_features as compute
+
+    cfg = FeatureConfig(audio_features, n_mels, fps, loudness_lufs)  # type: ignore[arg-type]
+    audio = as_audio(audio)
+    if isinstance(audio, np.ndarray):
+        if audio.shape[1] != cfg.dim:
+            raise ValueError(f"features must be (T, {cfg.dim}) ({audio_features} at {fps:g} fps), got {audio.shape}")
+        return audio
+    return compute(audio, cfg, transcript, phones)
 
 
 def emotion_code(emotion: EmotionLike, heard: np.ndarray | None) -> np.ndarray:
