@@ -402,6 +402,10 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--face-metrics", type=Path, default=None,
                    help="face emotion classifier export (emotion_net.json/.pt; default: WEIGHTS/metrics, "
                    "WEIGHTS/face, runs/demo/face_emotion/latest, runs/face_emotion/latest)")
+    p.add_argument("--transcripts", action="store_true",
+                   help="with --real: generate each recording with its transcript (STEM.txt anywhere in DIR, or "
+                   "the transcript column of DIR/manifest.csv), so the face aligns its phones to the words "
+                   "instead of recognising them")
     p.add_argument("--max-clips", type=int, default=None,
                    help="evaluate at most this many clips, spread over speakers and emotions (default all; "
                    "fewer clips raise the FGD floor, see --reference-split)")
@@ -554,9 +558,9 @@ def _run_evaluate_real(args: argparse.Namespace) -> int:
         raise WeightsNotFoundError(f"motion evaluate --real measures the face too, but {reason}")
     options = {k: v for k, v in {"steps": args.steps, "sampler": args.sampler, "audio_guidance": args.audio_guidance,
                "emotion_guidance": args.emotion_guidance, "smoothing": args.smoothing}.items() if v is not None}
-    generate = lambda audio: generate_motion(audio, body, face, seed=args.seed, **options)  # noqa: E731
+    generate = lambda audio, **kw: generate_motion(audio, body, face, seed=args.seed, **options, **kw)  # noqa: E731
     geom = build_face_geometry(face.prior.num_expressions)
-    result = evaluate_real(clips, generate, geom, progress=True)
+    result = evaluate_real(clips, generate, geom, progress=True, use_transcripts=args.transcripts)
     print(format_real_table(result))
     result.update(real=str(args.real), weights=str(root))
     out = args.json or Path("evaluate_real.json")

@@ -57,9 +57,12 @@ def test_find_real_clips_pairs_labels_anywhere(tmp_path: Path) -> None:
     shutil.copy(WAV, tmp_path / "wav" / "a.wav")
     shutil.copy(WAV, tmp_path / "wav" / "b.wav")
     shutil.copy(GRID, tmp_path / "labels" / "a.TextGrid")
+    (tmp_path / "labels" / "a.txt").write_text("this is the\n acoustic corpus \n")
+    (tmp_path / "manifest.csv").write_text("path,transcript\nwav/a.wav,other words\nwav/b.wav,more words\n")
     clips = find_real_clips(tmp_path)
     assert [c.name for c in clips] == ["wav/a.wav", "wav/b.wav"]
     assert clips[0].phones and clips[1].phones is None
+    assert clips[0].transcript == "this is the acoustic corpus" and clips[1].transcript == "more words"
     with pytest.raises(FileNotFoundError, match="no recordings"):
         find_real_clips(tmp_path / "labels")
     with pytest.raises(NotADirectoryError):
@@ -116,11 +119,13 @@ def test_cli_evaluate_real(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     (tmp_path / "rec").mkdir()
     shutil.copy(WAV, tmp_path / "rec" / "a.wav")
     shutil.copy(GRID, tmp_path / "rec" / "a.TextGrid")
+    (tmp_path / "rec" / "a.txt").write_text("this is the acoustic corpus i'm talking pretty fast here")
     out = tmp_path / "real.json"
-    assert main(["evaluate", "--real", str(tmp_path / "rec"), "--json", str(out)]) == 0
+    assert main(["evaluate", "--real", str(tmp_path / "rec"), "--json", str(out), "--transcripts"]) == 0
     text = capsys.readouterr().out
-    assert "gain sweep" in text and "format sweep" in text and "bilabial closure" in text
+    assert "gain sweep" in text and "format sweep" in text and "bilabial closure 100.0%" in text
     result = json.loads(out.read_text())
+    assert result["with_transcript"] == 1 and "1 generated with their transcripts" in text
     assert result["clips"] == 1 and result["bilabials"] == 3 and set(result["checks"]) >= {
         "silence closure >= 90%", "jaw-envelope correlation >= 0.5"}
     assert main(["evaluate"]) == 1

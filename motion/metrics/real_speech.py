@@ -20,6 +20,11 @@ generated, body and face, with no emotion asked for (the audio's own) and seed `
   or ``STEM.phn`` anywhere in it; :mod:`motion.data.formats.phone_labels`): share of labelled
   p / b / m whose middle frame has the lips closed, and the mean lip gap at vowel centres.
 
+Transcripts (``STEM.txt`` anywhere in the folder, or a ``transcript`` column of a
+``manifest.csv`` at its top whose ``path`` column names the recording) are passed to the
+generator when ``use_transcripts`` (``--transcripts``): the face then aligns its phones to
+the words instead of recognising them.
+
 ``checks`` holds the targets: ratios <= 1.3 and emotion unchanged in >= 90 % of clips for
 both sweeps, bilabial closure >= 80 % with vowel gap >= 8 mm, silence closure >= 90 %,
 jaw-envelope correlation >= 0.5.
@@ -64,11 +69,31 @@ class RealClip:
     path: Path
     name: str
     phones: list[tuple[str, float, float]] | None = None
+    transcript: str | None = None
+
+
+def _transcripts(root: Path) -> dict[str, str]:
+    """Transcripts by recording stem: ``manifest.csv`` (columns ``path``, ``transcript``), then
+    ``STEM.txt`` files anywhere under ``root`` (these win)."""
+    import csv
+
+    out: dict[str, str] = {}
+    manifest = root / "manifest.csv"
+    if manifest.is_file():
+        with manifest.open(newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                if row.get("path") and (row.get("transcript") or "").strip():
+                    out[Path(row["path"]).stem] = row["transcript"].strip()
+    for t in sorted(root.rglob("*.txt")):
+        text = t.read_text(encoding="utf-8", errors="replace").strip()
+        if text:
+            out[t.stem] = " ".join(text.split())
+    return out
 
 
 def find_real_clips(folder: str | Path, max_clips: int | None = None) -> list[RealClip]:
     """Every audio file under ``folder`` (sorted; at most ``max_clips``, spread evenly), with the
-    phone labels of the same stem found anywhere under it."""
+    phone labels and transcript of the same stem found anywhere under it (module notes)."""
     from motion.data.formats.phone_labels import LABEL_SUFFIXES, read_phone_labels
 
     root = Path(folder)
@@ -80,10 +105,11 @@ def find_real_clips(folder: str | Path, max_clips: int | None = None) -> list[Re
     labels = {p.stem: p for p in sorted(root.rglob("*")) if p.suffix.lower() in LABEL_SUFFIXES}
     if max_clips is not None and len(files) > max_clips:
         files = [files[int(i)] for i in np.linspace(0, len(files) - 1, max_clips).round()]
+    texts = _transcripts(root)
     out = []
     for f in files:
         lab = labels.get(f.stem)
-        out.append(RealClip(f, str(f.relative_to(root)), read_phone_labels(lab) if lab else None))
+        out.append(RealClip(f, str(f.relative_to(root)), read_phone_labels(lab) if lab else None, texts.get(f.stem)))
     return out
 
 
@@ -184,14 +210,20 @@ def _sweep(runs: Sequence[_Run], speech: np.ndarray) -> dict[str, Any]:
             "same_emotion": len({r.emotion for r in runs}) == 1}
 
 
-def evaluate_clip(clip: RealClip, generate: Callable[[Any], Any], geom: Any, *,
-                  gains: Sequence[float] = GAINS_DB, formats: Sequence[str] = FORMATS) -> dict[str, Any]:
-    """Every figure of one clip (module notes). ``generate(audio) -> GenerationOutput``."""
+def evaluate_clip(clip: RealClip, generate: Callable[..., Any], geom: Any, *,
+                  gains: Sequence[float] = GAINS_DB, formats: Sequence[str] = FORMATS,
+                  use_transcript: bool = False) -> dict[str, Any]:
+    """Every figure of one clip (module notes). ``generate(audio) -> GenerationOutput``; with
+    ``use_transcript`` and a transcript, ``generate(audio, transcript=...)``."""
+    from functools import partial
+
     from motion.audio import Audio, load_audio
     from motion.metrics.face import bilabial_middle_frames
     from motion.tts.phonemes import is_vowel
     from motion.types import FPS
 
+    if use_transcript and clip.transcript:
+        generate = partial(generate, transcript=clip.transcript)
     audio = load_audio(clip.path)
     x = audio.samples
     runs = {g: _run(generate, Audio(at_gain(x, g), audio.sr), geom) for g in gains}
@@ -201,6 +233,7 @@ def evaluate_clip(clip: RealClip, generate: Callable[[Any], Any], geom: Any, *,
     env_db = 20 * np.log10(np.maximum(env, 1e-6))
     speech = env_db > np.percentile(env_db, 99) - 30  # frames within 30 dB of the loudest
     res: dict[str, Any] = {"clip": clip.name, "duration_s": round(audio.duration, 3),
+                           "transcript": bool(use_transcript and clip.transcript),
                            "gain": _sweep(list(runs.values()), speech)}
     with tempfile.TemporaryDirectory(prefix="motion-real-") as tmp:
         fruns = []
@@ -233,7 +266,8 @@ def summarize(per_clip: list[dict[str, Any]]) -> dict[str, Any]:
         return {"median": float(np.median(r)), "max": float(r.max()),
                 "share_within": float((r <= MAX_RATIO).mean())}
 
-    out: dict[str, Any] = {"clips": len(per_clip), "audio_s": float(sum(c["duration_s"] for c in per_clip))}
+    out: dict[str, Any] = {"clips": len(per_clip), "audio_s": float(sum(c["duration_s"] for c in per_clip)),
+                           "with_transcript": sum(bool(c.get("transcript")) for c in per_clip)}
     for part in ("gain", "format"):
         out[part] = {"mouth_ratio": ratios(part, "mouth_ratio"), "arm_ratio": ratios(part, "arm_ratio"),
                      "same_emotion": float(np.mean([c[part]["same_emotion"] for c in per_clip]))}
@@ -266,14 +300,14 @@ def real_checks(s: dict[str, Any]) -> dict[str, bool | None]:
     return checks
 
 
-def evaluate_real(clips: Sequence[RealClip], generate: Callable[[Any], Any], geom: Any, *,
+def evaluate_real(clips: Sequence[RealClip], generate: Callable[..., Any], geom: Any, *,
                   gains: Sequence[float] = GAINS_DB, formats: Sequence[str] = FORMATS,
-                  progress: bool = False) -> dict[str, Any]:
+                  progress: bool = False, use_transcripts: bool = False) -> dict[str, Any]:
     """:func:`evaluate_clip` over ``clips`` and :func:`summarize`; ``per_clip`` keeps the details."""
     from tqdm import tqdm
 
     t0 = time.perf_counter()
-    per_clip = [evaluate_clip(c, generate, geom, gains=gains, formats=formats)
+    per_clip = [evaluate_clip(c, generate, geom, gains=gains, formats=formats, use_transcript=use_transcripts)
                 for c in tqdm(clips, desc="real recordings", unit="clip", disable=not progress)]
     out = summarize(per_clip)
     out["generation_s"] = time.perf_counter() - t0
@@ -283,7 +317,8 @@ def evaluate_real(clips: Sequence[RealClip], generate: Callable[[Any], Any], geo
 
 def format_real_table(s: dict[str, Any]) -> str:
     """The summary as text."""
-    lines = [f"{s['clips']} real recordings, {s['audio_s']:.1f} s"]
+    lines = [f"{s['clips']} real recordings, {s['audio_s']:.1f} s"
+             + (f" ({s['with_transcript']} generated with their transcripts)" if s.get("with_transcript") else "")]
     for part, what in (("gain", f"gain sweep {', '.join(f'{g:+g}' for g in GAINS_DB)} dB"),
                        ("format", f"format sweep {', '.join(FORMATS)}")):
         p = s[part]
