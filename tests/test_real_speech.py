@@ -152,3 +152,21 @@ def test_lips_shut_on_the_bilabials_of_a_real_voice(shipped: tuple) -> None:
         vowels = [round(0.5 * (a + b) * 30) for s, a, b in labels if viseme_class(s) == "open"]
         assert np.mean(gap[vowels]) > 0.006, source
     assert JAW == 22
+
+
+def test_long_recordings_recognise_their_phones_in_a_worker(shipped: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the body is generated, a worker process recognises the phones: the same track as inline."""
+    import motion.pipelines.generate as gen
+    from motion.audio import load_audio
+    from motion.audio.phones import recognise_phones
+
+    _, face = shipped
+    assert gen._start_phones(str(WAV), face, None) == (None, None)  # short: inline
+    monkeypatch.setattr(gen, "PHONES_IN_PROCESS_S", 0.0)
+    future, pool = gen._start_phones(str(WAV), face, None)
+    try:
+        track = future.result(timeout=120)
+    finally:
+        pool.shutdown()
+    assert track.triples() == recognise_phones(load_audio(WAV)).triples() and track.source == "recognised"
+    assert gen._start_phones(np.zeros((10, 80), np.float32), face, None) == (None, None)  # features: no audio
