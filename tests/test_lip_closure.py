@@ -48,3 +48,12 @@ def test_solve_shuts_open_lips_with_a_small_change(closer: LipCloser) -> None:
     with pytest.raises(ValueError, match="weight"):
         closer(expr, jaw, w[:-1])
 
+
+
+def test_rest_weights_shut_long_pauses_only() -> None:
+    from motion.pipelines.lip_closure import rest_weights
+
+    phones = [("_", 0.0, 1.0), ("a", 1.0, 1.5), ("_", 1.5, 1.7), ("t", 1.7, 2.0), ("_", 2.0, 3.0)]
+    w = rest_weights(phones, 90, 30.0, min_pause_s=0.3, margin_s=0.1, ramp_s=0.1)
+    assert (w[:27] == 1).all() and w[29] < 1 and (w[33:60] == 0).all()  # 0-0.9 s held; the 0.2 s pause free
+    assert (w[63:] == 1).all() and 0 < w[61] < 1

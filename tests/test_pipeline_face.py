@@ -135,14 +135,15 @@ def test_long_audio_in_chunks(mel_pipe: FacePipeline, wav: Path) -> None:
 
 def test_lips_shut_on_given_bilabials(mel_pipe: FacePipeline, wav: Path) -> None:
     """Given phones shut the lips on their p/b/m (solved on the face model); off, they don't."""
-    from motion.pipelines.lip_closure import closure_weights
+    from motion.pipelines.lip_closure import closure_weights, rest_weights
 
     phon = [("_", 0.0, 0.5), ("m", 0.5, 0.6), ("A:", 0.6, 1.2), ("b", 1.2, 1.25), ("A:", 1.25, 2.3)]
     on = mel_pipe(wav, emotion="happy", intensity=2.0, style=0, seed=0, phonemes=phon)
     assert on.meta["phones"] == {"source": "given", "closures": 2}
     closer = mel_pipe.closer()
     gap = closer.gap(on.expression, on.jaw)
-    w = closure_weights(phon, on.num_frames, 30.0)
+    w = np.maximum(closure_weights(phon, on.num_frames, 30.0), rest_weights(phon, on.num_frames, 30.0))
+    assert (w[:12] == 1).all()  # the leading pause shuts the mouth at rest
     assert (gap[w >= 1] < 1e-3).all(), gap[w >= 1]
     free = FacePipeline(mel_pipe.decoder, mel_pipe.prior, None, mel_pipe.settings, lip_closure=False)
     off = free(wav, emotion="happy", intensity=2.0, style=0, seed=0, phonemes=phon)

@@ -221,7 +221,7 @@ def _decoder(settings: DecoderSettings, align: bool) -> Decoder:
 
     model = ps.get_model_path()
     kw: dict[str, Any] = {"hmm": f"{model}/en-us/en-us", "dict": f"{model}/en-us/cmudict-en-us.dict",
-                          "lm": None, "loglevel": "FATAL", "bestpath": False, **settings.config()}
+                          "lm": None, "loglevel": "FATAL", "bestpath": False, "cmn": "batch", **settings.config()}
     if not align:
         kw["allphone"] = f"{model}/en-us/en-us-phone.lm.bin"
     return ps.Decoder(**kw)
@@ -424,7 +424,10 @@ def recognise_phones(
 
 
 def _run(dec: Decoder, pcm: bytes) -> None:
-    """Decode ``pcm`` as one utterance."""
+    """Decode ``pcm`` as one utterance, from a fresh front end: the noise and cepstral-mean
+    estimates would otherwise carry over from the last utterance decoded, and the same audio
+    would not always give the same phones."""
+    dec.reinit_feat()
     dec.start_utt()
     dec.process_raw(pcm, full_utt=True)
     dec.end_utt()

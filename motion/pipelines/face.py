@@ -30,8 +30,9 @@ transcript=None)``:
 Lip closures (``lip_closure=True``, the default): the phones of the speech (given, aligned to
 the transcript, or recognised by :func:`motion.audio.phones.recognise_phones`) mark the
 bilabials /p b m/, and :class:`motion.pipelines.lip_closure.LipCloser` shuts the lips there on
-the face model itself (any FLAME basis), easing in and out. ``meta["phones"]`` says where the
-phones came from; a recogniser that looks lost (noise, music) closes nothing.
+the face model itself (any FLAME basis), easing in and out; pauses of 0.3 s or more shut the
+mouth at rest the same way. ``meta["phones"]`` says where the phones came from; a recogniser
+that looks lost (noise, music) closes nothing.
 
 Long audio is decoded in overlapping chunks (``chunk_frames``, ``overlap_frames``) blended
 linearly, so memory stays flat and there are no seams. Post-processing is
@@ -287,10 +288,10 @@ class FacePipeline:
             meta["blinks"] = m.meta.extra.get("blinks")
         assert m.expression is not None
         if self.lip_closure and phonemes is not None:
-            from motion.pipelines.lip_closure import closure_weights
+            from motion.pipelines.lip_closure import closure_weights, rest_weights
             from motion.tts.phonemes import is_bilabial
 
-            weight = closure_weights(phonemes, T, self.fps)
+            weight = np.maximum(closure_weights(phonemes, T, self.fps), rest_weights(phonemes, T, self.fps))
             m.expression, m.poses[:, JAW] = self.closer()(m.expression, m.poses[:, JAW], weight)
             meta["phones"]["closures"] = sum(is_bilabial(sym) for sym, _, _ in phonemes)
         return FaceOutput(m.expression.astype(np.float32), m.poses[:, JAW].copy(),

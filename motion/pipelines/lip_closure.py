@@ -23,6 +23,10 @@ itself, so it works for the stand-in and for a real FLAME basis alike (which has
   bilabial and eases in and out over ``ramp_s`` (coarticulation: the lips start to close
   before the stop and part after it): ``x(t) = x0(t) + w(t) (x*(t) - x0(t))``.
 
+The same solve shuts the mouth at rest in pauses (:func:`rest_weights`: pause segments of
+``min_pause_s`` or more, less ``margin_s`` at both ends, where a speaker's lips meet between
+phrases rather than hang open).
+
 Phone timings come from :mod:`motion.audio.phones` (the phone loop, or forced alignment
 when the transcript is known) or from the caller (:func:`closure_weights`).
 """
@@ -66,6 +70,25 @@ def closure_weights(phonemes: Sequence[Any] | Mapping[str, Any], num_frames: int
         ease = np.where(d <= 0, 1.0, 0.5 * (1 + np.cos(np.pi * np.minimum(d / max(ramp_s, 1e-9), 1.0))))
         w = np.maximum(w, ease)
         w[int(np.clip(round(mid * fps), 0, num_frames - 1))] = 1.0
+    return w.astype(np.float32)
+
+
+def rest_weights(phonemes: Sequence[Any] | Mapping[str, Any], num_frames: int, fps: float,
+                 min_pause_s: float = 0.3, margin_s: float = 0.1, ramp_s: float = 0.1) -> np.ndarray:
+    """``(T,)`` float weight in [0, 1] that shuts the mouth in pauses: 1 inside every pause
+    (symbol ``_``) of at least ``min_pause_s``, shrunk by ``margin_s`` where it meets speech,
+    easing to 0 over ``ramp_s`` (raised cosine) towards the speech."""
+    from motion.pipelines.face_smoothing import phoneme_triples
+
+    t = np.arange(num_frames) / fps
+    w = np.zeros(num_frames)
+    for sym, s, e in phoneme_triples(phonemes):
+        if sym != "_" or e - s < min_pause_s:
+            continue
+        a = s + margin_s if s > 0 else -np.inf  # no speech before the clip's start ...
+        b = e - margin_s if e < (num_frames - 1) / fps else np.inf  # ... nor after its end
+        d = np.maximum(np.maximum(a - t, t - b), 0.0)
+        w = np.maximum(w, np.where(d <= 0, 1.0, 0.5 * (1 + np.cos(np.pi * np.minimum(d / max(ramp_s, 1e-9), 1.0)))))
     return w.astype(np.float32)
 
 
