@@ -143,9 +143,17 @@ def test_refuses_to_overwrite(corpus, tmp_path):
     with pytest.raises(FileExistsError, match="overwrite"):
         generate_corpus(root, size="tiny", workers=1, progress=False, speakers=1, sentences=1)
     assert (root / "keep.txt").exists()
+    (root / "thesis").mkdir()
+    with pytest.raises(FileExistsError, match="not a corpus written by"):  # a user's folder: never replaced
+        generate_corpus(root, size="tiny", workers=1, progress=False, speakers=1, sentences=1, overwrite=True)
+    assert (root / "keep.txt").read_text() == "x" and (root / "thesis").is_dir()
+    (root / "keep.txt").unlink()
+    (root / "thesis").rmdir()
+    generate_corpus(root, size="tiny", workers=1, progress=False, speakers=1, sentences=1, emotions=["happy"])
+    (root / "extra.txt").write_text("made inside the corpus")
     info = generate_corpus(root, size="tiny", workers=1, progress=False, speakers=1, sentences=1,
-                           emotions=["sad"], overwrite=True)
-    assert info.num_clips == 1 and not (root / "keep.txt").exists()
+                           emotions=["sad"], overwrite=True)  # a corpus is replaced whole
+    assert info.num_clips == 1 and not (root / "extra.txt").exists()
     assert not list(tmp_path.glob("c.*"))
 
 

@@ -41,7 +41,8 @@ def test_pack_layout_half_and_reload(tmp_path: Path) -> None:
     assert next(half.parameters()).dtype == torch.float32
     x = torch.randn(2, 20, 8)
     torch.testing.assert_close(half.encode(x).content, full.encode(x).content, atol=2e-2, rtol=0)
-    assert sizes["body"] < (runs / "latent_diffusion" / "latest" / "latent_diffusion_net.pt").stat().st_size
+    full_size = sum((runs / r / "latest" / f"{r}_net.pt").stat().st_size for r in LAYOUT["body"])
+    assert sizes["body"] < full_size
     pack(runs, w, half=False)  # replacing an existing folder works and leaves no temp folder behind
     assert sorted(p.name for p in tmp_path.iterdir()) == ["runs", "weights"]
 
@@ -53,3 +54,18 @@ def test_pack_missing_run_is_a_clear_error(tmp_path: Path, capsys: pytest.Captur
     shutil.rmtree(runs / "face_decoder_exchange")
     assert main([str(runs), str(tmp_path / "weights")]) == 1
     assert "face_decoder_exchange/latest" in capsys.readouterr().err and not (tmp_path / "weights").exists()
+
+
+def test_a_later_run_replaces_an_earlier_runs_module(tmp_path: Path) -> None:
+    """body = the denoiser's export with the robustness-distilled speech encoder in place of its own."""
+    runs = _runs(tmp_path / "runs")
+    assert LAYOUT["body"] == ("latent_diffusion", "speech_encoder_robust")
+    for run, seed in (("latent_diffusion", 1), ("speech_encoder_robust", 2)):
+        torch.manual_seed(seed)
+        save_module(SpeechDisentangler(in_dim=8, width=16, conv_layers=1, layers=1, heads=2), runs / run / "latest",
+                    "speech_encoder")
+    pack(runs, tmp_path / "weights", half=False)
+    packed = torch.load(tmp_path / "weights" / "body" / "speech_encoder.pt", weights_only=True)
+    robust = torch.load(runs / "speech_encoder_robust" / "latest" / "speech_encoder.pt", weights_only=True)
+    assert all(torch.equal(packed[k], robust[k]) for k in robust)
+    assert '"latent_diffusion"' in (tmp_path / "weights" / "body" / "manifest.json").read_text()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 #: destination sub-folder -> the runs (under the runs root) whose ``latest`` export goes there
 LAYOUT: dict[str, tuple[str, ...]] = {
-    "body": ("latent_diffusion",),
+    "body": ("latent_diffusion", "speech_encoder_robust"),  # the robust encoder replaces the denoiser's
     "face": ("face_decoder_exchange",),
     "metrics": ("motion_metrics", "face_emotion"),
 }

@@ -84,13 +84,29 @@ def _run(tasks: Sequence[tuple[ClipSpec, int, str]], workers: int, progress: boo
 _TMP_COUNTER: Iterator[int] = itertools.count()
 
 
+def is_generated_corpus(root: Path) -> bool:
+    """True when ``root/corpus.json`` says this generator wrote the folder."""
+    import json
+
+    try:
+        info = json.loads((root / "corpus.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(info, dict) and info.get("generator") == "motion.data.corpus"
+
+
 def _check_root(root: Path, overwrite: bool) -> None:
     if root.exists() and not root.is_dir():
         raise FileExistsError(f"corpus root {root} exists and is not a folder")
-    if root.exists() and any(root.iterdir()) and not overwrite:
-        raise FileExistsError(
-            f"corpus root {root} exists and is not empty; pass overwrite=True (--overwrite) "
-            "to replace it, or choose another folder")
+    if root.exists() and any(root.iterdir()):
+        if not overwrite:
+            raise FileExistsError(
+                f"corpus root {root} exists and is not empty; pass overwrite=True (--overwrite) "
+                "to replace it, or choose another folder")
+        if not is_generated_corpus(root):  # --overwrite replaces a corpus, never a user's folder
+            raise FileExistsError(
+                f"corpus root {root} is not a corpus written by `motion corpus` (no corpus.json of "
+                "it), so --overwrite will not replace it; choose an empty folder or remove it yourself")
 
 
 def generate_corpus(
