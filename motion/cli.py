@@ -62,7 +62,8 @@ def _add_corpus(sub: argparse._SubParsersAction) -> None:
                    help="corpus size: tiny (tests), small (default, < 2 min), large (training)")
     p.add_argument("--seed", type=int, default=0, help="random seed; same seed -> identical files (default 0)")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: min(cores, 2))")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing corpus at ROOT (only a folder `motion corpus` wrote: it has its corpus.json)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing corpus at ROOT (only a folder `motion corpus` wrote: it has its corpus.json)")
     p.add_argument("--speakers", type=int, default=None, help="override the number of speakers")
     p.add_argument("--sentences", type=int, default=None, help="override the number of sentences")
     p.set_defaults(func=_run_corpus)
