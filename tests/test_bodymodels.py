@@ -362,3 +362,33 @@ def test_package_import_is_light() -> None:
             "import motion.bodymodels.paths, motion.render; "
             "heavy = [m for m in ('torch', 'smplx', 'scipy', 'pyrender') if m in sys.modules]; assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
+
+
+def test_tampered_model_cache_is_rebuilt_not_run(tmp_path: Path, standin: Path) -> None:
+    """A sanitised cache entry replaced with a pickled payload is never handed to smplx: it is
+    checked through the safe readers on every use and written again from the user's file."""
+    from motion.bodymodels import load_body_model, load_face_model
+
+    load_body_model()
+    load_face_model()
+    sanitized = Path(os.environ["MOTION_CACHE_DIR"]) / "sanitized"
+    evil = np.empty((), dtype=object)
+    evil[()] = _Payload(tmp_path / "pwned_npz")
+    good = {}
+    for body_npz in sanitized.glob("smplx-*/smplx/SMPLX_NEUTRAL.npz"):  # every entry (other tests add some)
+        good[body_npz] = dict(np.load(body_npz))
+        np.savez(body_npz, **{**good[body_npz], "v_template": evil})
+    for emb in sanitized.glob("flame-*/flame/flame_static_embedding.pkl"):
+        emb.write_bytes(pickle.dumps({"lmk_face_idx": _Payload(tmp_path / "pwned_pkl")}, protocol=2))
+    assert good
+    model, flame = load_body_model(), load_face_model()
+    assert not (tmp_path / "pwned_npz").exists() and not (tmp_path / "pwned_pkl").exists()
+    assert model.v_template.shape[1] == 3 and flame.v_template.shape[1] == 3
+
+    def plain(f: Path) -> bool:
+        try:
+            return np.array_equal(np.load(f)["v_template"], good[f]["v_template"])
+        except ValueError:  # still the payload: an entry no load used
+            return False
+
+    assert any(plain(f) for f in good if f.is_file())  # the entry in use was written again from the user's file

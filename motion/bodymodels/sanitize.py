@@ -160,11 +160,27 @@ def publish_dir(tmp: Path, final: Path) -> None:
             raise
 
 
+def _cached(final: Path, files: dict[str, str]) -> bool:
+    """True when the cache entry ``final`` holds every file of ``files`` (name -> kind) and each
+    still reads as plain arrays through the safe readers. ``smplx`` opens these files with
+    ``pickle`` / ``allow_pickle=True``, and a cache may be shared or tampered with, so an
+    entry is checked on every use; a bad one is removed (and written again from the user's file)."""
+    if not all((final / name).is_file() for name in files):
+        return False
+    try:
+        for name, kind in files.items():
+            read_model_file(final / name, kind)
+    except (ModelFormatError, pickle.UnpicklingError, OSError, ValueError, EOFError):
+        shutil.rmtree(final, ignore_errors=True)
+        return False
+    return True
+
+
 def sanitized_smplx(model_file: Path, gender: str, cache: Path | None = None) -> Path:
     """Folder ``D`` with ``D/smplx/SMPLX_<GENDER>.npz``: a plain copy of ``model_file``."""
     final = (cache or paths.cache_root()) / "sanitized" / f"smplx-{gender.lower()}-{_digest([model_file])}"
     target = final / "smplx" / f"SMPLX_{gender.upper()}.npz"
-    if target.is_file():
+    if _cached(final, {f"smplx/{target.name}": "smplx"}):
         return final
     arrays = read_model_file(model_file, "smplx")
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -180,7 +196,10 @@ def sanitized_flame(model_file: Path, static_file: Path, dynamic_file: Path | No
     """Folder ``D`` with ``D/flame/FLAME_<GENDER>.npz`` and the landmark embeddings."""
     files = [model_file, static_file] + ([dynamic_file] if dynamic_file else [])
     final = (cache or paths.cache_root()) / "sanitized" / f"flame-{gender.lower()}-{_digest(files)}"
-    if (final / "flame" / f"FLAME_{gender.upper()}.npz").is_file():
+    entry = {f"flame/FLAME_{gender.upper()}.npz": "flame", "flame/flame_static_embedding.pkl": "static"}
+    if dynamic_file:
+        entry["flame/flame_dynamic_embedding.npy"] = "dynamic"
+    if _cached(final, entry):
         return final
     arrays = read_model_file(model_file, "flame")
     static = read_model_file(static_file, "static")
