@@ -41,6 +41,8 @@ def destination_problem(path: str | os.PathLike[str], overwrite: bool = True) ->
         return f"cannot write {out}: it is a folder"
     if out.exists() and not overwrite:
         return f"cannot write {out}: file exists (pass overwrite=True to replace it)"
+    if out.is_file() and not (out.stat().st_mode & 0o222 and os.access(out, os.W_OK)):  # mode bits: root too
+        return f"cannot write {out}: the file is write-protected (make it writable or choose another name)"
     return None
 
 

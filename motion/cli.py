@@ -352,8 +352,9 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
 def _run_generate(args: argparse.Namespace) -> int:
     from motion.api import generate
     from motion.export import export
+    from motion.export.registry import check_destination
 
-    out = args.output or Path(args.audio.stem + ".npz")
+    out = check_destination(args.output or Path(args.audio.stem + ".npz"))  # before minutes of generation
     text = args.text
     if text is not None and text.endswith(".txt"):
         try:

@@ -81,3 +81,29 @@ def test_fit_forwards_to_lightning_cli(capsys: pytest.CaptureFixture[str]) -> No
     out = capsys.readouterr().out
     assert "seed_everything" in out and "class_path" in out
     assert main(["fit", "--no_such_option"]) != 0
+
+
+def test_generate_checks_the_output_before_generating(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """A bad -o is reported at once (no generation runs), and a write-protected file is kept."""
+    import motion.api
+    from motion.cli import main
+
+    def no_generation(*_a: object, **_k: object) -> None:
+        raise AssertionError("generation ran before the output was checked")
+
+    monkeypatch.setattr(motion.api, "generate", no_generation)
+    wav = tmp_path / "a.wav"
+    import soundfile as sf
+
+    sf.write(wav, np.zeros(1600, np.float32), 16000)
+    locked = tmp_path / "locked.npz"
+    locked.write_bytes(b"keep")
+    locked.chmod(0o444)
+    cases = {str(tmp_path / "missing" / "m.npz"): "does not exist", str(tmp_path / "m.xyz"): "unknown export suffix",
+             str(tmp_path): "it is a folder", str(locked): "write-protected"}
+    for out, why in cases.items():
+        assert main(["generate", str(wav), "-o", out]) == 1, out
+        err = capsys.readouterr().err
+        assert why in err and "Traceback" not in err, err
+    assert locked.read_bytes() == b"keep"

@@ -158,6 +158,25 @@ def resolve_format(path: str | Path, format: str | None = None) -> Exporter:
     raise ExportError(f"unknown export suffix {suffix!r} of {str(path)!r}; known {_known_list()}")
 
 
+def check_destination(path: str | os.PathLike[str], format: str | None = None, *, overwrite: bool = True) -> Path:
+    """The file :func:`export` would write for ``path`` / ``format``, checked before any work
+    (known format, existing writable folder, not a folder, not write-protected).
+
+    Raises:
+        ExportError: what is wrong with the destination, in one sentence.
+    """
+    dest = Path(path).expanduser()
+    if dest.is_dir():
+        raise ExportError(f"cannot write {dest}: it is a folder (give a file name, e.g. {dest / 'motion.npz'})")
+    entry = resolve_format(dest, format)
+    if not dest.suffix:
+        dest = dest.with_name(dest.name + entry.suffixes[0])
+    problem = destination_problem(dest, overwrite)
+    if problem:
+        raise ExportError(problem)
+    return dest
+
+
 def export(
     motion: Motion,
     path: str | os.PathLike[str],
