@@ -48,6 +48,32 @@ class CLIError(Exception):
     """An error to show the user as one line, without a traceback."""
 
 
+def _seed(text: str) -> int:
+    """argparse type: a seed in [0, 2**32)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"a seed is within 0 .. {2**32 - 1}, got {text}")
+    return value
+
+
+def _seconds(minimum: float, what: str, maximum: float = 3600.0) -> Any:
+    """argparse type: a finite number in [minimum, maximum] (``minimum`` excluded when 0 < it)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be a number, got {text!r}") from None
+        ok = value == value and minimum <= value <= maximum and (minimum == 0 or value > 0)
+        if not ok:
+            low = "0 or more" if minimum == 0 else "more than 0"
+            raise argparse.ArgumentTypeError(f"{what} must be {low} and at most {maximum:g}, got {text}")
+        return value
+    return parse
+
+
 # --------------------------------------------------------------------------- subcommands
 def _add_corpus(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -323,7 +349,7 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--intensity", type=float, default=None, help="emotion intensity 0-3 (default 2 with --emotion)")
     p.add_argument("--emotion-ref", type=Path, default=None, help="take the emotion of this speech clip instead")
     p.add_argument("--style", default=None, help="speaker id or a reference speech clip (default: the audio's own)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: drawn, recorded in the file)")
+    p.add_argument("--seed", type=_seed, default=None, help="random seed (default: drawn, recorded in the file)")
     p.add_argument("--steps", type=int, default=None, help=f"diffusion sampling steps (default {DEFAULT_STEPS})")
     p.add_argument("--sampler", default=None, choices=["dpmsolver", "ddim"],
                    help=f"sampler (default {DEFAULT_SAMPLER}: DPM-Solver++)")
@@ -331,8 +357,9 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
                    help=f"audio CFG scale (default {DEFAULT_AUDIO_GUIDANCE})")
     p.add_argument("--emotion-guidance", type=float, default=None,
                    help=f"emotion CFG scale (default {DEFAULT_EMOTION_GUIDANCE})")
-    p.add_argument("--window", type=float, default=None, help="window seconds (default: the training window)")
-    p.add_argument("--overlap", type=float, default=None,
+    p.add_argument("--window", type=_seconds(1e-9, "--window"), default=None,
+                   help="window seconds (default: the training window)")
+    p.add_argument("--overlap", type=_seconds(0.0, "--overlap"), default=None,
                    help="window overlap seconds (default: half a window when fused, else 1/4)")
     p.add_argument("--stitch", default=None, choices=["fused", "inpaint", "crossfade", "concat"],
                    help="how windows are joined (default fused: all windows denoised together, "
@@ -340,7 +367,7 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--smoothing", type=float, default=None,
                    help=f"Gaussian smoothing of the body over time, sigma in frames "
                    f"(default {DEFAULT_BODY_SMOOTHING}; 0: off)")
-    p.add_argument("--fps", type=float, default=30.0, help="output frame rate (default 30)")
+    p.add_argument("--fps", type=_seconds(1e-9, "--fps", 1000.0), default=30.0, help="output frame rate (default 30)")
     p.add_argument("--text", default=None, metavar="TEXT|FILE.txt",
                    help="the words spoken (or a .txt file holding them): the lips follow phones aligned "
                    "to this transcript instead of phones recognised from the audio alone (English)")

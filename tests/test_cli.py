@@ -107,3 +107,14 @@ def test_generate_checks_the_output_before_generating(tmp_path: Path, monkeypatc
         err = capsys.readouterr().err
         assert why in err and "Traceback" not in err, err
     assert locked.read_bytes() == b"keep"
+
+
+@pytest.mark.parametrize(("option", "value", "why"), [
+    ("--seed", "-1", "within 0"), ("--seed", str(2**70), "within 0"), ("--seed", "x", "whole number"),
+    ("--fps", "nan", "--fps must be"), ("--fps", "0", "more than 0"), ("--window", "-1", "--window must be"),
+    ("--overlap", "-1", "--overlap must be")])
+def test_generate_numbers_are_checked_by_the_parser(option: str, value: str, why: str,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["generate", "a.wav", option, value])
+    assert exc.value.code == 2 and why in capsys.readouterr().err
