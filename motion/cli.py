@@ -371,6 +371,10 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--text", default=None, metavar="TEXT|FILE.txt",
                    help="the words spoken (or a .txt file holding them): the lips follow phones aligned "
                    "to this transcript instead of phones recognised from the audio alone (English)")
+    p.add_argument("--phones", default="loop", choices=["loop", "words", "off"],
+                   help="without --text, how the lips find p/b/m (where they shut): loop = phone recogniser "
+                   "(default, fast); words = English word recogniser, then alignment (finds about twice the "
+                   "p/b/m, ~10x slower); off = the lips follow the voice alone")
     p.add_argument("--no-face", action="store_true", help="body only (neutral face)")
     p.add_argument("--weights", type=Path, default=None, help="weights folder (body export, or a root with body/ face/)")
     p.set_defaults(func=_run_generate)
@@ -393,7 +397,7 @@ def _run_generate(args: argparse.Namespace) -> int:
                       weights=args.weights, emotion_reference=args.emotion_ref,
                       audio_guidance=args.audio_guidance, emotion_guidance=args.emotion_guidance,
                       sampler=args.sampler, window_s=args.window, overlap_s=args.overlap,
-                      stitch=args.stitch, smoothing=args.smoothing, transcript=text)
+                      stitch=args.stitch, smoothing=args.smoothing, transcript=text, phones=args.phones)
     path = export(motion, out)
     meta = motion.meta
     print(f"wrote {path} ({motion.num_frames} frames, {motion.duration:.2f} s; emotion "
@@ -435,6 +439,8 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
                    help="with --real: generate each recording with its transcript (STEM.txt anywhere in DIR, or "
                    "the transcript column of DIR/manifest.csv), so the face aligns its phones to the words "
                    "instead of recognising them")
+    p.add_argument("--phones", default="loop", choices=["loop", "words", "off"],
+                   help="with --real: how the face finds p/b/m without a transcript (as motion generate --phones)")
     p.add_argument("--max-clips", type=int, default=None,
                    help="evaluate at most this many clips, spread over speakers and emotions (default all; "
                    "fewer clips raise the FGD floor, see --reference-split)")
@@ -587,11 +593,12 @@ def _run_evaluate_real(args: argparse.Namespace) -> int:
         raise WeightsNotFoundError(f"motion evaluate --real measures the face too, but {reason}")
     options = {k: v for k, v in {"steps": args.steps, "sampler": args.sampler, "audio_guidance": args.audio_guidance,
                "emotion_guidance": args.emotion_guidance, "smoothing": args.smoothing}.items() if v is not None}
-    generate = lambda audio, **kw: generate_motion(audio, body, face, seed=args.seed, **options, **kw)  # noqa: E731
+    generate = lambda audio, **kw: generate_motion(audio, body, face, seed=args.seed,  # noqa: E731
+                                                   phones=args.phones, **options, **kw)
     geom = build_face_geometry(face.prior.num_expressions)
     result = evaluate_real(clips, generate, geom, progress=True, use_transcripts=args.transcripts)
     print(format_real_table(result))
-    result.update(real=str(args.real), weights=str(root))
+    result.update(real=str(args.real), weights=str(root), phones=args.phones)
     out = args.json or Path("evaluate_real.json")
     text = json.dumps(result, indent=2) + "\n"
     atomic_write(out, lambda f: f.write(text.encode("utf-8")))

@@ -170,3 +170,23 @@ def test_long_recordings_recognise_their_phones_in_a_worker(shipped: tuple, monk
         pool.shutdown()
     assert track.triples() == recognise_phones(load_audio(WAV)).triples() and track.source == "recognised"
     assert gen._start_phones(np.zeros((10, 80), np.float32), face, None) == (None, None)  # features: no audio
+
+
+def test_words_mode_hears_the_words_then_aligns_them(shipped: tuple) -> None:
+    """phones="words": English word recognition, then alignment of the words heard."""
+    from motion.audio import load_audio
+    from motion.audio.phones import recognise_phones
+
+    track = recognise_phones(load_audio(WAV), mode="words")
+    assert track.source == "words" and track.language_ok
+    assert "acoustic corpus" in track.meta["words_heard"]
+    assert sum(is_bilabial(s) for s, *_ in track.triples()) >= 2
+    with pytest.raises(ValueError, match="mode"):
+        recognise_phones(load_audio(WAV), mode="syllables")  # type: ignore[arg-type]
+    _, face = shipped
+    out = face(str(WAV), seed=0, phones="words")
+    assert out.meta["phones"]["source"] == "words" and out.meta["phones"]["closures"] >= 2
+    off = face(str(WAV), seed=0, phones="off")
+    assert off.meta["phones"] == {"source": "none"}
+    with pytest.raises(ValueError, match="phones must be one of loop, words, off"):
+        face(str(WAV), seed=0, phones="fast")

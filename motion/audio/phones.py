@@ -6,7 +6,9 @@ convention (espeak-ng mnemonics, :mod:`motion.tts.phonemes`; table
 synthetic corpus' timings (:meth:`PhoneTrack.triples`, :meth:`PhoneTrack.viseme_frames`).
 
 * No transcript: phone-loop decoding (pocketsphinx ``allphone`` search with the shipped
-  English phone trigram LM), settings :data:`PHONE_LOOP`.
+  English phone trigram LM), settings :data:`PHONE_LOOP`; or, with ``mode="words"``, word
+  recognition (the shipped English trigram LM and CMUdict, :data:`WORDS`) and then forced
+  alignment of the words heard, as if they were the transcript.
 * Transcript: forced alignment, settings :data:`ALIGNMENT`: word alignment
   (``set_align_text``), then pocketsphinx's phone-level second pass (``set_alignment`` /
   ``get_alignment``). Words missing from CMUdict are pronounced by espeak-ng (mapped back
@@ -46,7 +48,11 @@ phone loop, :data:`PHONE_LOOP`              0.023   0.42    0.59
 phone loop, beams 1e-9/1e-6 (too narrow)    0.016   0.30    0.57
 alignment, ds 1                             0.037   0.93    0.98
 alignment, :data:`ALIGNMENT` (ds 3)         0.020   0.95    0.97
+words heard, then aligned (:data:`WORDS`)   0.20*   0.80    0.92
 ==========================================  ======  ======  =========
+
+(*) measured with a training run sharing the two cores: idle, expect about half. The same
+45 clips, batch CMN and a fresh front end per chunk (deterministic): phone loop 0.42 / 0.59.
 
 pocketsphinx holds the GIL: to overlap it with other work, run it in another process.
 """
@@ -81,7 +87,8 @@ ARPABET_TO_ESPEAK: Final[dict[str, str]] = {
 }
 #: The mnemonic of silence and of every filler model (SIL, +NSN+, +SPN+, ...).
 PAUSE: Final[str] = "_"
-Source = Literal["recognised", "aligned", "none"]
+Source = Literal["recognised", "words", "aligned", "none"]
+Mode = Literal["loop", "words"]
 #: Energy gate: 10 ms frames this far (dB) below the loud frames (95th percentile) are pauses ...
 GATE_DB: Final[float] = 40.0
 #: ... and so is every frame under this level (dBFS).
@@ -137,7 +144,8 @@ class PhoneTrack:
 
     Attributes:
         segments: phones in time order, tiling ``[0, duration]`` (pauses included).
-        source: ``"recognised"`` (phone loop), ``"aligned"`` (transcript) or ``"none"``
+        source: ``"recognised"`` (phone loop), ``"words"`` (words recognised, then aligned),
+            ``"aligned"`` (transcript) or ``"none"``
             (nothing decoded: empty or silent audio).
         language_ok: False when the recogniser looks lost (no speech, noise, music):
             callers should use the voice envelope instead.
@@ -210,6 +218,9 @@ PHONE_LOOP: Final[DecoderSettings] = DecoderSettings(beam=1e-12, pbeam=1e-8, wbe
 #: Forced alignment (scores every third frame were as accurate as every frame, at half the cost).
 ALIGNMENT: Final[DecoderSettings] = DecoderSettings(ds=3)
 _WIDE: Final[dict[str, float]] = {"beam": 1e-80, "pbeam": 1e-80, "wbeam": 1e-80, "ds": 1}
+#: Word recognition (``mode="words"``): pocketsphinx's default beams with the flat second pass
+#: off (as accurate on real speech, a little faster); narrower beams lost most words.
+WORDS: Final[dict[str, Any]] = {"fwdflat": False}
 
 _LOCK = threading.RLock()
 
@@ -377,6 +388,7 @@ def recognise_phones(
     audio: Audio,
     transcript: str | None = None,
     *,
+    mode: Mode = "loop",
     settings: DecoderSettings | None = None,
     max_chunk_s: float = 20.0,
 ) -> PhoneTrack:
@@ -386,6 +398,9 @@ def recognise_phones(
         audio: speech, any sample rate (resampled to 16 kHz here).
         transcript: the words spoken, if known (case and punctuation ignored): forced
             alignment instead of phone recognition.
+        mode: without a transcript, ``"loop"`` (phone loop, fast) or ``"words"`` (English word
+            recognition with the shipped trigram LM, then alignment of the words heard:
+            about twice the bilabial recall, ten times the compute; :data:`WORDS`).
         settings: search settings; default :data:`ALIGNMENT` with a transcript, else
             :data:`PHONE_LOOP` (also used when alignment falls back to the loop).
         max_chunk_s: longest stretch decoded at once (s).
@@ -393,11 +408,16 @@ def recognise_phones(
     Returns:
         :class:`PhoneTrack`; its segments tile ``[0, audio.duration]``.
     """
+    if mode not in ("loop", "words"):
+        raise ValueError(f"mode must be 'loop' or 'words', got {mode!r}")
     t0 = time.thread_time()
     p = _prepare(audio)
     meta: dict[str, Any] = {"duration_s": p.duration}
     max_frames = max(int(max_chunk_s * 100), 100)
     track = None
+    if p.gate.any() and not (transcript and transcript.strip()) and mode == "words":
+        transcript = _recognise_words(p, max_frames, meta)
+        meta["words_heard"] = transcript
     if not p.gate.any():
         track = PhoneTrack(_tile([], len(p.gate), p.duration), "none", False, None, meta)
     elif transcript and transcript.strip():
@@ -419,8 +439,33 @@ def recognise_phones(
         st = settings or PHONE_LOOP
         meta["settings"] = asdict(st)
         track = _recognise(p, st, max_frames, meta)
+    elif "words_heard" in meta and track.source == "aligned":
+        track = replace(track, source="words")
     meta["cpu_s"] = time.thread_time() - t0
     return track
+
+
+@lru_cache(maxsize=1)
+def _word_decoder() -> Decoder:
+    """pocketsphinx's English word recogniser (acoustic model, CMUdict, trigram LM; :data:`WORDS`)."""
+    import pocketsphinx as ps
+
+    model = ps.get_model_path()
+    return ps.Decoder(hmm=f"{model}/en-us/en-us", dict=f"{model}/en-us/cmudict-en-us.dict",
+                      lm=f"{model}/en-us/en-us.lm.bin", loglevel="FATAL", cmn="batch", **WORDS)
+
+
+def _recognise_words(p: _Prepared, max_frames: int, meta: dict[str, Any]) -> str:
+    """The words heard, chunk by chunk (``words`` mode), joined with spaces."""
+    words: list[str] = []
+    for a, b in _chunks(p, max_frames):
+        with _LOCK:
+            dec = _word_decoder()
+            _run(dec, p.pcm(a, b))
+            hyp = dec.hyp()
+        if hyp is not None and hyp.hypstr.strip():
+            words.append(hyp.hypstr.strip())
+    return " ".join(words)
 
 
 def _run(dec: Decoder, pcm: bytes) -> None:

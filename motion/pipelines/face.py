@@ -59,9 +59,11 @@ from motion.models.speech_encoder import SpeechDisentangler
 from motion.pipelines.face_inputs import (
     AudioLike,
     EmotionLike,
+    PhoneMode,
     StyleLike,
     blend_weights,
     check_intensity,
+    check_phone_mode,
     chunk_spans,
     emotion_code,
     parse_style,
@@ -146,14 +148,16 @@ class FacePipeline:
     def __call__(self, audio_path_or_features: AudioLike | None, *, emotion: EmotionLike = None,
                  intensity: float = 2.0, style: StyleLike = None, seed: int | None = None,
                  content: torch.Tensor | np.ndarray | None = None, phonemes: Any = None,
-                 transcript: str | None = None) -> FaceOutput:
+                 transcript: str | None = None, phones: PhoneMode = "loop") -> FaceOutput:
         """Generate the face for one recording (module notes); ``transcript``: the words spoken,
-        if known (models reading phones align them instead of recognising them)."""
+        if known (the phones are aligned to them instead of recognised); ``phones``: how the
+        phones are recognised without one (``"loop"``, ``"words"``; ``"off"``: no closures)."""
         s, intensity = self.settings, check_intensity(intensity)
+        check_phone_mode(phones)
         feats, track = None, None
         if audio_path_or_features is not None:
-            if self.needs_phones(phonemes):
-                track = phone_track(audio_path_or_features, transcript)  # None for features
+            if self.needs_phones(phonemes, phones):
+                track = phone_track(audio_path_or_features, transcript, "loop" if phones == "off" else phones)
             feats = torch.from_numpy(self._features(audio_path_or_features, transcript, track))
         if content is not None:
             content = torch.as_tensor(np.asarray(content, np.float32) if not isinstance(content, torch.Tensor) else content)
@@ -179,12 +183,14 @@ class FacePipeline:
             wsum[a:b] += w[:, None]
         meta = {"emotion": dict(zip(EMOTIONS, np.round(code, 4).tolist())), "intensity": intensity,
                 "style": style_meta, "seed": seed}
-        phones, meta["phones"] = self._phones(phonemes if phonemes is not None else track)
-        return self._finish((expr / wsum).astype(np.float32), (jaw / wsum).astype(np.float32), seed, phones, meta)
+        timings, meta["phones"] = self._phones(phonemes if phonemes is not None else track)
+        return self._finish((expr / wsum).astype(np.float32), (jaw / wsum).astype(np.float32), seed, timings, meta,
+                            closures=phones != "off")
 
-    def needs_phones(self, phonemes: Any = None) -> bool:
+    def needs_phones(self, phonemes: Any = None, phones: PhoneMode = "loop") -> bool:
         """True when a call without ``phonemes`` would recognise or align them itself."""
-        return phonemes is None and (self.lip_closure or self.settings["audio_features"] == "log_mel_visemes")
+        closing = self.lip_closure and phones != "off"
+        return phonemes is None and (closing or self.settings["audio_features"] == "log_mel_visemes")
 
     @staticmethod
     def _phones(phonemes: Any) -> tuple[list[tuple[str, float, float]] | None, dict[str, Any]]:
@@ -265,7 +271,7 @@ class FacePipeline:
         return torch.tensor([s], device=self.device), s
 
     def _finish(self, expr: np.ndarray, jaw: np.ndarray, seed: int | None, phonemes: Any,
-                meta: dict[str, Any]) -> FaceOutput:
+                meta: dict[str, Any], closures: bool = True) -> FaceOutput:
         """Post-process (smoothing, blinks, gaze) through a :class:`~motion.container.Motion`."""
         from motion.container import Motion
         from motion.pipelines.eyes import add_blinks, add_gaze, postprocess_face
@@ -287,7 +293,7 @@ class FacePipeline:
                 m = add_gaze(m, rng=g)
             meta["blinks"] = m.meta.extra.get("blinks")
         assert m.expression is not None
-        if self.lip_closure and phonemes is not None:
+        if self.lip_closure and closures and phonemes is not None:
             from motion.pipelines.lip_closure import closure_weights, rest_weights
             from motion.tts.phonemes import is_bilabial
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -25,6 +25,17 @@ from motion.types import AUDIO_SR, EMOTIONS, FPS, canonical_emotion
 AudioLike = str | Path | np.ndarray | torch.Tensor | Any
 EmotionLike = str | Mapping[str, float] | None
 StyleLike = str | int | Path | None
+#: How the face finds the phones of speech without a transcript: phone loop, words then
+#: alignment (:func:`motion.audio.phones.recognise_phones`), or not at all (no lip closures).
+PhoneMode = Literal["loop", "words", "off"]
+PHONE_MODES: tuple[str, ...] = ("loop", "words", "off")
+
+
+def check_phone_mode(mode: str) -> str:
+    """``mode`` if it is one of :data:`PHONE_MODES`, else a ValueError naming them."""
+    if mode not in PHONE_MODES:
+        raise ValueError(f"phones must be one of {', '.join(PHONE_MODES)}, got {mode!r}")
+    return mode
 
 
 def as_audio(audio: AudioLike) -> Any:
@@ -45,13 +56,14 @@ def as_audio(audio: AudioLike) -> Any:
     return audio
 
 
-def phone_track(audio: AudioLike, transcript: str | None = None) -> Any:
+def phone_track(audio: AudioLike, transcript: str | None = None, mode: str = "loop") -> Any:
     """The :class:`~motion.audio.phones.PhoneTrack` of the speech (aligned to ``transcript`` when
-    given, else recognised); None for precomputed features, which hold no audio."""
+    given, else recognised: ``mode`` "loop" or "words"); None for precomputed features, which
+    hold no audio."""
     from motion.audio.phones import recognise_phones
 
     audio = as_audio(audio)
-    return None if isinstance(audio, np.ndarray) else recognise_phones(audio, transcript)
+    return None if isinstance(audio, np.ndarray) else recognise_phones(audio, transcript, mode=mode)  # type: ignore[arg-type]
 
 
 def speech_features(audio: AudioLike, audio_features: str = "log_mel", n_mels: int = 80,

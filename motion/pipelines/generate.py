@@ -33,10 +33,10 @@ FACE_MODULES = ("face_decoder",)
 PHONES_IN_PROCESS_S = 20.0
 
 
-def _start_phones(audio: Any, face_pipe: Any, transcript: str | None) -> tuple[Any, Any]:
+def _start_phones(audio: Any, face_pipe: Any, transcript: str | None, phones: str = "loop") -> tuple[Any, Any]:
     """``(future, executor)`` of the face's phone track recognised in a worker process, or
     ``(None, None)`` when the face needs none, the input is short or holds no audio."""
-    if face_pipe is None or not getattr(face_pipe, "needs_phones", lambda: False)():
+    if face_pipe is None or not getattr(face_pipe, "needs_phones", lambda *_: False)(None, phones):
         return None, None
     from motion.pipelines.face_inputs import as_audio
 
@@ -52,7 +52,7 @@ def _start_phones(audio: Any, face_pipe: Any, transcript: str | None) -> tuple[A
     from motion.audio.phones import recognise_phones  # no torch: the worker starts in ~0.2 s
 
     pool = ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"))
-    return pool.submit(recognise_phones, loaded, transcript), pool
+    return pool.submit(recognise_phones, loaded, transcript, mode="loop" if phones == "off" else phones), pool
 
 
 @dataclass
@@ -109,7 +109,7 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
                     emotion: str | None = None, intensity: float | None = None,
                     style: object | None = None, seed: int | None = None, fps: float = FPS,
                     emotion_reference: Any = None, face_note: str | None = None,
-                    transcript: str | None = None, **body_options: Any) -> GenerationOutput:
+                    transcript: str | None = None, phones: str = "loop", **body_options: Any) -> GenerationOutput:
     """Run the body and/or face pipeline on ``audio`` and merge them.
 
     Args:
@@ -122,6 +122,8 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
             label the speech encoder hears in it.
         face_note: why there is no face pipeline (recorded in the metadata).
         transcript: the words spoken, if known (the face aligns its phones to them).
+        phones: how the face finds p/b/m without a transcript: "loop" (phone recogniser),
+            "words" (word recogniser, then alignment: more accurate, slower) or "off".
         body_options: further :meth:`BodyPipeline.__call__` arguments (steps, sampler...).
     """
     if body_pipe is None and face_pipe is None:
@@ -130,14 +132,18 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
         seed = int(np.random.default_rng().integers(2**31))
     notes: list[str] = []
     body_out = None
-    phones, pool = _start_phones(audio, face_pipe, transcript) if body_pipe is not None else (None, None)
+    if face_pipe is not None:
+        from motion.pipelines.face_inputs import check_phone_mode
+
+        check_phone_mode(phones)
+    future, pool = _start_phones(audio, face_pipe, transcript, phones) if body_pipe is not None else (None, None)
     try:
         if body_pipe is not None:
             body_out = body_pipe(audio, emotion=emotion, intensity=intensity,
                                  emotion_reference=emotion_reference, style=style, seed=seed,
                                  **body_options)
             motion = body_out.motion
-        track = phones.result() if phones is not None else None
+        track = future.result() if future is not None else None
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -155,6 +161,8 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
             kwargs["transcript"] = transcript
         if track is not None:
             kwargs["phonemes"] = track
+        if phones != "loop":
+            kwargs["phones"] = phones
         if intensity is not None:
             kwargs["intensity"] = float(intensity)
         face_out = face_pipe(audio, **kwargs)
