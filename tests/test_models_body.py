@@ -287,3 +287,35 @@ def test_alignment_frame_map():
     assert np.allclose(frame_map(None, None, 30, 60, 30.0), np.arange(30) * 2.0)
     x = np.arange(60, dtype=np.float32)[:, None]
     assert np.allclose(warp(x, pos)[:, 0], pos)
+
+
+def test_broken_weights_files_are_named_not_run(tmp_path):
+    """Empty, truncated, code-carrying and mismatched .pt files: one WeightsFileError naming the file."""
+    import pickle
+
+    from motion.models.config import WeightsFileError
+
+    save_module(tiny_vae(), tmp_path, "motion_vae")
+    pt = tmp_path / "motion_vae.pt"
+    good = pt.read_bytes()
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            import os
+
+            return (os.mkdir, (str(marker),))
+
+    cases = {b"": "empty", good[: len(good) // 2]: "cannot be loaded", pickle.dumps({"x": Payload()}): "cannot be loaded"}
+    for data, why in cases.items():
+        pt.write_bytes(data)
+        with pytest.raises(WeightsFileError, match=why) as exc:
+            load_module(tmp_path, "motion_vae")
+        assert "motion_vae.pt" in str(exc.value) and "\n" not in str(exc.value)
+    assert not marker.exists()
+    torch.save({"unexpected": torch.zeros(1)}, pt)
+    with pytest.raises(WeightsFileError, match="does not fit motion_vae.json"):
+        load_module(tmp_path, "motion_vae")
+    (tmp_path / "motion_vae.json").write_text("{not json")
+    with pytest.raises(WeightsFileError, match="motion_vae.json is not a module config"):
+        load_module(tmp_path, "motion_vae")

@@ -113,15 +113,39 @@ def load_module(directory: str | Path, name: str, map_location: str | torch.devi
 
     Raises:
         FileNotFoundError: a file is missing (the message names the folder's content).
+        WeightsFileError: a file is unreadable, truncated, holds code or does not fit the
+            module (the message names the file).
     """
+    import pickle
+
     directory = Path(directory)
     cfg_path, pt_path = directory / f"{name}.json", directory / f"{name}.pt"
     for p in (cfg_path, pt_path):
         if not p.is_file():
             have = sorted(x.name for x in directory.iterdir()) if directory.is_dir() else []
             raise FileNotFoundError(f"{p} not found; {directory} holds {have or 'nothing'}")
-    module = build_module(json.loads(cfg_path.read_text(encoding="utf-8")))
+    try:
+        module = build_module(json.loads(cfg_path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+        raise WeightsFileError(f"{cfg_path} is not a module config written by the toolkit ({exc})") from None
     if expected is not None and not isinstance(module, expected):
         raise TypeError(f"{cfg_path} builds {type(module).__name__}, expected {expected.__name__}")
-    module.load_state_dict(torch.load(pt_path, map_location=map_location, weights_only=True))
+    if pt_path.stat().st_size == 0:
+        raise WeightsFileError(f"{pt_path} is empty (0 bytes): copy the weights again or retrain")
+    try:  # weights_only: the restricted unpickler refuses anything but tensors and plain containers
+        state = torch.load(pt_path, map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, EOFError, RuntimeError, ValueError, AttributeError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WeightsFileError(f"{pt_path} cannot be loaded as plain tensors (truncated, not a torch file, "
+                               f"or it holds Python objects, which are never run): {first}") from None
+    try:
+        module.load_state_dict(state)
+    except (RuntimeError, TypeError, AttributeError) as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise WeightsFileError(f"{pt_path} does not fit {cfg_path.name}: {first}") from None
     return module  # type: ignore[return-value]
+
+
+class WeightsFileError(ValueError):
+    """A weights file (``.json`` / ``.pt``) is unreadable, truncated, unsafe or does not fit."""
+
