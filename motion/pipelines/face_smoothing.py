@@ -67,11 +67,12 @@ def _odd_window(window: int | None, fps: float, order: int, num_frames: int) -> 
 
 def protect_weight(closed: np.ndarray, ramp: int) -> np.ndarray:
     """``(T,)`` blend weight: 1 on closure frames, linearly to 0 over ``ramp`` frames around them."""
-    T = len(closed)
-    idx = np.where(closed)[0]
-    if len(idx) == 0:
-        return np.zeros(T)
-    d = np.abs(np.arange(T)[:, None] - idx[None, :]).min(1)
+    from scipy.ndimage import distance_transform_edt
+
+    closed = np.asarray(closed, bool)
+    if not closed.any():
+        return np.zeros(len(closed))
+    d = distance_transform_edt(~closed)  # frames to the nearest closure frame, O(T) memory
     return np.clip(1.0 - d / (ramp + 1.0), 0.0, 1.0)
 
 

@@ -59,18 +59,29 @@ def closure_weights(phonemes: Sequence[Any] | Mapping[str, Any], num_frames: int
     from motion.pipelines.face_smoothing import phoneme_triples
     from motion.tts.phonemes import is_bilabial
 
-    t = np.arange(num_frames) / fps
     w = np.zeros(num_frames)
     for sym, s, e in phoneme_triples(phonemes):
-        if not is_bilabial(sym):
+        if not is_bilabial(sym) or num_frames == 0:
             continue
         mid = 0.5 * (s + e)
         half = max(0.5 * (e - s), 0.5 * min_hold_s)
-        d = np.maximum(np.abs(t - mid) - half, 0.0)  # distance (s) outside the held interval
-        ease = np.where(d <= 0, 1.0, 0.5 * (1 + np.cos(np.pi * np.minimum(d / max(ramp_s, 1e-9), 1.0))))
-        w = np.maximum(w, ease)
+        a, b = _span(mid - half - ramp_s, mid + half + ramp_s, fps, num_frames)
+        d = np.maximum(np.abs(np.arange(a, b) / fps - mid) - half, 0.0)  # (s) outside the held interval
+        w[a:b] = np.maximum(w[a:b], _ease(d, ramp_s))
         w[int(np.clip(round(mid * fps), 0, num_frames - 1))] = 1.0
     return w.astype(np.float32)
+
+
+def _span(t0: float, t1: float, fps: float, num_frames: int) -> tuple[int, int]:
+    """Frames ``[a, b)`` whose times may lie in ``[t0, t1]`` (clipped to the clip)."""
+    a = int(np.clip(np.floor(t0 * fps), 0, num_frames)) if np.isfinite(t0) else 0
+    b = int(np.clip(np.ceil(t1 * fps) + 1, 0, num_frames)) if np.isfinite(t1) else num_frames
+    return a, b
+
+
+def _ease(d: np.ndarray, ramp_s: float) -> np.ndarray:
+    """Raised-cosine ease: 1 at distance ``d`` <= 0 (s), 0 from ``ramp_s`` on."""
+    return np.where(d <= 0, 1.0, 0.5 * (1 + np.cos(np.pi * np.minimum(d / max(ramp_s, 1e-9), 1.0))))
 
 
 def rest_weights(phonemes: Sequence[Any] | Mapping[str, Any], num_frames: int, fps: float,
@@ -80,15 +91,16 @@ def rest_weights(phonemes: Sequence[Any] | Mapping[str, Any], num_frames: int, f
     easing to 0 over ``ramp_s`` (raised cosine) towards the speech."""
     from motion.pipelines.face_smoothing import phoneme_triples
 
-    t = np.arange(num_frames) / fps
     w = np.zeros(num_frames)
     for sym, s, e in phoneme_triples(phonemes):
         if sym != "_" or e - s < min_pause_s:
             continue
-        a = s + margin_s if s > 0 else -np.inf  # no speech before the clip's start ...
-        b = e - margin_s if e < (num_frames - 1) / fps else np.inf  # ... nor after its end
-        d = np.maximum(np.maximum(a - t, t - b), 0.0)
-        w = np.maximum(w, np.where(d <= 0, 1.0, 0.5 * (1 + np.cos(np.pi * np.minimum(d / max(ramp_s, 1e-9), 1.0)))))
+        lo = s + margin_s if s > 0 else -np.inf  # no speech before the clip's start ...
+        hi = e - margin_s if e < (num_frames - 1) / fps else np.inf  # ... nor after its end
+        a, b = _span(lo - ramp_s, hi + ramp_s, fps, num_frames)
+        t = np.arange(a, b) / fps
+        d = np.maximum(np.maximum(lo - t, t - hi), 0.0)
+        w[a:b] = np.maximum(w[a:b], _ease(d, ramp_s))
     return w.astype(np.float32)
 
 
@@ -111,12 +123,13 @@ class LipCloser:
             nearly so in the jaw: 2-3 steps usually reach ``tol``).
         mu_expr, mu_jaw: damping of expression / jaw changes (per unit squared).
         tol: stop once every lip pair is closer than this (m).
+        batch: frames solved at once.
     """
 
     def __init__(self, layer: torch.nn.Module, iterations: int = 10, mu_expr: float = 1e-7,
-                 mu_jaw: float = 1e-5, tol: float = 1e-4) -> None:
+                 mu_jaw: float = 1e-5, tol: float = 1e-4, batch: int = 1024) -> None:
         self.layer, self.iterations = layer.eval(), iterations
-        self.mu_expr, self.mu_jaw, self.tol = mu_expr, mu_jaw, tol
+        self.mu_expr, self.mu_jaw, self.tol, self.batch = mu_expr, mu_jaw, tol, batch
 
     @classmethod
     def from_face_model(cls, face_model: Any, num_expressions: int, **kwargs: Any) -> LipCloser:
@@ -173,7 +186,8 @@ class LipCloser:
         E = min(self.num_expressions, expression.shape[1])
         x0 = np.zeros((len(idx), self.num_expressions + 3), np.float32)
         x0[:, :E], x0[:, -3:] = expression[idx, :E], jaw[idx]
-        xs = self.solve(torch.from_numpy(x0)).double().numpy()
+        x0_t = torch.from_numpy(x0)  # solved in batches: memory stays flat on long audio
+        xs = torch.cat([self.solve(x0_t[i:i + self.batch]) for i in range(0, len(idx), self.batch)]).double().numpy()
         delta = w[idx, None] * (xs - x0)
         expr[idx, :E] = (expression[idx, :E] + delta[:, :E]).astype(expression.dtype)
         jw[idx] = (jaw[idx] + delta[:, -3:]).astype(jaw.dtype)
