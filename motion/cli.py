@@ -8,6 +8,7 @@ instant.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -688,15 +689,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    previous = _terminate_as_interrupt()
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return 143
     except (CLIError, OSError, ValueError, RuntimeError) as exc:
         # Our errors carry a user-facing message; show it without a traceback.
         print(f"motion {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: raised in the main thread so every ``finally`` and atomic writer
+    cleans up (temporary files removed, ffmpeg children killed) before the exit (status 143)."""
+
+
+def _terminate_as_interrupt() -> Any:
+    """Turn SIGTERM into :class:`Terminated` (main thread only); returns the previous handler."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    return signal.signal(signal.SIGTERM, handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

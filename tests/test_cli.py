@@ -118,3 +118,38 @@ def test_generate_numbers_are_checked_by_the_parser(option: str, value: str, why
     with pytest.raises(SystemExit) as exc:
         build_parser().parse_args(["generate", "a.wav", option, value])
     assert exc.value.code == 2 and why in capsys.readouterr().err
+
+
+def test_sigterm_mid_export_leaves_nothing_behind(tmp_path: Path) -> None:
+    """SIGTERM while an exporter writes: exit 143, no temporary file, the old destination intact."""
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    from motion.container import Motion
+    from motion.export import export
+
+    src = tmp_path / "m.npz"
+    export(Motion.zeros(30), src)
+    dest = tmp_path / "out.bvh"
+    dest.write_text("old")
+    script = textwrap.dedent(f"""
+        import sys, time
+        from motion.cli import main
+        from motion.export import registry
+        real = registry.available_formats()["bvh"].write
+        def slow(motion, path, **kw):
+            real(motion, path, **kw)
+            print("writing", flush=True)
+            time.sleep(60)
+        registry.register_exporter("slow_bvh", (".bvh",), slow, default_for_suffix=False)
+        sys.exit(main(["export", {str(src)!r}, {str(dest)!r}, "--format", "slow_bvh"]))
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "writing"
+    assert any(p.name.startswith(".out.") for p in tmp_path.iterdir())  # the temp file exists mid-write
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and "terminated" in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz", "out.bvh"] and dest.read_text() == "old"
