@@ -3,7 +3,7 @@ and the seam metric on long audio.
 
 Usage:
     python benchmarks/bench_body.py [--weights DIR] [--durations 30 60 180]
-                                    [--memory-seconds 600] [--threads 2] [--steps N]
+                                    [--memory-seconds 600] [--threads 2] [--steps N] [--speech REAL.wav]
 
 Weights: ``--weights``, else the weights shipped in ``motion/weights`` (the trained demo
 models), else random weights at the demo configs' sizes (``configs/demo``; timing does not
@@ -103,14 +103,26 @@ def worker(weights: str, wav: str, threads: int, part: str, options: dict) -> di
             res["seams"] = {"seam": seam, "inside": inside, "ratio": seam / inside,
                             "ratios": [x.ratio for x in stats]}
     elif part == "face":
-        out = face(wav, seed=0)
+        out = face(wav, seed=0, **options)
         total = time.perf_counter() - t0
-        res = {"frames": int(out.expression.shape[0])}
+        res = {"frames": int(out.expression.shape[0]), "phones": out.meta.get("phones", {}).get("source")}
     else:
-        m = generate_motion(wav, body, face, seed=0).motion
+        m = generate_motion(wav, body, face, seed=0, **options).motion
         total = time.perf_counter() - t0
         res = {"frames": m.num_frames}
     return {"total_s": total, "peak_rss_mb": peak_rss_mb(), **res, "rss_before_mb": rss}
+
+
+def loop_speech(src: Path, dest: Path, seconds: float) -> None:
+    """Write ``seconds`` of ``src`` (looped, 16 kHz mono) to ``dest``."""
+    import numpy as np
+    import soundfile as sf
+
+    from motion.audio import load_audio
+
+    x = load_audio(src).samples
+    n = int(seconds * 16000)
+    sf.write(dest, np.tile(x, -(-n // len(x)))[:n], 16000, subtype="PCM_16")
 
 
 def run(weights: Path, wav: Path, args: argparse.Namespace, part: str = "body", **options) -> dict:
@@ -128,6 +140,9 @@ def main() -> None:
     ap.add_argument("--memory-seconds", type=float, default=600.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=None, help="sampling steps (default: the pipeline's)")
+    ap.add_argument("--speech", type=Path, default=None,
+                    help="a real recording, looped / cut to each duration (default: synthetic speech-like audio); "
+                    "the face's phone recogniser only costs what it costs on real speech")
     ap.add_argument("--worker", nargs=2, default=None, metavar=("WEIGHTS", "WAV"), help=argparse.SUPPRESS)
     ap.add_argument("--part", default="body", help=argparse.SUPPRESS)
     ap.add_argument("--options", default="{}", help=argparse.SUPPRESS)
@@ -148,7 +163,11 @@ def main() -> None:
         wavs = {}
         for d in sorted({*args.durations, 60.0, args.memory_seconds}):
             wavs[d] = tmpd / f"speech_{d:.0f}.wav"
-            synth_speech_like(wavs[d], d, 16000, 1, seed=1)
+            if args.speech is None:
+                synth_speech_like(wavs[d], d, 16000, 1, seed=1)
+            else:
+                loop_speech(args.speech, wavs[d], d)
+        print(f"audio: {args.speech or 'synthetic speech-like'}", flush=True)
         print(f"{'audio':>7s} {'mode':>8s} {'total':>8s} {'s/s audio':>10s} {'features':>9s} "
               f"{'encoder':>8s} {'sampling':>9s} {'decode':>7s} {'windows':>8s} {'peak RSS':>9s}")
         rows = [(d, "fused", run(weights, wavs[d], args)) for d in args.durations]
@@ -165,13 +184,17 @@ def main() -> None:
             print(f"seams, {d_long:.0f} s, seeds 0-{SEAM_SEEDS - 1}: velocity jump at seams {s['seam']:.4f}, "
                   f"away from seams {s['inside']:.4f} m/s per frame (ratio {s['ratio']:.2f}; per seed "
                   f"{', '.join(f'{r:.2f}' for r in s['ratios'])})", flush=True)
-        for part in ("face", "both"):
-            r = run(weights, wavs[60.0], args, part=part)
+        for part, phones in (("face", "off"), ("face", "loop"), ("both", "off"), ("both", "loop")):
+            r = run(weights, wavs[60.0], args, part=part, phones=phones)
             if "error" in r:
                 print(f"{part}: {r['error']}")
                 continue
-            print(f"{'face' if part == 'face' else 'body + face'}, 60 s: {r['total_s']:.2f} s "
+            print(f"{'face' if part == 'face' else 'body + face'} (phones {phones}), 60 s: {r['total_s']:.2f} s "
                   f"({r['total_s'] / 60.0:.4f} s per s of audio), peak RSS {r['peak_rss_mb']:.0f} MB", flush=True)
+        r = run(weights, wavs[args.memory_seconds], args, part="both")
+        print(f"body + face, {args.memory_seconds:.0f} s of audio: {r['total_s']:.1f} s "
+              f"({r['total_s'] / args.memory_seconds:.4f} s per s of audio), RSS after load {r['rss_before_mb']:.0f} MB, "
+              f"peak {r['peak_rss_mb']:.0f} MB", flush=True)
         for d in (60.0, args.memory_seconds):
             r = run(weights, wavs[d], args)
             print(f"memory, {d:.0f} s of audio: RSS after load + warm-up {r['rss_before_mb']:.0f} MB, "
