@@ -41,7 +41,7 @@ def test_solve_shuts_open_lips_with_a_small_change(closer: LipCloser) -> None:
     w[30] = 0.5
     e2, j2 = closer(expr, jaw, w)
     after = closer.gap(e2, j2)
-    assert (after[10:30] < 5e-4).all(), after[10:30]
+    assert (after[10:30] < 1.1e-3).all(), after[10:30]  # down to target_gap (1 mm)
     assert np.array_equal(e2[:10], expr[:10]) and np.array_equal(j2[31:], jaw[31:])  # weight 0: untouched
     assert after[30] < before[30] and after[30] > after[29]  # half weight: half way
     assert np.abs(j2 - jaw).max() < 0.35  # damping: the jaw moves no further than it must

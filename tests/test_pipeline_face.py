@@ -144,7 +144,7 @@ def test_lips_shut_on_given_bilabials(mel_pipe: FacePipeline, wav: Path) -> None
     gap = closer.gap(on.expression, on.jaw)
     w = np.maximum(closure_weights(phon, on.num_frames, 30.0), rest_weights(phon, on.num_frames, 30.0))
     assert (w[:12] == 1).all()  # the leading pause shuts the mouth at rest
-    assert (gap[w >= 1] < 1e-3).all(), gap[w >= 1]
+    assert (gap[w >= 1] < 1.5e-3).all(), gap[w >= 1]  # about target_gap (1 mm), under 2 mm: closed
     free = FacePipeline(mel_pipe.decoder, mel_pipe.prior, None, mel_pipe.settings, lip_closure=False)
     off = free(wav, emotion="happy", intensity=2.0, style=0, seed=0, phonemes=phon)
     assert off.meta["phones"] == {"source": "given"}

@@ -19,6 +19,8 @@ itself, so it works for the stand-in and for a real FLAME basis alike (which has
 
   with ``D = diag(mu_expr, ..., mu_jaw x3)`` (a rotation of the jaw costs more than a lip
   shape, so the lips press rather than the jaw snapping shut);
+* only as much of the step as brings the gap down to ``target_gap`` (1 mm) is taken (lips
+  already closer are untouched: least intervention on a decoder that does close them);
 * the closed pose is blended in with a per-frame weight ``w(t)`` in [0, 1] that is 1 over the
   bilabial and eases in and out over ``ramp_s`` (coarticulation: the lips start to close
   before the stop and part after it): ``x(t) = x0(t) + w(t) (x*(t) - x0(t))``.
@@ -124,12 +126,15 @@ class LipCloser:
         mu_expr, mu_jaw: damping of expression / jaw changes (per unit squared).
         tol: stop once every lip pair is closer than this (m).
         batch: frames solved at once.
+        target_gap: mean inner-lip gap (m) a closure brings the lips to (under the 2 mm of
+            "closed"); lips already closer are left alone.
     """
 
     def __init__(self, layer: torch.nn.Module, iterations: int = 10, mu_expr: float = 1e-7,
-                 mu_jaw: float = 1e-5, tol: float = 1e-4, batch: int = 1024) -> None:
+                 mu_jaw: float = 1e-5, tol: float = 1e-4, batch: int = 1024, target_gap: float = 1e-3) -> None:
         self.layer, self.iterations = layer.eval(), iterations
         self.mu_expr, self.mu_jaw, self.tol, self.batch = mu_expr, mu_jaw, tol, batch
+        self.target_gap = target_gap
 
     @classmethod
     def from_face_model(cls, face_model: Any, num_expressions: int, **kwargs: Any) -> LipCloser:
@@ -188,7 +193,11 @@ class LipCloser:
         x0[:, :E], x0[:, -3:] = expression[idx, :E], jaw[idx]
         x0_t = torch.from_numpy(x0)  # solved in batches: memory stays flat on long audio
         xs = torch.cat([self.solve(x0_t[i:i + self.batch]) for i in range(0, len(idx), self.batch)]).double().numpy()
-        delta = w[idx, None] * (xs - x0)
+        # Least intervention: lips already within `target_gap` stay as they are, wider ones move
+        # only as far as `target_gap` (the map is nearly linear in x, so the step scales the gap).
+        g0 = self.gap(x0[:, :self.num_expressions], x0[:, -3:]).astype(np.float64)
+        share = np.clip(1.0 - self.target_gap / np.maximum(g0, 1e-9), 0.0, 1.0)
+        delta = (w[idx] * share)[:, None] * (xs - x0)
         expr[idx, :E] = (expression[idx, :E] + delta[:, :E]).astype(expression.dtype)
         jw[idx] = (jaw[idx] + delta[:, -3:]).astype(jaw.dtype)
         return expr, jw
