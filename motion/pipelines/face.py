@@ -157,7 +157,7 @@ class FacePipeline:
         feats, track = None, None
         if audio_path_or_features is not None:
             if self.needs_phones(phonemes, phones):
-                track = phone_track(audio_path_or_features, transcript, "loop" if phones == "off" else phones)
+                track = phone_track(audio_path_or_features, transcript, phones)  # None for features
             feats = torch.from_numpy(self._features(audio_path_or_features, transcript, track))
         if content is not None:
             content = torch.as_tensor(np.asarray(content, np.float32) if not isinstance(content, torch.Tensor) else content)

@@ -56,14 +56,22 @@ def as_audio(audio: AudioLike) -> Any:
     return audio
 
 
-def phone_track(audio: AudioLike, transcript: str | None = None, mode: str = "loop") -> Any:
+def recogniser_mode(phones: str) -> str:
+    """The :func:`~motion.audio.phones.recognise_phones` mode of a :data:`PhoneMode`: "off" still
+    recognises with the loop when an export reads phones as features (``log_mel_visemes``)."""
+    return "loop" if phones == "off" else phones
+
+
+def phone_track(audio: AudioLike, transcript: str | None = None, phones: str = "loop") -> Any:
     """The :class:`~motion.audio.phones.PhoneTrack` of the speech (aligned to ``transcript`` when
-    given, else recognised: ``mode`` "loop" or "words"); None for precomputed features, which
-    hold no audio."""
+    given, else recognised as :func:`recogniser_mode` of ``phones`` says); None for precomputed
+    features, which hold no audio."""
     from motion.audio.phones import recognise_phones
 
     audio = as_audio(audio)
-    return None if isinstance(audio, np.ndarray) else recognise_phones(audio, transcript, mode=mode)  # type: ignore[arg-type]
+    if isinstance(audio, np.ndarray):
+        return None
+    return recognise_phones(audio, transcript, mode=recogniser_mode(phones))  # type: ignore[arg-type]
 
 
 def speech_features(audio: AudioLike, audio_features: str = "log_mel", n_mels: int = 80,

@@ -38,7 +38,7 @@ def _start_phones(audio: Any, face_pipe: Any, transcript: str | None, phones: st
     ``(None, None)`` when the face needs none, the input is short or holds no audio."""
     if face_pipe is None or not getattr(face_pipe, "needs_phones", lambda *_: False)(None, phones):
         return None, None
-    from motion.pipelines.face_inputs import as_audio
+    from motion.pipelines.face_inputs import as_audio, recogniser_mode
 
     try:
         loaded = as_audio(audio)
@@ -52,7 +52,7 @@ def _start_phones(audio: Any, face_pipe: Any, transcript: str | None, phones: st
     from motion.audio.phones import recognise_phones  # no torch: the worker starts in ~0.2 s
 
     pool = ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"))
-    return pool.submit(recognise_phones, loaded, transcript, mode="loop" if phones == "off" else phones), pool
+    return pool.submit(recognise_phones, loaded, transcript, mode=recogniser_mode(phones)), pool
 
 
 @dataclass
