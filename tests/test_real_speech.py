@@ -154,24 +154,6 @@ def test_lips_shut_on_the_bilabials_of_a_real_voice(shipped: tuple) -> None:
     assert JAW == 22
 
 
-def test_long_recordings_recognise_their_phones_in_a_worker(shipped: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
-    """While the body is generated, a worker process recognises the phones: the same track as inline."""
-    import motion.pipelines.generate as gen
-    from motion.audio import load_audio
-    from motion.audio.phones import recognise_phones
-
-    _, face = shipped
-    assert gen._start_phones(str(WAV), face, None) == (None, None)  # short: inline
-    monkeypatch.setattr(gen, "PHONES_IN_PROCESS_S", 0.0)
-    future, pool = gen._start_phones(str(WAV), face, None)
-    try:
-        track = future.result(timeout=120)
-    finally:
-        pool.shutdown()
-    assert track.triples() == recognise_phones(load_audio(WAV)).triples() and track.source == "recognised"
-    assert gen._start_phones(np.zeros((10, 80), np.float32), face, None) == (None, None)  # features: no audio
-
-
 def test_words_mode_hears_the_words_then_aligns_them(shipped: tuple) -> None:
     """phones="words": English word recognition, then alignment of the words heard."""
     from motion.audio import load_audio

@@ -27,32 +27,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from motion.pipelines.body import BodyPipeline, BodyPipelineOutput
 
 FACE_MODULES = ("face_decoder",)
-#: Recordings at least this long (s) have their phones recognised in a worker process while
-#: the body is generated (pocketsphinx holds the GIL, so a thread would not overlap); shorter
-#: ones inline, where starting a process costs more than it saves.
-PHONES_IN_PROCESS_S = 20.0
-
-
-def _start_phones(audio: Any, face_pipe: Any, transcript: str | None, phones: str = "loop") -> tuple[Any, Any]:
-    """``(future, executor)`` of the face's phone track recognised in a worker process, or
-    ``(None, None)`` when the face needs none, the input is short or holds no audio."""
-    if face_pipe is None or not getattr(face_pipe, "needs_phones", lambda *_: False)(None, phones):
-        return None, None
-    from motion.pipelines.face_inputs import as_audio, recogniser_mode
-
-    try:
-        loaded = as_audio(audio)
-    except (TypeError, ValueError, OSError):
-        return None, None  # the pipelines report it with their own message
-    if isinstance(loaded, np.ndarray) or loaded.duration < PHONES_IN_PROCESS_S:
-        return None, None
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
-    from motion.audio.phones import recognise_phones  # no torch: the worker starts in ~0.2 s
-
-    pool = ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"))
-    return pool.submit(recognise_phones, loaded, transcript, mode=recogniser_mode(phones)), pool
 
 
 @dataclass
@@ -136,17 +110,11 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
         from motion.pipelines.face_inputs import check_phone_mode
 
         check_phone_mode(phones)
-    future, pool = _start_phones(audio, face_pipe, transcript, phones) if body_pipe is not None else (None, None)
-    try:
-        if body_pipe is not None:
-            body_out = body_pipe(audio, emotion=emotion, intensity=intensity,
-                                 emotion_reference=emotion_reference, style=style, seed=seed,
-                                 **body_options)
-            motion = body_out.motion
-        track = future.result() if future is not None else None
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+    if body_pipe is not None:
+        body_out = body_pipe(audio, emotion=emotion, intensity=intensity,
+                             emotion_reference=emotion_reference, style=style, seed=seed,
+                             **body_options)
+        motion = body_out.motion
     face_out = None
     if face_pipe is not None:
         face_emotion: Any = emotion
@@ -159,8 +127,6 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
         kwargs: dict[str, Any] = {"emotion": face_emotion, "style": style, "seed": seed}
         if transcript is not None:
             kwargs["transcript"] = transcript
-        if track is not None:
-            kwargs["phonemes"] = track
         if phones != "loop":
             kwargs["phones"] = phones
         if intensity is not None:
