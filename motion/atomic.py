@@ -1,18 +1,32 @@
-"""Atomic file output: write a temporary file beside the destination, then rename.
+"""Atomic file output: the new file gets its name only when it is complete.
 
 Every writer of the toolkit (formats, exporters, renderers, audio) goes through here, so
-an error (bad input, full disk, Ctrl-C) never leaves a partial file behind and never
-clobbers an existing one.
+an error (bad input, full disk, Ctrl-C, SIGTERM) never leaves a partial file behind and
+never clobbers an existing one. On Linux the file is written UNNAMED: ``O_TMPFILE`` in the
+destination folder, reached by writers (in this process or a child such as ffmpeg or
+Blender) through ``/proc/PID/fd/N``, and linked into the folder on commit. A process killed
+at any moment, even by SIGKILL, leaves nothing: the kernel frees an unnamed file with its
+last descriptor. Where ``O_TMPFILE`` is missing (other systems, some network file systems)
+a hidden ``.NAME.<hex>.part.SUFFIX`` beside the destination is used and renamed instead.
+
+Writers given a :class:`PendingFile` path must not rely on its suffix (it has none when
+unnamed): they pass the format explicitly (``format="png"``, ``-f mp4``, ...).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+
+#: Live pending files by the path handed to writers (nested atomic writes write straight in).
+_PENDING: dict[str, PendingFile] = {}
+#: Whether ``O_TMPFILE`` may be tried (switched off after the platform refuses it outright).
+_TMPFILE_OK: bool = hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd")
 
 
 def _umask() -> int:
@@ -47,11 +61,10 @@ def destination_problem(path: str | os.PathLike[str], overwrite: bool = True) ->
 
 
 def temp_path(dest: str | os.PathLike[str], suffix: str | None = None) -> Path:
-    """Create an empty, hidden, unused file beside ``dest`` and return its path.
+    """Create an empty, hidden, unused NAMED file beside ``dest`` and return its path.
 
-    Same folder, so :func:`os.replace` is atomic; same suffix as ``dest`` by default, so
-    tools that choose a container from the suffix (ffmpeg) or append one (``np.savez``)
-    behave as for the real name.
+    The fallback of :class:`PendingFile` where ``O_TMPFILE`` is unavailable. Same folder,
+    so :func:`os.replace` is atomic; same suffix as ``dest`` by default.
     """
     out = Path(dest)
     sfx = out.suffix if suffix is None else suffix
@@ -65,40 +78,161 @@ def temp_path(dest: str | os.PathLike[str], suffix: str | None = None) -> Path:
     raise FileExistsError(f"cannot find a free temporary name beside {out}")
 
 
+def _open_unnamed(folder: Path) -> int | None:
+    """A descriptor of a new unnamed file in ``folder`` (``O_TMPFILE``), or ``None`` if unsupported."""
+    global _TMPFILE_OK
+    if not _TMPFILE_OK:
+        return None
+    try:
+        fd = os.open(folder, os.O_TMPFILE | os.O_RDWR | getattr(os, "O_CLOEXEC", 0), 0o666)
+    except OSError as exc:
+        if exc.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):  # file system / kernel without it
+            if exc.errno != errno.EOPNOTSUPP:
+                _TMPFILE_OK = False
+            return None
+        raise
+    if not os.path.exists(f"/proc/{os.getpid()}/fd/{fd}"):  # /proc not mounted: writers cannot reach it
+        os.close(fd)
+        _TMPFILE_OK = False
+        return None
+    return fd
+
+
+def _link(src: Path, name: str, folder: int) -> None:
+    """``linkat(AT_FDCWD, src, folder, name, AT_SYMLINK_FOLLOW)``: name the file ``/proc/PID/fd/N`` points at.
+
+    (``os.link`` without a directory descriptor calls ``link(2)``, which would link the
+    ``/proc`` symlink itself and fail with EXDEV.)
+    """
+    os.link(src, name, dst_dir_fd=folder, follow_symlinks=True)
+
+
+class PendingFile:
+    """A file being written for ``dest``; it appears under ``dest`` only on :meth:`commit`.
+
+    Args:
+        dest: the final path (its folder must exist and be writable).
+        suffix: suffix of the named fallback temporary file (default ``dest``'s).
+
+    Attributes:
+        dest: the final path.
+        path: where writers write: ``/proc/PID/fd/N`` (unnamed file) or the hidden named fallback.
+    """
+
+    def __init__(self, dest: str | os.PathLike[str], suffix: str | None = None) -> None:
+        self.dest = Path(dest)
+        self._fd = _open_unnamed(self.dest.parent)
+        self.path = Path(f"/proc/{os.getpid()}/fd/{self._fd}") if self._fd is not None else temp_path(dest, suffix)
+        _PENDING[str(self.path)] = self
+
+    @property
+    def unnamed(self) -> bool:
+        """True when the file has no name yet (``O_TMPFILE``): nothing to clean after a kill."""
+        return self._fd is not None
+
+    def size(self) -> int:
+        """Bytes written so far."""
+        return os.fstat(self._fd).st_size if self._fd is not None else self.path.stat().st_size
+
+    def commit(self) -> None:
+        """Give the finished file the name ``dest`` (replacing it), mode ``0o666 & ~umask``."""
+        mode = 0o666 & ~_umask()
+        if self._fd is None:
+            os.chmod(self.path, mode)  # writers that replace the temp file may leave 0600
+            os.replace(self.path, self.dest)
+            self._forget()
+            return
+        os.fchmod(self._fd, mode)
+        folder = os.open(self.dest.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            try:
+                _link(self.path, self.dest.name, folder)  # atomic, only where dest is absent
+            except FileExistsError:
+                # No syscall links over an existing name: link under a hidden name, then rename
+                # over dest. Only a SIGKILL between these two calls (microseconds) leaves that name.
+                tmp = self._free_name()
+                _link(self.path, tmp.name, folder)
+                try:
+                    os.replace(tmp.name, self.dest.name, src_dir_fd=folder, dst_dir_fd=folder)
+                except BaseException:
+                    os.unlink(tmp.name, dir_fd=folder)
+                    raise
+        finally:
+            os.close(folder)
+        self.discard()
+
+    def discard(self) -> None:
+        """Drop the file (a no-op after :meth:`commit`)."""
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+        elif str(self.path) in _PENDING:
+            self.path.unlink(missing_ok=True)
+        self._forget()
+
+    def _forget(self) -> None:
+        _PENDING.pop(str(self.path), None)
+
+    def _free_name(self) -> Path:
+        for _ in range(100):
+            tmp = self.dest.with_name(f".{self.dest.stem}.{secrets.token_hex(4)}.part{self.dest.suffix}")
+            if not os.path.lexists(tmp):
+                return tmp
+        raise FileExistsError(f"cannot find a free temporary name beside {self.dest}")
+
+    def __enter__(self) -> PendingFile:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: object) -> None:
+        if ev is None:
+            self.commit()
+        else:
+            self.discard()
+
+
+def is_pending(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is the writer's path of a live :class:`PendingFile` of this process."""
+    return str(path) in _PENDING
+
+
 def commit(tmp: str | os.PathLike[str], dest: str | os.PathLike[str]) -> None:
-    """Move the finished ``tmp`` onto ``dest`` with ordinary permissions (``0o666 & ~umask``)."""
-    os.chmod(tmp, 0o666 & ~_umask())  # writers that replace the temp file may leave 0600
+    """Move the finished ``tmp`` (a :class:`PendingFile` path or a named file) onto ``dest``."""
+    pending = _PENDING.get(str(tmp))
+    if pending is not None:
+        pending.dest = Path(dest)
+        pending.commit()
+        return
+    os.chmod(tmp, 0o666 & ~_umask())
     os.replace(tmp, dest)
 
 
 @contextmanager
 def atomic_path(dest: str | os.PathLike[str], suffix: str | None = None, mkdir: bool = False) -> Iterator[Path]:
-    """Yield a temporary path beside ``dest``; on success it replaces ``dest``.
+    """Yield a path to write ``dest``'s content to; on success it becomes ``dest``.
 
     Args:
         dest: the final path.
-        suffix: suffix of the temporary file (default: ``dest``'s).
+        suffix: suffix of the named fallback temporary file (default: ``dest``'s).
         mkdir: create the destination folder if missing (otherwise it must exist).
 
-    On any exception inside the ``with`` block (KeyboardInterrupt included) the temporary
-    file is removed and ``dest`` is left as it was.
+    On any exception inside the ``with`` block (KeyboardInterrupt included) the file is
+    dropped and ``dest`` is left as it was. A ``dest`` that is itself a pending file's path
+    (a writer nested in another atomic write) is yielded as it is: the outer write commits.
     """
+    if is_pending(dest):
+        yield Path(dest)
+        return
     out = Path(dest)
     if mkdir:
         out.parent.mkdir(parents=True, exist_ok=True)
     elif not out.parent.is_dir():
         raise FileNotFoundError(f"output folder does not exist: {out.parent}")
-    tmp = temp_path(out, suffix)
-    try:
-        yield tmp
-        commit(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with PendingFile(out, suffix) as pending:
+        yield pending.path
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None], mkdir: bool = True) -> Path:
-    """Write ``path`` by calling ``write(file)`` on a temporary file, then renaming it."""
+    """Write ``path`` by calling ``write(file)`` on a pending file, then committing it."""
     p = Path(path)
     with atomic_path(p, suffix=".tmp", mkdir=mkdir) as tmp:
         with open(tmp, "wb") as f:

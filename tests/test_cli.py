@@ -148,7 +148,8 @@ def test_sigterm_mid_export_leaves_nothing_behind(tmp_path: Path) -> None:
     """)
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "writing"
-    assert any(p.name.startswith(".out.") for p in tmp_path.iterdir())  # the temp file exists mid-write
+    # mid-write the new file is unnamed (O_TMPFILE): nothing of it shows in the folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz", "out.bvh"]
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143 and "terminated" in err and "Traceback" not in err

@@ -40,19 +40,22 @@ Not exported: pose-corrective blendshapes, the joint shift caused by expression.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
 from blender_addon.motion_speech.rig import FBX_PRESETS, bone_tails
+from motion.atomic import is_pending
 from motion.export.registry import ExportError, keyword_options, register_exporter
 from motion.types import (
     JOINT_NAMES,
@@ -158,6 +161,25 @@ def check_blender(python: str | None = None) -> None:
                                       f"{INSTALL_HINT}")
 
 
+@contextlib.contextmanager
+def _blender_home() -> Iterator[str]:
+    """Blender's user-resources folder: ``$MOTION_CACHE_DIR/blender`` (kept, so a kill leaves
+    nothing new in TMPDIR), else a temporary folder."""
+    from motion.bodymodels.paths import cache_root
+
+    home = cache_root() / "blender"
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        ok = os.access(home, os.W_OK | os.X_OK)
+    except OSError:
+        ok = False
+    if ok:
+        yield str(home)
+        return
+    with tempfile.TemporaryDirectory(prefix="motion-blender-") as tmp:
+        yield tmp
+
+
 def run_blender_script(script: Path, args: dict[str, Any], python: str | None = None,
                        timeout: float = 600.0) -> subprocess.CompletedProcess[str]:
     """Run a Blender-side ``script`` with ``args`` (JSON) in a subprocess; raise on failure.
@@ -166,12 +188,14 @@ def run_blender_script(script: Path, args: dict[str, Any], python: str | None = 
     :class:`BlenderUnavailableError` when the interpreter cannot import ``bpy``,
     :class:`ExportError` for any other failure (with the end of Blender's output).
     """
+    from motion._proc import child_kwargs
+
     exe = python or os.environ.get(PYTHON_ENV) or sys.executable
-    with tempfile.TemporaryDirectory(prefix="motion-blender-") as home:
+    with _blender_home() as home:
         env = dict(os.environ, BLENDER_USER_RESOURCES=home)
         try:
             res = subprocess.run([exe, str(script), json.dumps(args)], capture_output=True, text=True,
-                                 timeout=timeout, env=env, cwd=home, check=False)
+                                 timeout=timeout, env=env, cwd=home, check=False, **child_kwargs())
         except subprocess.TimeoutExpired as exc:
             raise ExportError(f"Blender did not finish within {timeout:g} s") from exc
         except OSError as exc:
@@ -218,11 +242,25 @@ def write_fbx(
     check_blender()
     model = load_model(motion, body_model, models_dir)
     rig = prepare_rig(motion, rest_model(model, motion.betas), num_expressions, _is_standin(model))
-    with tempfile.TemporaryDirectory(prefix="motion-fbx-") as tmp:
-        data = Path(tmp) / "rig.npz"
+    # The rig goes to Blender in an unnamed temporary file (O_TMPFILE where the system has it),
+    # read through /proc/PID/fd/N: a kill leaves nothing in TMPDIR.
+    with tempfile.TemporaryFile(prefix="motion-fbx-", suffix=".npz") as data:
         np.savez(data, **rig)
-        args = {"data": str(data), "out": str(Path(path).resolve()), "preset": asdict(PRESETS[preset])}
+        data.flush()
+        out = str(path) if is_pending(path) else str(Path(path).resolve())  # /proc/PID/fd/N stays as it is
+        args = {"data": _reachable(data), "out": out, "preset": asdict(PRESETS[preset])}
         run_blender_script(SCRIPT, args, timeout=timeout)
+
+
+def _reachable(f: IO[bytes]) -> str:
+    """A path another process can open ``f`` by (``/proc/PID/fd/N``; its name where it has one)."""
+    proc = f"/proc/{os.getpid()}/fd/{f.fileno()}"
+    name = getattr(f, "name", None)
+    if os.path.exists(proc):
+        return proc
+    if isinstance(name, str):  # pragma: no cover - no /proc
+        return name
+    raise ExportError("cannot hand the rig to Blender: no /proc and no temporary file name")  # pragma: no cover
 
 
 def _export(motion: Motion, path: Path, **opts: Any) -> None:

@@ -217,10 +217,16 @@ def write_gltf(
         body_model: an :mod:`smplx` SMPL-X model (loaded for the motion when omitted).
         models_dir: models folder used when loading the body model.
     """
+    _write_gltf(motion, path, Path(path).suffix.lower() != ".gltf", num_expressions=num_expressions,
+                sparse_morphs=sparse_morphs, body_model=body_model, models_dir=models_dir)
+
+
+def _write_gltf(motion: Motion, path: str | Path, is_glb: bool, *, num_expressions: int | None = None,
+                sparse_morphs: bool | None = None, body_model: Any = None, models_dir: str | None = None) -> None:
+    """:func:`write_gltf` with the container given (GLB or JSON), not taken from the suffix."""
     from motion.export._rest import load_model, rest_model
 
     p = Path(path)
-    is_glb = p.suffix.lower() != ".gltf"
     model = load_model(motion, body_model, models_dir)
     rest = rest_model(model, motion.betas)
     gltf = build_gltf(motion, rest, num_expressions=num_expressions, binary=is_glb, sparse_morphs=sparse_morphs,
@@ -231,11 +237,15 @@ def write_gltf(
         gltf.save_json(str(p))
 
 
-def _export(motion: Motion, path: Path, **opts: Any) -> None:
-    write_gltf(motion, path, **opts)
+def _export_glb(motion: Motion, path: Path, **opts: Any) -> None:
+    _write_gltf(motion, path, True, **opts)  # the exporter's pending path has no suffix
+
+
+def _export_gltf(motion: Motion, path: Path, **opts: Any) -> None:
+    _write_gltf(motion, path, False, **opts)
 
 
 _OPTIONS = keyword_options(write_gltf)
-register_exporter("glb", (".glb",), _export, "binary glTF 2.0: skinned SMPL-X mesh, morph targets, animation",
+register_exporter("glb", (".glb",), _export_glb, "binary glTF 2.0: skinned SMPL-X mesh, morph targets, animation",
                   options=_OPTIONS)
-register_exporter("gltf", (".gltf",), _export, "glTF 2.0 JSON (data embedded): as glb", options=_OPTIONS)
+register_exporter("gltf", (".gltf",), _export_gltf, "glTF 2.0 JSON (data embedded): as glb", options=_OPTIONS)

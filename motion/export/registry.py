@@ -3,9 +3,11 @@
 Modelled on trimesh's exchange layer: each format lives in its own module, which calls
 :func:`register_exporter` when imported; :func:`export` picks the format from the file
 suffix (or ``format=``), validates the motion and the destination, and writes the file
-ATOMICALLY: the exporter writes a temporary file in the destination folder, which is
-moved over the destination with :func:`os.replace` only when the exporter succeeded. On
-any failure the temporary file is removed and an existing destination is left untouched.
+ATOMICALLY: the exporter writes an unnamed file in the destination folder
+(:class:`motion.atomic.PendingFile`: ``O_TMPFILE``, reached through ``/proc/PID/fd/N``; a
+hidden named file where that is unavailable), which gets the destination's name only when
+the exporter succeeded. On any failure, or a kill, nothing is left and an existing
+destination is untouched. Writers must not take the format from the path's suffix.
 
 This module imports no heavy package (no torch); format modules are imported on first use.
 """
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from motion.atomic import commit, destination_problem, temp_path
+from motion.atomic import PendingFile, destination_problem
 
 if TYPE_CHECKING:  # pragma: no cover
     from motion.container import Motion
@@ -220,18 +222,18 @@ def export(
     if problem:
         raise ExportError(problem)
     try:
-        tmp = temp_path(dest)
+        pending = PendingFile(dest)
     except OSError as exc:
         raise ExportError(f"cannot write {dest}: {exc}") from exc
     try:
-        entry.write(motion, tmp, **opts)
-        if not tmp.is_file():
+        entry.write(motion, pending.path, **opts)
+        if not pending.path.is_file():
             raise ExportError(f"exporter {entry.name!r} wrote no file")
-        commit(tmp, dest)
+        pending.commit()
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        pending.discard()
         raise ExportError(f"cannot write {dest}: {exc}") from exc
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        pending.discard()
         raise
     return dest

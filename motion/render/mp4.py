@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from motion.render.output import RenderError, commit, temp_path
+from motion.atomic import PendingFile
+from motion.render.output import RenderError, commit
 
 
 def fps_fraction(fps: float) -> Fraction:
@@ -51,24 +52,25 @@ class Mp4Writer:
             check_audio(audio)
         self.path, self.size, self.fps, self.audio, self.quality = Path(path), (w, h), float(fps), audio, quality
         self.frames = 0
-        self._tmp = self.path
+        self._pending: PendingFile | None = None
         self._writer: Any = None
 
     def __enter__(self) -> Mp4Writer:
         import imageio_ffmpeg
 
-        self._tmp = temp_path(self.path)
+        pending = self._pending = PendingFile(self.path)
         audio = str(self.audio) if self.audio is not None else None
-        out_params = ["-af", "apad", "-shortest"] if audio else []
+        # The pending path has no suffix (/proc/PID/fd/N): the container is named.
+        out_params = ["-af", "apad", "-shortest", "-f", "mp4"] if audio else ["-f", "mp4"]
         try:
             self._writer = imageio_ffmpeg.write_frames(
-                str(self._tmp), self.size, fps=fps_fraction(self.fps), codec="libx264", pix_fmt_in="rgb24",
+                str(pending.path), self.size, fps=fps_fraction(self.fps), codec="libx264", pix_fmt_in="rgb24",
                 pix_fmt_out="yuv420p", quality=self.quality, macro_block_size=1, ffmpeg_log_level="error",
                 audio_path=audio, audio_codec="aac" if audio else None, output_params=out_params,
             )
             self._writer.send(None)  # start ffmpeg
         except BaseException:
-            self._tmp.unlink(missing_ok=True)
+            pending.discard()
             raise
         return self
 
@@ -83,17 +85,18 @@ class Mp4Writer:
         self.frames += 1
 
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        assert self._pending is not None
         try:
             self._writer.close()
             if ev is None and self.frames == 0:
                 raise RenderError(f"no frames were rendered for {self.path}")
             if ev is None:
-                commit(self._tmp, self.path)
+                commit(self._pending)
         except BaseException:
-            self._tmp.unlink(missing_ok=True)
+            self._pending.discard()
             raise
         if ev is not None:
-            self._tmp.unlink(missing_ok=True)  # the caller's exception propagates
+            self._pending.discard()  # the caller's exception propagates
 
 
 def _ffmpeg_reason(exc: BaseException) -> str:

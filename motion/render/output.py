@@ -1,9 +1,9 @@
 """Checked, atomic output files for the renderers (videos, stills, plots).
 
 Every renderer validates its destination and its motion BEFORE doing any work
-(:func:`check_output`, :func:`check_motion`), then writes through :func:`atomic_output`: a
-hidden temporary file beside the destination that is renamed over it only on success and
-removed on any failure, so no partial file is ever left behind.
+(:func:`check_output`, :func:`check_motion`), then writes through :func:`atomic_output`: an
+unnamed file in the destination folder (:class:`motion.atomic.PendingFile`) that gets the
+destination's name only on success, so no partial file is ever left behind, even by a kill.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from motion.atomic import commit as _commit
-from motion.atomic import destination_problem, temp_path
+from motion.atomic import PendingFile, destination_problem
 
 if TYPE_CHECKING:  # pragma: no cover
     from motion.container import Motion
@@ -50,24 +49,24 @@ def check_motion(motion: Motion, what: str = "motion to render") -> None:
         raise RenderError(str(exc)) from exc
 
 
-def commit(tmp: Path, path: Path) -> None:
-    """Move the finished ``tmp`` onto ``path`` (atomic rename)."""
-    if not tmp.is_file() or tmp.stat().st_size == 0:
-        raise RenderError(f"nothing was written for {path}")
-    _commit(tmp, path)
+def commit(pending: PendingFile) -> None:
+    """Give the finished ``pending`` file its destination name (it must not be empty)."""
+    if not pending.path.is_file() or pending.size() == 0:
+        raise RenderError(f"nothing was written for {pending.dest}")
+    pending.commit()
 
 
 @contextmanager
 def atomic_output(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path`` (same suffix); rename it onto ``path`` on success.
+    """Yield a path to write ``path``'s content to (unnamed on Linux: give the format explicitly).
 
-    On any exception (including KeyboardInterrupt) the temporary file is removed and an
-    existing ``path`` is left untouched.
+    It becomes ``path`` on success; on any exception (including KeyboardInterrupt) or a kill
+    nothing is left and an existing ``path`` is untouched.
     """
-    tmp = temp_path(path)
+    pending = PendingFile(path)
     try:
-        yield tmp
-        commit(tmp, path)
+        yield pending.path
+        commit(pending)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        pending.discard()
         raise

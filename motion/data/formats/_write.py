@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from motion.atomic import atomic_write
+from motion.atomic import atomic_write, is_pending
 from motion.container import Motion, MotionMeta
 from motion.data.formats._source import META_KEY
 
@@ -55,9 +55,12 @@ def meta_entry(meta: MotionMeta) -> dict[str, np.ndarray]:
 
 
 def npz_path(path: str | Path) -> Path:
-    """``path`` with ``.npz`` appended when it has another suffix (what ``np.savez`` would do)."""
+    """``path`` with ``.npz`` appended when it has another suffix (what ``np.savez`` would do).
+
+    An exporter's pending file (``/proc/PID/fd/N``, :mod:`motion.atomic`) is kept as it is.
+    """
     p = Path(path)
-    return p if p.suffix.lower() == ".npz" else p.with_name(p.name + ".npz")
+    return p if p.suffix.lower() == ".npz" or is_pending(p) else p.with_name(p.name + ".npz")
 
 
 def _check_arrays(arrays: Mapping[str, np.ndarray]) -> None:
