@@ -107,7 +107,7 @@ def load_audio(
     """
     import soundfile as sf
 
-    from motion.audio._ffmpeg import FFmpegError, decoded_to_wav
+    from motion.audio._ffmpeg import FFmpegError
 
     p = Path(path).expanduser()
     check_sample_rate(sr, "load_audio", "was asked to resample to")
@@ -132,9 +132,8 @@ def load_audio(
     except sf.SoundFileError as sf_exc:
         # libsndfile cannot read it: let ffmpeg try (m4a, opus in webm, ...).
         try:
-            with decoded_to_wav(p) as wav:
-                samples, peak = _read_soundfile(wav, p, sr, block_frames)
-        except (FFmpegError, sf.SoundFileError) as ff_exc:
+            samples, peak = _read_ffmpeg(p, sr, block_frames)
+        except FFmpegError as ff_exc:
             size = p.stat().st_size
             raise AudioDecodeError(
                 f"could not decode {p} ({size} bytes) as audio. soundfile: "
@@ -248,6 +247,24 @@ def _read_soundfile(
         resampler = MonoResampler(f.samplerate, sr, str(source), expected_frames=f.frames)
         for block in _blocks(f, block_frames):
             resampler.push(block)
+        return resampler.finish(), resampler.peak
+
+
+def _read_ffmpeg(path: Path, sr: int, block_frames: int) -> tuple[np.ndarray, float]:
+    """Decode ``path`` with ffmpeg through a pipe into a mono ``sr`` Hz array (nothing on disk).
+
+    Returns:
+        ((N,) float32 samples, peak of the mono input).
+    """
+    from motion.audio._ffmpeg import decoded_stream
+
+    with decoded_stream(path, block_frames) as dec:
+        check_sample_rate(dec.sr, str(path))
+        resampler = MonoResampler(dec.sr, sr, str(path))
+        for block in dec.blocks:
+            resampler.push(block)
+        if resampler.in_frames == 0:
+            _raise_empty(str(path))
         return resampler.finish(), resampler.peak
 
 
