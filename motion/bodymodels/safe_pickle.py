@@ -38,6 +38,8 @@ _BUILTINS = {"object": object, "set": set, "frozenset": frozenset}  # chumpy sta
 _SPARSE_MODULES = ("scipy.sparse._csc", "scipy.sparse.csc", "scipy.sparse._csr", "scipy.sparse.csr",
                    "scipy.sparse.compressed", "scipy.sparse._compressed")
 _SPARSE_NAMES = ("csc_matrix", "csr_matrix", "csc_array", "csr_array")
+#: Largest sparse matrix made dense (values): SMPL-X's J_regressor is 55 x 10475 (576k).
+MAX_DENSE_CELLS = 50_000_000
 
 
 class _SparsePlaceholder:
@@ -52,7 +54,12 @@ class _SparsePlaceholder:
         import scipy.sparse as sp
 
         s = self.state
-        shape = tuple(s.get("_shape", s.get("shape")))
+        shape = tuple(int(n) for n in s.get("_shape", s.get("shape")))
+        cells = int(np.prod(shape, dtype=object)) if shape else 0
+        if len(shape) != 2 or min(shape) < 0 or cells > MAX_DENSE_CELLS:
+            raise pickle.UnpicklingError(
+                f"a sparse matrix of shape {shape} is refused: dense it would hold {cells} values, more than "
+                f"any SMPL-X / FLAME model needs ({MAX_DENSE_CELLS}); the file is corrupt or forged")
         maker = sp.csc_matrix if self.fmt == "csc" else sp.csr_matrix
         return np.asarray(maker((s["data"], s["indices"], s["indptr"]), shape=shape).toarray())
 
@@ -178,8 +185,7 @@ def load_object_npy(path: str | os.PathLike[str]) -> Any:
             fh.seek(0)
             return np.load(fh, allow_pickle=False)
         try:
-            arr = RestrictedUnpickler(fh, encoding="latin1").load()
+            arr = _resolve(RestrictedUnpickler(fh, encoding="latin1").load())
         except pickle.UnpicklingError as exc:
             raise pickle.UnpicklingError(f"{path}: {exc}") from None
-    arr = _resolve(arr)
     return arr.reshape(shape) if isinstance(arr, np.ndarray) else arr

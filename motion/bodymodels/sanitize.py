@@ -14,6 +14,7 @@ import hashlib
 import os
 import pickle
 import shutil
+import struct
 import tempfile
 import zipfile
 from pathlib import Path
@@ -86,6 +87,8 @@ def read_npz(path: Path, keys: list[str]) -> dict[str, np.ndarray]:
     """Numeric arrays of ``keys`` from an npz, never unpickling. Object arrays under a
     wanted key are rejected; other keys are not read."""
     out: dict[str, np.ndarray] = {}
+    if not zipfile.is_zipfile(path):
+        raise ModelFormatError(f"model file {path}: not an npz (zip) archive")
     try:
         z = np.load(path, allow_pickle=False)
     except Exception as exc:  # noqa: BLE001 - any parse failure is a format error
@@ -104,16 +107,28 @@ def read_npz(path: Path, keys: list[str]) -> dict[str, np.ndarray]:
 
 
 def read_model_file(path: str | os.PathLike[str], kind: str) -> dict[str, np.ndarray]:
-    """Safely read and validate a model file (``kind``: 'smplx', 'flame', 'static', 'dynamic')."""
+    """Safely read and validate a model file (``kind``: 'smplx', 'flame', 'static', 'dynamic').
+
+    Raises:
+        ModelFormatError: for anything wrong with the file's content (a refused pickle, a
+            truncated or empty file, a forged size), naming the file.
+    """
     path = Path(path)
     keys = list(SPECS[kind])
-    if path.suffix == ".npz":
-        raw: dict = read_npz(path, keys)
-    elif path.suffix == ".npy":
-        obj = load_object_npy(path)
-        raw = obj[()] if isinstance(obj, np.ndarray) and obj.dtype == object else obj
-    else:
-        raw = load_pickle(path)
+    try:
+        if path.suffix == ".npz":
+            raw: dict = read_npz(path, keys)
+        elif path.suffix == ".npy":
+            obj = load_object_npy(path)
+            raw = obj[()] if isinstance(obj, np.ndarray) and obj.dtype == object else obj
+        else:
+            raw = load_pickle(path)
+    except pickle.UnpicklingError as exc:
+        detail = str(exc).removeprefix(f"{path}: ")
+        raise ModelFormatError(f"model file {path}: {detail}") from None
+    except (EOFError, MemoryError, IndexError, KeyError, TypeError, AttributeError, struct.error) as exc:
+        what = "is empty" if path.is_file() and path.stat().st_size == 0 else f"is truncated or corrupt ({type(exc).__name__}: {exc})"
+        raise ModelFormatError(f"model file {path} {what}") from None
     if not isinstance(raw, dict):
         raise ModelFormatError(f"{path}: expected a dict of arrays, got {type(raw).__name__}")
     return validate(raw, path, kind)

@@ -179,6 +179,15 @@ def check_destination(path: str | os.PathLike[str], format: str | None = None, *
     return dest
 
 
+def _about_another_file(exc: OSError, written: Path) -> bool:
+    """Whether ``exc`` is about a file the exporter reads (a body model, a map), not the one it writes."""
+    from motion.bodymodels.paths import ModelNotFoundError
+
+    if isinstance(exc, ModelNotFoundError):
+        return True
+    return exc.filename is not None and str(exc.filename) != str(written)
+
+
 def export(
     motion: Motion,
     path: str | os.PathLike[str],
@@ -232,6 +241,8 @@ def export(
         pending.commit()
     except OSError as exc:
         pending.discard()
+        if _about_another_file(exc, pending.path):
+            raise  # a missing models folder, an unreadable map: not a problem of the destination
         raise ExportError(f"cannot write {dest}: {exc}") from exc
     except BaseException:
         pending.discard()

@@ -104,6 +104,10 @@ class ArraySource:
                     key,
                 ) from exc
             raise self.error(f"cannot be read: {exc}", key) from exc
+        except _LyingHeaderError as exc:
+            raise self.error(str(exc), key) from None
+        except MemoryError as exc:
+            raise self.error(f"is too large to load ({exc})", key) from None
         except (OSError, EOFError, zipfile.BadZipFile, KeyError, zlib.error) as exc:
             raise self.error(f"cannot be read ({type(exc).__name__}: {exc})", key) from exc
         arr = np.asarray(value)
@@ -240,7 +244,51 @@ def open_npz(path: str | Path, fmt: str) -> ArraySource:
         raise MotionFormatError(f"{fmt} file {p}: cannot be opened as .npz ({exc})", path=p) from exc
     if not isinstance(npz, np.lib.npyio.NpzFile):  # pragma: no cover - zip checked above
         raise MotionFormatError(f"{fmt} file {p}: not an .npz archive", path=p)
-    return ArraySource(p, fmt, npz.files, npz.__getitem__, npz.close)
+    return ArraySource(p, fmt, npz.files, _checked_member_loader(npz), npz.close)
+
+
+class _LyingHeaderError(Exception):
+    """An ``.npy`` member's header claims more data than the archive stores for it."""
+
+
+def _checked_member_loader(npz: np.lib.npyio.NpzFile) -> Callable[[str], Any]:
+    """``npz[key]``, after checking that the member's header does not claim more bytes than it
+    holds (a forged header asking for 10^9 frames would otherwise allocate hundreds of GB)."""
+
+    def load(key: str) -> Any:
+        name = key if key in npz.zip.namelist() else f"{key}.npy"
+        try:
+            info = npz.zip.getinfo(name)
+        except KeyError:
+            return npz[key]
+        with npz.zip.open(name) as f:
+            try:
+                version = np.lib.format.read_magic(f)
+                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                shape, _, dtype = read(f)
+            except (ValueError, UnicodeDecodeError):
+                return npz[key]  # not an .npy member: numpy says why
+            header = f.tell()
+        if dtype.hasobject:
+            return npz[key]  # refused by allow_pickle=False with numpy's message
+        claimed = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        stored = info.file_size - header
+        if claimed > stored:
+            raise _LyingHeaderError(
+                f"has a header that claims shape {tuple(shape)} of {dtype} ({_size(claimed)}) but the file holds "
+                f"{_size(max(stored, 0))} for it: the file is corrupt or forged")
+        return npz[key]
+
+    return load
+
+
+def _size(n: int) -> str:
+    """``n`` bytes in a readable unit."""
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000  # type: ignore[assignment]
+    return f"{n} bytes"  # pragma: no cover
 
 
 def from_mapping(path: str | Path, fmt: str, data: Mapping[str, Any]) -> ArraySource:
