@@ -7,6 +7,10 @@ message names the file, says what is wrong with it and what to do about it.
 
 from __future__ import annotations
 
+import os
+import stat
+from pathlib import Path
+
 
 class AudioError(ValueError):
     """Base class for problems with the *content* of an audio file or array."""
@@ -30,3 +34,30 @@ class NonFiniteAudioError(AudioError):
 
 class SampleRateError(AudioError):
     """A sample rate (declared by a file or passed by the caller) is out of range."""
+
+
+def check_audio_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a :class:`Path` if it names a readable regular file; else say what it is.
+
+    Raises:
+        FileNotFoundError: nothing is there.
+        IsADirectoryError: a folder.
+        AudioError: a FIFO, socket or device (``/dev/zero`` would never end; a pipe can be read once).
+        PermissionError: the file is not readable.
+    """
+    p = Path(path).expanduser()
+    try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"audio file not found: {p} (resolved to {p.absolute()}); check the path and the current directory"
+        ) from None
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(f"expected an audio file but {p} is a folder; pass one file inside it (e.g. a .wav)")
+    if not stat.S_ISREG(mode):
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+        raise AudioError(f"{p} is {kind}, not an audio file; save the recording to a file and pass that")
+    if not os.access(p, os.R_OK):
+        raise PermissionError(f"cannot read {p}: permission denied; check its permissions")
+    return p

@@ -22,6 +22,7 @@ from motion.audio.errors import (
     EmptyAudioError,
     NonFiniteAudioError,
     SilentAudioError,
+    check_audio_path,
 )
 from motion.types import AUDIO_SR
 
@@ -98,6 +99,7 @@ def load_audio(
     Raises:
         FileNotFoundError: no such file.
         IsADirectoryError: ``path`` is a directory.
+        AudioError: ``path`` is a FIFO, socket or device, not a regular file.
         PermissionError: the file is not readable.
         AudioDecodeError: neither soundfile nor ffmpeg can decode it.
         EmptyAudioError: zero samples (or a 0-byte file).
@@ -109,19 +111,8 @@ def load_audio(
 
     from motion.audio._ffmpeg import FFmpegError
 
-    p = Path(path).expanduser()
     check_sample_rate(sr, "load_audio", "was asked to resample to")
-    if not p.exists():
-        raise FileNotFoundError(
-            f"audio file not found: {p} (resolved to {p.absolute()}); check the path "
-            "and the current directory"
-        )
-    if p.is_dir():
-        raise IsADirectoryError(
-            f"expected an audio file but {p} is a directory; pass one file inside it (e.g. a .wav)"
-        )
-    if not os.access(p, os.R_OK):
-        raise PermissionError(f"cannot read {p}: permission denied; check its permissions")
+    p = check_audio_path(path)
     if p.stat().st_size == 0:
         raise EmptyAudioError(
             f"{p} is an empty file (0 bytes), not audio; the recording or download failed: "

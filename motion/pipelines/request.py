@@ -51,9 +51,10 @@ class GenerationRequest:
     steps: int | None = None
 
     def __post_init__(self) -> None:
+        from motion.audio.errors import check_audio_path  # light: no numpy
+
         object.__setattr__(self, "audio", Path(self.audio))
-        if not self.audio.is_file():
-            raise FileNotFoundError(f"audio file not found: {self.audio}")
+        check_audio_path(self.audio)  # not found / a folder / a FIFO or device: said as such
         if self.emotion is not None:
             object.__setattr__(self, "emotion", canonical_emotion(self.emotion))
         if not 0.0 <= float(self.intensity) <= 3.0:

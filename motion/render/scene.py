@@ -23,6 +23,9 @@ from typing import Any
 import numpy as np
 
 PRESETS = ("full_body", "upper_body", "face")
+#: Largest drawn width or height in pixels (times the supersampling factor): OpenGL
+#: implementations allow 8192 to 16384; beyond, the framebuffer cannot be made.
+MAX_RENDER_SIZE = 8192
 SKIN_COLOR = (0.86, 0.69, 0.58)
 BACKGROUND = (0.93, 0.94, 0.96)
 AMBIENT = (0.22, 0.22, 0.24)
@@ -132,6 +135,17 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return np.divide(vn, norm, out=np.tile([0.0, 1.0, 0.0], (len(vn), 1)), where=norm > 1e-12)
 
 
+def check_render_size(size: tuple[int, int], supersample: int = 1) -> None:
+    """:class:`~motion.render.output.RenderError` unless ``size`` (times ``supersample``) can be drawn."""
+    from motion.render.output import RenderError
+
+    w, h, ss = int(size[0]), int(size[1]), max(1, int(supersample))
+    if not (1 <= w * ss <= MAX_RENDER_SIZE and 1 <= h * ss <= MAX_RENDER_SIZE):
+        extra = f" with supersample {ss}" if ss > 1 else ""
+        raise RenderError(f"cannot render {w}x{h} pixels{extra}: width and height must be 1 to "
+                          f"{MAX_RENDER_SIZE // ss} (the drawing is at most {MAX_RENDER_SIZE} pixels a side)")
+
+
 class MeshRenderer:
     """A persistent offscreen context drawing one vertex-coloured mesh per call.
 
@@ -145,6 +159,7 @@ class MeshRenderer:
 
     def __init__(self, faces: np.ndarray, frame: CameraFrame, size: tuple[int, int],
                  vertex_colors: np.ndarray | None = None, supersample: int = 1) -> None:
+        check_render_size(size, supersample)
         pr = self.pyrender = get_pyrender()
         self.faces = np.asarray(faces, dtype=np.int64)
         self.size = (int(size[0]), int(size[1]))
