@@ -100,6 +100,9 @@ def generate(
     from motion.pipelines.face_inputs import check_phone_mode
 
     check_phone_mode(phones)
+    if window_s is not None and overlap_s is not None and stitch != "concat" and overlap_s >= window_s:
+        raise ValueError(f"the overlap ({overlap_s:g} s, --overlap / overlap_s) must be shorter than the window "
+                         f"({window_s:g} s, --window / window_s)")  # before any weights load
     if emotion_reference is not None and not Path(emotion_reference).is_file():
         raise FileNotFoundError(f"emotion reference clip not found: {emotion_reference}")
     from motion.pipelines.generate import generate_motion, load_face_pipeline

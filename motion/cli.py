@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -690,6 +691,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     previous = _terminate_as_interrupt()
+    shown = warnings.showwarning
+    warnings.showwarning = _one_line_warning(args.command, shown)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
@@ -703,8 +706,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"motion {args.command}: error: {exc}", file=sys.stderr)
         return 1
     finally:
+        warnings.showwarning = shown
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _one_line_warning(command: str, fallback: Any) -> Any:
+    """``warnings.showwarning`` that prints the toolkit's own warnings as ``motion CMD: warning: ...``
+    (one line, no source line); other packages' warnings go to ``fallback``."""
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        if getattr(category, "__module__", "").startswith("motion."):
+            print(f"motion {command}: warning: {message}", file=sys.stderr)
+        else:
+            fallback(message, category, filename, lineno, file, line)
+    return show
 
 
 class Terminated(BaseException):

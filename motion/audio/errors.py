@@ -61,3 +61,7 @@ def check_audio_path(path: str | os.PathLike[str]) -> Path:
     if not os.access(p, os.R_OK):
         raise PermissionError(f"cannot read {p}: permission denied; check its permissions")
     return p
+
+
+class AudioWarning(UserWarning):
+    """The audio loads, but something about it deserves a word (truncated file, no speech)."""

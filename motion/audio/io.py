@@ -19,6 +19,7 @@ from motion.audio._stream import MonoResampler, check_sample_rate
 from motion.audio.errors import (
     AudioDecodeError,
     AudioError,
+    AudioWarning,
     EmptyAudioError,
     NonFiniteAudioError,
     SilentAudioError,
@@ -106,6 +107,10 @@ def load_audio(
         SilentAudioError: peak below ``silence_threshold`` (unless ``allow_silent``).
         NonFiniteAudioError: NaN or Inf samples.
         SampleRateError: file rate or ``sr`` outside 4000-384000 Hz.
+
+    Warns:
+        AudioWarning: the WAV is truncated (its header declares more than it holds), or the
+            recording is (almost) silent (under 0.5 s above -50 dBFS).
     """
     import soundfile as sf
 
@@ -135,7 +140,19 @@ def load_audio(
                 "`ffmpeg -i input output.wav`."
             ) from None
     _check_level(samples.size, peak, str(p), allow_silent, silence_threshold)
+    _warn_if_odd(p, samples, int(sr))
     return Audio(samples=samples, sr=int(sr), path=p)
+
+
+def _warn_if_odd(path: Path, samples: np.ndarray, sr: int) -> None:
+    """:class:`AudioWarning` for a truncated WAV or a recording without sound."""
+    import warnings
+
+    from motion.audio.checks import silence_note, truncated_wav
+
+    for note in (truncated_wav(path), silence_note(samples, sr, str(path))):
+        if note:
+            warnings.warn(AudioWarning(note), stacklevel=3)
 
 
 def load_audio_from_array(

@@ -157,6 +157,9 @@ def plan_clip(num_frames: int, downsample: int, fps: float, train_window: int | 
     windows of that length, so they see the context they know) or :data:`DEFAULT_WINDOW_S`,
     and an overlap of half a window for "fused", a quarter otherwise; "concat" has no overlap
     and a shorter last window.
+
+    Raises:
+        ValueError: an overlap as long as the window or longer (not silently clamped).
     """
     if window_s is None:
         window_s = train_window / fps if train_window else DEFAULT_WINDOW_S
@@ -164,6 +167,9 @@ def plan_clip(num_frames: int, downsample: int, fps: float, train_window: int | 
         overlap_s = (FUSED_OVERLAP if stitch == "fused" else DEFAULT_OVERLAP) * window_s
     if stitch == "concat":
         overlap_s = 0.0
+    elif overlap_s >= window_s:
+        raise ValueError(f"the overlap ({overlap_s:g} s, --overlap / overlap_s) must be shorter than the window "
+                         f"({window_s:g} s, --window / window_s)")
     W, O = window_latents(window_s, overlap_s, fps, downsample)
     windows = plan_windows(-(-num_frames // downsample), W, O, shift_last=stitch != "concat")
     return windows, W * downsample / fps, O * downsample / fps
