@@ -10,6 +10,9 @@ The top level stays light (no torch import); public names are loaded on first us
 from __future__ import annotations
 
 from motion._lazy import lazy_attributes
+from motion._numba_cache import configure as _configure_numba_cache
+
+_configure_numba_cache()  # before anything imports numba (librosa's kernels): a cache place that works
 
 __version__ = "0.1.0"
 
