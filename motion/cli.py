@@ -61,6 +61,23 @@ def _seed(text: str) -> int:
     return value
 
 
+def _threads(text: str) -> int:
+    """argparse type: a thread count (1 or more)."""
+    from motion.threads import ThreadsError, parse_threads
+
+    try:
+        return parse_threads(text, "--threads")
+    except ThreadsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_threads(p: argparse.ArgumentParser) -> None:
+    """``--threads N`` for a command that runs the models."""
+    p.add_argument("--threads", type=_threads, default=None,
+                   help="torch threads (default: $MOTION_THREADS, else the cores this process may use and "
+                   "that are idle, at most 4)")
+
+
 def _seconds(minimum: float, what: str, maximum: float = 3600.0) -> Any:
     """argparse type: a finite number in [minimum, maximum] (``minimum`` excluded when 0 < it)."""
     def parse(text: str) -> float:
@@ -125,6 +142,7 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--frame", type=int, default=None, help="frame of a .png still (default: the most expressive)")
     p.add_argument("--supersample", type=int, default=1, help="anti-aliasing factor (default 1; 2 = slower, smoother)")
     p.add_argument("--models", type=Path, default=None, help="SMPL-X / FLAME models folder (default: $MOTION_MODELS_DIR or stand-in)")
+    _add_threads(p)
     p.set_defaults(func=_run_render)
 
 
@@ -304,6 +322,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weights", type=Path, default=None,
                    help="generator weights (default: $MOTION_WEIGHTS_DIR, else the shipped ones)")
     p.add_argument("--ground-truth", action="store_true", help="show the corpus motion instead of generating it")
+    _add_threads(p)
     p.set_defaults(func=_run_demo)
 
 
@@ -379,6 +398,7 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
                    "p/b/m, ~10x slower); off = the lips follow the voice alone")
     p.add_argument("--no-face", action="store_true", help="body only (neutral face)")
     p.add_argument("--weights", type=Path, default=None, help="weights folder (body export, or a root with body/ face/)")
+    _add_threads(p)
     p.set_defaults(func=_run_generate)
 
 
@@ -464,6 +484,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--blink-seconds", type=float, default=120.0,
                    help="length of the face's blink recording, the clips' audio looped (default 120; 0: none)")
     p.add_argument("--json", type=Path, default=None, help="JSON output (default: evaluate_SPLIT.json)")
+    _add_threads(p)
     p.set_defaults(func=_run_evaluate)
 
 
@@ -694,6 +715,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     shown = warnings.showwarning
     warnings.showwarning = _one_line_warning(args.command, shown)
     try:
+        if hasattr(args, "threads"):  # a command that runs the models: size torch's pool first
+            from motion.threads import apply_threads
+
+            apply_threads(args.threads)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -1,0 +1,144 @@
+"""How many threads torch's intra-op pool gets.
+
+torch sizes its pool from the machine's cores. Inside a container with a CPU quota, a
+narrowed affinity mask or a neighbour that keeps a core busy, that is too many: the
+toolkit's models are small, each operation is split into pieces that must all finish
+before the next one starts, and one piece whose thread waits for a busy core stalls the
+rest (on a busy 2-core machine, 2 threads ran 5-30x slower than 1).
+
+:func:`choose_threads` decides, in this order: the number asked for (``--threads``), then
+``$MOTION_THREADS``, then the cores this process may really use (the affinity mask and a
+cgroup CPU quota, v2 ``cpu.max`` or v1 ``cpu.cfs_quota_us``) capped at
+:data:`MAX_AUTO_THREADS` and reduced to the cores that sat idle over the last 0.1 s
+(:func:`idle_cores`, from ``/proc/stat``): a neighbour that keeps a core busy costs a thread.
+No torch import here: :func:`apply_threads` imports it only when called.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+
+ENV = "MOTION_THREADS"
+#: Most threads chosen automatically: the models are small; past this, splitting costs more than it gains.
+MAX_AUTO_THREADS = 4
+#: Seconds over which idle cores are measured (``/proc/stat`` ticks at 100 Hz: 10 per core).
+IDLE_SAMPLE_S = 0.1
+#: cgroup files holding the CPU quota (v2 first, then v1).
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+class ThreadsError(ValueError):
+    """``--threads`` / ``$MOTION_THREADS`` is not a whole number of at least 1."""
+
+
+def parse_threads(text: str, source: str = ENV) -> int:
+    """``text`` as a thread count (a whole number of at least 1), or :class:`ThreadsError`."""
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise ThreadsError(f"{source} must be a whole number of threads (1 or more), got {text!r}") from None
+    if value < 1:
+        raise ThreadsError(f"{source} must be 1 or more, got {value}")
+    return value
+
+
+def _cgroup_quota(root: Path = CGROUP_ROOT) -> float | None:
+    """CPUs allowed by this process's cgroup quota (e.g. 1.5), or ``None`` without a quota."""
+    try:
+        rel = ""
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            parts = line.split(":", 2)
+            if len(parts) == 3 and (parts[0] == "0" or "cpu" in parts[1].split(",")):
+                rel = parts[2].lstrip("/")
+                break
+    except OSError:
+        rel = ""
+    for base in ([root / rel, root] if rel else [root]):
+        try:  # v2: "max 100000" or "150000 100000"
+            quota, period = (base / "cpu.max").read_text().split()[:2]
+            if quota != "max" and float(period) > 0:
+                return float(quota) / float(period)
+            return None
+        except (OSError, ValueError):
+            pass
+        for v1 in (base / "cpu", base / "cpu,cpuacct", base):
+            try:
+                quota_us = float((v1 / "cpu.cfs_quota_us").read_text())
+                period_us = float((v1 / "cpu.cfs_period_us").read_text())
+            except (OSError, ValueError):
+                continue
+            return quota_us / period_us if quota_us > 0 and period_us > 0 else None
+    return None
+
+
+def available_cores() -> float:
+    """CPUs this process may run on: the affinity mask, lowered by a cgroup quota."""
+    try:
+        cores = float(len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        cores = float(os.cpu_count() or 1)
+    quota = _cgroup_quota()
+    return min(cores, quota) if quota else cores
+
+
+def _cpu_times(cpus: set[int]) -> tuple[float, float]:
+    """(idle, total) jiffies of ``cpus`` from ``/proc/stat``."""
+    idle = total = 0.0
+    with open("/proc/stat", encoding="ascii") as f:
+        for line in f:
+            name, _, rest = line.partition(" ")
+            if not name.startswith("cpu") or name == "cpu" or int(name[3:]) not in cpus:
+                continue
+            fields = [float(x) for x in rest.split()]
+            idle += fields[3] + (fields[4] if len(fields) > 4 else 0.0)  # idle + iowait
+            total += sum(fields[:8])  # guest time is already in user
+    return idle, total
+
+
+def idle_cores(interval: float = IDLE_SAMPLE_S) -> float | None:
+    """How many of this process's CPUs sat idle over the next ``interval`` seconds (``/proc/stat``),
+    or ``None`` where that cannot be measured. A neighbour that keeps one core busy shows as one
+    core fewer; this process itself is asleep meanwhile."""
+    try:
+        cpus = set(os.sched_getaffinity(0))
+        idle0, total0 = _cpu_times(cpus)
+        time.sleep(interval)
+        idle1, total1 = _cpu_times(cpus)
+    except (AttributeError, OSError, ValueError, IndexError):
+        return None
+    if total1 <= total0:
+        return None
+    return len(cpus) * (idle1 - idle0) / (total1 - total0)
+
+
+def choose_threads(requested: int | None = None) -> int:
+    """The intra-op thread count to use (see the module docstring).
+
+    Args:
+        requested: what the user asked for (``--threads``); ``None`` = decide.
+
+    Raises:
+        ThreadsError: ``$MOTION_THREADS`` is set to something that is not a count.
+    """
+    if requested is not None:
+        return parse_threads(str(requested), "--threads")
+    env = os.environ.get(ENV)
+    if env:
+        return parse_threads(env)
+    cores = available_cores()
+    idle = idle_cores()
+    free = cores if idle is None else min(cores, idle)
+    return max(1, min(MAX_AUTO_THREADS, math.floor(cores), math.floor(free + 0.5)))
+
+
+def apply_threads(requested: int | None = None) -> int:
+    """Set torch's intra-op pool to :func:`choose_threads` ``(requested)``; returns the count."""
+    import torch
+
+    n = choose_threads(requested)
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    return n
