@@ -407,6 +407,9 @@ def _run_generate(args: argparse.Namespace) -> int:
     from motion.export import export
     from motion.export.registry import check_destination
 
+    if args.output is None and Path(args.audio.stem + ".npz").exists():  # never replaced unasked
+        raise CLIError(f"{args.audio.stem}.npz exists in this folder; pass -o {args.audio.stem}.npz to replace it "
+                       "or -o another name")
     out = check_destination(args.output or Path(args.audio.stem + ".npz"))  # before minutes of generation
     text = args.text
     if text is not None and text.endswith(".txt"):

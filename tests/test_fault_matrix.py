@@ -1,0 +1,427 @@
+"""Fault matrix of issue 16: every bad input, lying file and kill gives a one-line message naming
+the file and the problem, a non-zero exit, no traceback, nothing left behind (destination folder
+and TMPDIR), an existing destination intact, and no code run from any data, cache or weights file.
+
+Most cases call :func:`motion.cli.main` in this process (fast); kills and a few end-to-end runs
+use a subprocess. TMPDIR is a fresh folder per test and checked empty afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from motion.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class _Payload:
+    """Unpickling it would create the marker folder."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        return (os.mkdir, (str(self.marker),))
+
+
+# --------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A private MOTION_CACHE_DIR for the module (the stand-in models are built into it once)."""
+    root = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MOTION_CACHE_DIR", str(root))
+        yield root
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory, cache: Path) -> dict[str, Path]:
+    """A short speech-like WAV, a motion file, and a 4-minute AAC file (for decoding kills)."""
+    import imageio_ffmpeg
+    import soundfile as sf
+
+    from motion.container import Motion
+    from motion.export import export
+
+    d = tmp_path_factory.mktemp("inputs")
+    sr = 16000
+    t = np.arange(sr) / sr
+    speech = 0.3 * np.sin(2 * np.pi * 180 * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 4 * t))
+    sf.write(d / "a.wav", speech.astype(np.float32), sr)
+    export(Motion.zeros(30), d / "m.npz")
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "sine=f=220:d=240:sample_rate=16000", "-c:a", "aac", "-b:a", "24k", str(d / "long.m4a")],
+                   check=True, timeout=60)
+    return {"wav": d / "a.wav", "npz": d / "m.npz", "m4a": d / "long.m4a"}
+
+
+@pytest.fixture()
+def tmpdir_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """TMPDIR (and Python's cached temp folder) pointed at an empty folder for this test."""
+    folder = tmp_path / "TMPDIR"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+@pytest.fixture()
+def out(tmp_path: Path) -> Path:
+    """An empty destination folder."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    return folder
+
+
+def _names(folder: Path) -> list[str]:
+    """Names in ``folder``, without torch's own per-user cache folder: importing torch._dynamo
+    makes an empty ``TMPDIR/torchinductor_USER`` in every torch program (not a file of ours)."""
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("torchinductor_"))
+
+
+def _error(capsys: pytest.CaptureFixture[str], argv: list[str], *words: str, code: int = 1) -> str:
+    """Run the CLI in-process; assert the exit code and one error line holding ``words``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(argv) == code, argv
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err, err
+    line = err.splitlines()[-1]
+    assert line.startswith(f"motion {argv[0]}: error: "), err
+    for word in words:
+        assert word in line, (word, line)
+    return line
+
+
+def _run(argv: list[str], tmpdir: Path, **popen: object) -> subprocess.Popen[str]:
+    env = dict(os.environ, TMPDIR=str(tmpdir), MOTION_THREADS="1")
+    return subprocess.Popen([sys.executable, "-m", "motion", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env, **popen)  # type: ignore[call-overload]
+
+
+def _children(pid: int) -> list[int]:
+    """Pids whose parent is ``pid`` (from /proc)."""
+    kids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                kids.append(int(entry.name))
+    return kids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+# --------------------------------------------------------------------------- 1, 6: data loss, write protection
+def test_corpus_overwrite_never_deletes_a_users_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "thesis"
+    (root / "chapter").mkdir(parents=True)
+    (root / "thesis.txt").write_text("years of work")
+    assert main(["corpus", str(root), "--overwrite", "--size", "tiny"]) != 0
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and str(root) in err
+    assert (root / "thesis.txt").read_text() == "years of work" and (root / "chapter").is_dir()
+
+
+def test_write_protected_destination_is_kept(inputs: dict[str, Path], out: Path, tmpdir_env: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    dest = out / "x.bvh"
+    dest.write_text("keep")
+    dest.chmod(0o444)
+    _error(capsys, ["export", str(inputs["npz"]), str(dest)], str(dest), "write-protected")
+    assert dest.read_text() == "keep" and _names(out) == ["x.bvh"] and _names(tmpdir_env) == []
+
+
+def test_generate_without_output_never_replaces_an_existing_file(inputs: dict[str, Path], tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.npz").write_text("mine")
+    _error(capsys, ["generate", str(inputs["wav"])], "a.npz exists", "-o")
+    assert (tmp_path / "a.npz").read_text() == "mine"
+
+
+# --------------------------------------------------------------------------- 2: code in caches and files
+def test_tampered_model_cache_payload_is_never_run(inputs: dict[str, Path], cache: Path, out: Path,
+                                                   tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", str(inputs["npz"]), str(out / "a.bvh")]) == 0  # fills the sanitised cache
+    marker = tmp_path / "pwned"
+    evil = np.empty((), dtype=object)
+    evil[()] = _Payload(marker)
+    entries = list((cache / "sanitized").glob("smplx-*/smplx/SMPLX_NEUTRAL.npz"))
+    assert entries
+    for f in entries:
+        np.savez(f, **{**dict(np.load(f)), "v_template": evil})
+    assert main(["export", str(inputs["npz"]), str(out / "b.bvh")]) == 0
+    capsys.readouterr()
+    assert not marker.exists() and _names(out) == ["a.bvh", "b.bvh"]
+
+
+@pytest.mark.parametrize("case", ["payload", "sparse", "empty", "junk"])
+def test_bad_model_files_are_model_errors(case: str, inputs: dict[str, Path], tmp_path: Path, out: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    import scipy.sparse as sp
+
+    models = tmp_path / "models"
+    (models / "smplx").mkdir(parents=True)
+    marker = tmp_path / "pwned"
+    f = models / "smplx" / ("SMPLX_NEUTRAL.npz" if case == "junk" else "SMPLX_NEUTRAL.pkl")
+    if case == "payload":
+        f.write_bytes(pickle.dumps({"v_template": _Payload(marker)}, protocol=2))
+    elif case == "sparse":
+        huge = sp.csc_matrix((np.ones(1), (np.zeros(1, int), np.zeros(1, int))), shape=(10**6, 10**6))
+        f.write_bytes(pickle.dumps({"J_regressor": huge}, protocol=2))
+    elif case == "empty":
+        f.write_bytes(b"")
+    else:
+        f.write_text("not a model")
+    why = {"payload": "forbidden global", "sparse": "sparse matrix", "empty": "is empty", "junk": "not an npz"}[case]
+    line = _error(capsys, ["export", str(inputs["npz"]), str(out / "x.bvh"), "--models", str(models)],
+                  f"model file {f}", why)
+    assert "cannot write" not in line and not marker.exists() and _names(out) == []
+
+
+def test_missing_models_folder_is_not_a_write_error(inputs: dict[str, Path], out: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    line = _error(capsys, ["export", str(inputs["npz"]), str(out / "x.bvh"), "--models", str(out / "none")],
+                  str(out / "none"), "does not exist")
+    assert "cannot write" not in line
+
+
+# --------------------------------------------------------------------------- 5: lying and broken files
+def test_npz_header_claiming_a_billion_frames(inputs: dict[str, Path], tmp_path: Path, out: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+    import zipfile
+
+    from motion.data.formats import read_motion
+    from motion.data.formats.errors import MotionFormatError
+
+    lying = tmp_path / "lying.npz"
+    with zipfile.ZipFile(inputs["npz"]) as src, zipfile.ZipFile(lying, "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "poses.npy":
+                arr = np.load(io.BytesIO(data))
+                head = io.BytesIO()
+                np.lib.format.write_array_header_1_0(head, {"descr": arr.dtype.str, "fortran_order": False,
+                                                            "shape": (10**9, *arr.shape[1:])})
+                data = head.getvalue() + arr.tobytes()
+            dst.writestr(name, data)
+    for argv in (["export", str(lying), str(out / "x.bvh")], ["info", str(lying)]):
+        _error(capsys, argv, str(lying), "poses", "claims shape (1000000000")
+    with pytest.raises(MotionFormatError, match="corrupt or forged"):
+        read_motion(lying)
+    assert _names(out) == []
+
+
+@pytest.mark.parametrize("case", ["empty", "truncated", "payload"])
+def test_broken_weights_are_named_and_never_run(case: str, inputs: dict[str, Path], tmp_path: Path, out: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from motion.pipelines.weights import resolve_weights_dir
+
+    weights = tmp_path / "weights"
+    shutil.copytree(resolve_weights_dir(None) / "body", weights / "body")
+    pt = weights / "body" / "denoiser.pt"
+    marker = tmp_path / "pwned"
+    data = {"empty": b"", "truncated": pt.read_bytes()[:200], "payload": pickle.dumps({"x": _Payload(marker)})}[case]
+    pt.write_bytes(data)
+    _error(capsys, ["generate", str(inputs["wav"]), "-o", str(out / "x.npz"), "--weights", str(weights),
+                    "--no-face", "--steps", "1", "--phones", "off"], pt.name)
+    assert not marker.exists() and _names(out) == []
+
+
+def test_render_size_beyond_opengl(inputs: dict[str, Path], out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _error(capsys, ["render", str(inputs["npz"]), "-o", str(out / "x.png"), "--width", "100000"], "100000", "8192")
+    assert _names(out) == []
+
+
+def test_fit_checkpoint_and_corpus_problems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    cfg = str(REPO / "configs" / "experiment" / "motion_vae.yaml")
+    (tmp_path / "cut.ckpt").write_bytes(b"PK\x03\x04" + b"\0" * 100)
+    for ckpt, why in (("none.ckpt", "not found"), ("cut.ckpt", "is truncated")):
+        assert main(["fit", "--config", cfg, "--ckpt_path", ckpt]) == 1
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and f"checkpoint {ckpt} {why}" in err, err
+    assert main(["fit", "--config", cfg, "--data.init_args.root", str(tmp_path / "no_corpus")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("motion fit: error:") and "no_corpus" in err
+
+
+# --------------------------------------------------------------------------- 7: audio and option messages
+@pytest.mark.parametrize("kind", ["folder", "fifo", "device", "missing"])
+def test_audio_that_is_not_a_file(kind: str, tmp_path: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = {"folder": tmp_path, "fifo": tmp_path / "f.wav", "device": Path("/dev/zero"),
+            "missing": tmp_path / "none.wav"}[kind]
+    if kind == "fifo":
+        os.mkfifo(path)
+    why = {"folder": "is a folder", "fifo": "FIFO", "device": "device", "missing": "not found"}[kind]
+    _error(capsys, ["generate", str(path), "-o", str(out / "x.npz")], str(path), why)
+    assert _names(out) == []
+
+
+def test_overlap_longer_than_the_window(inputs: dict[str, Path], out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _error(capsys, ["generate", str(inputs["wav"]), "-o", str(out / "x.npz"), "--window", "1", "--overlap", "3"],
+           "overlap (3 s", "window (1 s")
+
+
+def test_bad_thread_counts(inputs: dict[str, Path], out: Path, monkeypatch: pytest.MonkeyPatch,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["generate", str(inputs["wav"]), "--threads", "0"])
+    assert exc.value.code == 2 and "--threads must be 1 or more" in capsys.readouterr().err
+    monkeypatch.setenv("MOTION_THREADS", "many")
+    _error(capsys, ["generate", str(inputs["wav"]), "-o", str(out / "x.npz")], "MOTION_THREADS", "'many'")
+
+
+def test_truncated_wav_and_silence_warn(inputs: dict[str, Path], tmp_path: Path, out: Path, tmpdir_env: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    import soundfile as sf
+
+    from motion.audio import load_audio
+    from motion.audio.errors import AudioWarning
+
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(inputs["wav"].read_bytes()[:20000])
+    assert main(["generate", str(cut), "-o", str(out / "x.npz"), "--no-face", "--steps", "1", "--phones", "off",
+                 "--threads", "1"]) == 0
+    err = capsys.readouterr().err
+    assert f"motion generate: warning: {cut} is truncated" in err and "Traceback" not in err
+    assert _names(out) == ["x.npz"] and _names(tmpdir_env) == []
+    quiet = tmp_path / "quiet.wav"
+    noise = np.random.default_rng(0).standard_normal(16000 * 1200).astype(np.float32) * np.float32(3e-4)
+    sf.write(quiet, noise, 16000, subtype="PCM_16")  # 20 minutes of room noise: above the silence error
+    with pytest.warns(AudioWarning, match="almost silent"):
+        load_audio(quiet)
+
+
+# --------------------------------------------------------------------------- 8: unwritable HOME, read-only install
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare")
+def test_read_only_install_and_home_still_load_librosa(tmp_path: Path) -> None:
+    import librosa
+
+    site = str(Path(librosa.__file__).parents[1])
+    home = tmp_path / "home"
+    home.mkdir()
+    code = ("import motion, os, librosa; librosa.hz_to_note(440.0); print('CACHE', os.environ['NUMBA_CACHE_DIR'])")
+    script = (f"mount --bind -o ro {site} {site} && mount --bind -o ro {home} {home} && "
+              f"exec {sys.executable} -c \"{code}\"")
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "MOTION_CACHE_DIR")}
+    env.update(HOME=str(home), TMPDIR=str(tmp_path))
+    res = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    if "Operation not permitted" in res.stderr or "permission denied" in res.stderr.lower():
+        pytest.skip(f"no mount namespace here: {res.stderr.strip()[:200]}")
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "cannot cache" not in res.stderr
+    cache = Path(res.stdout.split("CACHE", 1)[1].strip())
+    assert cache.parent == tmp_path and stat.S_IMODE(cache.stat().st_mode) == 0o700
+
+
+# --------------------------------------------------------------------------- 3: kills leave nothing behind
+_SLOW_EXPORT = """
+import sys, time
+from motion.cli import main
+from motion.export import registry
+real = registry.available_formats()["bvh"].write
+def slow(motion, path, **kw):
+    real(motion, path, **kw)
+    print("writing", flush=True)
+    time.sleep(60)
+registry.register_exporter("slow_bvh", (".bvh",), slow, default_for_suffix=False)
+sys.exit(main(["export", sys.argv[1], sys.argv[2], "--format", "slow_bvh"]))
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_kill_mid_export_leaves_nothing(sig: signal.Signals, inputs: dict[str, Path], out: Path,
+                                        tmpdir_env: Path) -> None:
+    dest = out / "x.bvh"
+    dest.write_text("old")
+    env = dict(os.environ, TMPDIR=str(tmpdir_env))
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_EXPORT, str(inputs["npz"]), str(dest)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "writing"
+        assert _names(out) == ["x.bvh"]  # the new file has no name yet
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == (143 if sig == signal.SIGTERM else -signal.SIGKILL)
+    assert "Traceback" not in err
+    assert _names(out) == ["x.bvh"] and dest.read_text() == "old" and _names(tmpdir_env) == []
+
+
+@pytest.mark.parametrize("delay", [0.6, 1.2, 2.0])
+def test_sigkill_at_any_moment_of_export(delay: float, inputs: dict[str, Path], out: Path, tmpdir_env: Path) -> None:
+    dest = out / "x.glb"
+    dest.write_text("old")
+    proc = _run(["export", str(inputs["npz"]), str(dest)], tmpdir_env)
+    time.sleep(delay)
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert _names(out) == ["x.glb"] and _names(tmpdir_env) == []
+    assert dest.read_bytes() in (b"old",) or dest.read_bytes()[:4] == b"glTF"  # old, or the whole new file
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_kill_generate_while_ffmpeg_decodes(sig: signal.Signals, inputs: dict[str, Path], out: Path,
+                                           tmpdir_env: Path) -> None:
+    """Killed while ffmpeg decodes an m4a: no decoded WAV in TMPDIR, no ffmpeg left running."""
+    proc = _run(["generate", str(inputs["m4a"]), "-o", str(out / "x.npz"), "--no-face"], tmpdir_env)
+    ffmpeg: list[int] = []
+    deadline = time.monotonic() + 60
+    while not ffmpeg and proc.poll() is None and time.monotonic() < deadline:
+        ffmpeg = [k for k in _children(proc.pid) if "ffmpeg" in Path(f"/proc/{k}/cmdline").read_bytes().decode(
+            "utf-8", "replace")] if Path(f"/proc/{proc.pid}").exists() else []
+        time.sleep(0.005)
+    assert ffmpeg, "ffmpeg was never seen decoding"
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    for _ in range(200):
+        if not any(_alive(k) for k in ffmpeg):
+            break
+        time.sleep(0.01)
+    assert not any(_alive(k) for k in ffmpeg), "ffmpeg outlived the toolkit"
+    assert "Traceback" not in err
+    assert _names(out) == [] and _names(tmpdir_env) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [3.0, 5.0, 7.0])
+def test_sigkill_at_later_moments_of_generate(delay: float, inputs: dict[str, Path], out: Path,
+                                              tmpdir_env: Path) -> None:
+    dest = out / "x.npz"
+    dest.write_text("old")
+    proc = _run(["generate", str(inputs["wav"]), "-o", str(dest)], tmpdir_env)
+    time.sleep(delay)
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert _names(out) == ["x.npz"] and _names(tmpdir_env) == []
+    assert dest.read_bytes() == b"old" or dest.read_bytes()[:2] == b"PK"
