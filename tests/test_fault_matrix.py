@@ -425,3 +425,24 @@ def test_sigkill_at_later_moments_of_generate(delay: float, inputs: dict[str, Pa
     proc.communicate(timeout=30)
     assert _names(out) == ["x.npz"] and _names(tmpdir_env) == []
     assert dest.read_bytes() == b"old" or dest.read_bytes()[:2] == b"PK"
+
+
+# --------------------------------------------------------------------------- 9: thread choice
+def test_thread_choice_follows_idle_cores_quota_and_the_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from motion import threads
+
+    monkeypatch.delenv("MOTION_THREADS", raising=False)
+    monkeypatch.setattr(threads, "available_cores", lambda: 2.0)
+    for idle, want in ((2.0, 2), (1.1, 1), (0.2, 1)):  # a busy neighbour costs a thread
+        monkeypatch.setattr(threads, "idle_cores", lambda interval=0.1, v=idle: v)
+        assert threads.choose_threads() == want
+    monkeypatch.setattr(threads, "available_cores", lambda: 16.0)
+    monkeypatch.setattr(threads, "idle_cores", lambda interval=0.1: 16.0)
+    assert threads.choose_threads() == threads.MAX_AUTO_THREADS  # small models: a few threads at most
+    assert threads.choose_threads(5) == 5
+    monkeypatch.setenv("MOTION_THREADS", "3")
+    assert threads.choose_threads() == 3
+    (tmp_path / "cpu.max").write_text("150000 100000\n")  # cgroup v2 quota of 1.5 CPUs
+    assert threads._cgroup_quota(tmp_path) == 1.5
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert threads._cgroup_quota(tmp_path) is None
