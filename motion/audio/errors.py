@@ -53,7 +53,7 @@ def check_audio_path(path: str | os.PathLike[str]) -> Path:
             f"audio file not found: {p} (resolved to {p.absolute()}); check the path and the current directory"
         ) from None
     if stat.S_ISDIR(mode):
-        raise IsADirectoryError(f"expected an audio file but {p} is a folder; pass one file inside it (e.g. a .wav)")
+        raise IsADirectoryError(f"expected an audio file but {p} is a directory (a folder); pass one file inside it (e.g. a .wav)")
     if not stat.S_ISREG(mode):
         kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
                 else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
