@@ -281,7 +281,7 @@ def test_audio_that_is_not_a_file(kind: str, tmp_path: Path, out: Path, capsys: 
             "missing": tmp_path / "none.wav"}[kind]
     if kind == "fifo":
         os.mkfifo(path)
-    why = {"folder": "is a folder", "fifo": "FIFO", "device": "device", "missing": "not found"}[kind]
+    why = {"folder": "is a directory", "fifo": "FIFO", "device": "device", "missing": "not found"}[kind]
     _error(capsys, ["generate", str(path), "-o", str(out / "x.npz")], str(path), why)
     assert _names(out) == []
 
