@@ -32,7 +32,8 @@ corpus: $(STAMP)
 # The shipped demo weights (motion/weights): the synthetic corpus, then every demo stage
 # (about 4 h on 2 CPU cores, half of it the denoiser; a GPU is picked up automatically),
 # then the exports gathered. The body ships the robustness-distilled speech encoder
-# (speech_encoder_robust: augmented, loudness-normalised speech -> the stage-1 latents).
+# (speech_encoder_robust: augmented, loudness-normalised speech -> the stage-1 latents); the
+# face ships the lip-event detector, trained on the public recordings of data/real_train.
 # The shipped denoiser (latent_diffusion) ran on one H100 and was stopped by time at step
 # 3291 of its 5000-step schedule; StopAtStep replays that stop on any machine.
 DEMO_STAGES := motion_metrics face_prior lip_reader face_emotion face_decoder face_decoder_exchange
@@ -43,6 +44,8 @@ weights: $(STAMP)
 	  --trainer.callbacks+=motion.training.callbacks.StopAtStep --trainer.callbacks.step 3291
 	$(BIN)/motion fit --config configs/demo/speech_encoder_robust.yaml
 	for s in $(DEMO_STAGES); do $(BIN)/motion fit --config configs/demo/$$s.yaml || exit 1; done
+	test -f data/real_train/manifest.csv || { echo "data/real_train is missing: see docs/real_speech_data.md"; exit 1; }
+	$(BIN)/motion fit --config configs/demo/closure_detector.yaml
 	$(BIN)/python -m motion.training.pack runs/demo motion/weights
 
 clean:

@@ -392,7 +392,7 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--text", default=None, metavar="TEXT|FILE.txt",
                    help="the words spoken (or a .txt file holding them): the lips follow phones aligned "
                    "to this transcript instead of phones recognised from the audio alone (English)")
-    p.add_argument("--phones", default="loop", choices=["loop", "words", "off"],
+    p.add_argument("--phones", default="loop", choices=["detector", "loop", "words", "off"],
                    help="without --text, how the lips find p/b/m (where they shut): loop = phone recogniser "
                    "(default, fast); words = English word recogniser, then alignment (finds about twice the "
                    "p/b/m, ~10x slower); off = the lips follow the voice alone")
@@ -464,7 +464,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
                    help="with --real: generate each recording with its transcript (STEM.txt anywhere in DIR, or "
                    "the transcript column of DIR/manifest.csv), so the face aligns its phones to the words "
                    "instead of recognising them")
-    p.add_argument("--phones", default="loop", choices=["loop", "words", "off"],
+    p.add_argument("--phones", default="loop", choices=["detector", "loop", "words", "off"],
                    help="with --real: how the face finds p/b/m without a transcript (as motion generate --phones)")
     p.add_argument("--max-clips", type=int, default=None,
                    help="evaluate at most this many clips, spread over speakers and emotions (default all; "

@@ -158,7 +158,8 @@ class FacePipeline:
         if audio_path_or_features is not None:
             if self.needs_phones(phonemes, phones):
                 track = phone_track(audio_path_or_features, transcript, phones)  # None for features
-            feats = torch.from_numpy(self._features(audio_path_or_features, transcript, track))
+            visemes = track if track is None or track.source != "detected" else None  # no phones in it
+            feats = torch.from_numpy(self._features(audio_path_or_features, transcript, visemes))
         if content is not None:
             content = torch.as_tensor(np.asarray(content, np.float32) if not isinstance(content, torch.Tensor) else content)
             if s["audio_input"] != "content":

@@ -25,10 +25,11 @@ from motion.types import AUDIO_SR, EMOTIONS, FPS, canonical_emotion
 AudioLike = str | Path | np.ndarray | torch.Tensor | Any
 EmotionLike = str | Mapping[str, float] | None
 StyleLike = str | int | Path | None
-#: How the face finds the phones of speech without a transcript: phone loop, words then
-#: alignment (:func:`motion.audio.phones.recognise_phones`), or not at all (no lip closures).
-PhoneMode = Literal["loop", "words", "off"]
-PHONE_MODES: tuple[str, ...] = ("loop", "words", "off")
+#: How the face finds the phones of speech without a transcript: the lip-event detector
+#: (:func:`motion.audio.closures.detect_closures`: bilabials and pauses only), phone loop, words
+#: then alignment (:func:`motion.audio.phones.recognise_phones`), or not at all (no closures).
+PhoneMode = Literal["detector", "loop", "words", "off"]
+PHONE_MODES: tuple[str, ...] = ("detector", "loop", "words", "off")
 
 
 def check_phone_mode(mode: str) -> str:
@@ -57,20 +58,26 @@ def as_audio(audio: AudioLike) -> Any:
 
 
 def recogniser_mode(phones: str) -> str:
-    """The :func:`~motion.audio.phones.recognise_phones` mode of a :data:`PhoneMode`: "off" still
-    recognises with the loop when an export reads phones as features (``log_mel_visemes``)."""
-    return "loop" if phones == "off" else phones
+    """The :func:`~motion.audio.phones.recognise_phones` mode of a :data:`PhoneMode`: "off" and
+    "detector" (which finds no phones) recognise with the loop when an export reads phones as
+    features (``log_mel_visemes``)."""
+    return "loop" if phones in ("off", "detector") else phones
 
 
 def phone_track(audio: AudioLike, transcript: str | None = None, phones: str = "loop") -> Any:
     """The :class:`~motion.audio.phones.PhoneTrack` of the speech (aligned to ``transcript`` when
-    given, else recognised as :func:`recogniser_mode` of ``phones`` says); None for precomputed
-    features, which hold no audio."""
+    given, else detected by :func:`motion.audio.closures.detect_closures` for "detector", else
+    recognised as :func:`recogniser_mode` of ``phones`` says); None for precomputed features,
+    which hold no audio."""
     from motion.audio.phones import recognise_phones
 
     audio = as_audio(audio)
     if isinstance(audio, np.ndarray):
         return None
+    if phones == "detector" and not (transcript and transcript.strip()):
+        from motion.audio.closures import detect_closures
+
+        return detect_closures(audio)
     return recognise_phones(audio, transcript, mode=recogniser_mode(phones))  # type: ignore[arg-type]
 
 

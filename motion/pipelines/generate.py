@@ -127,8 +127,7 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
         kwargs: dict[str, Any] = {"emotion": face_emotion, "style": style, "seed": seed}
         if transcript is not None:
             kwargs["transcript"] = transcript
-        if phones != "loop":
-            kwargs["phones"] = phones
+        kwargs["phones"] = phones
         if intensity is not None:
             kwargs["intensity"] = float(intensity)
         face_out = face_pipe(audio, **kwargs)

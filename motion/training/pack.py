@@ -6,6 +6,7 @@ Layout written (:mod:`motion.pipelines.weights`)::
 
     <dest>/body/     the latent-diffusion export (speech encoder, motion VAE, denoiser, ...)
     <dest>/face/     the face-decoder export of EMOTE's second stage (decoder, FLINT prior, settings)
+                     and the lip-event detector (closure_detector.*)
     <dest>/metrics/  the motion-metrics export + the face-emotion classifier (``motion evaluate``)
 
 Only ``.json`` / ``.pt`` / ``.txt`` files of each ``<run>/latest`` are copied (no checkpoints,
@@ -25,7 +26,7 @@ from pathlib import Path
 #: destination sub-folder -> the runs (under the runs root) whose ``latest`` export goes there
 LAYOUT: dict[str, tuple[str, ...]] = {
     "body": ("latent_diffusion", "speech_encoder_robust"),  # the robust encoder replaces the denoiser's
-    "face": ("face_decoder_exchange",),
+    "face": ("face_decoder_exchange", "closure_detector"),  # + the lip-event detector (motion.audio.closures)
     "metrics": ("motion_metrics", "face_emotion"),
 }
 SUFFIXES = (".json", ".pt", ".txt")

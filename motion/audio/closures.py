@@ -1,0 +1,177 @@
+"""Where the lips meet in speech: bilabial closures and pauses from a tiny network.
+
+:func:`detect_closures` runs :class:`motion.models.closure_detector.ClosureDetector` (shipped in
+``motion/weights/face/closure_detector.*``, trained on real human speech and the synthetic
+corpus: ``configs/demo/closure_detector.yaml``) over the speech and returns a
+:class:`motion.audio.phones.PhoneTrack` of three kinds of segment: ``"p"`` (a bilabial: p, b
+or m), ``"_"`` (a pause) and ``"@"`` (any other speech), so the face's closure code
+(:mod:`motion.pipelines.lip_closure`) takes it like recognised phones. It costs about a
+millisecond per second of speech, a tenth of pocketsphinx's phone loop.
+
+Features (:func:`closure_features`), one row per 10 ms (Kaldi frame ``k`` centred at
+``10 k + 12.5`` ms):
+
+1. the speech brought to -23 LUFS (ITU-R BS.1770-4), plus dither at -70 dBFS (digital silence
+   and a quiet room look alike);
+2. a 40-band Kaldi log filterbank (:func:`motion.audio.fbank.kaldi_fbank`);
+3. cepstral mean normalisation: the per-band mean over the speech frames (within 40 dB of the
+   loud ones) subtracted, so a microphone's or a room's colour cancels.
+
+Decoding (:func:`decode_closures`): a bilabial is a run of frames whose bilabial probability
+stays over ``low`` and peaks over ``high`` (hysteresis); a pause is a run of frames whose
+pause probability is over 0.5.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from motion.audio.io import Audio
+    from motion.audio.phones import PhoneTrack
+    from motion.models.closure_detector import ClosureDetector
+
+#: Filterbank bands of the features.
+N_BANDS: Final[int] = 40
+#: Feature frames per second (Kaldi 10 ms shift).
+FRAME_RATE: Final[float] = 100.0
+#: Centre of feature frame 0 (s): 25 ms frames from the signal's start.
+FRAME_OFFSET_S: Final[float] = 0.0125
+#: Dither added after loudness normalisation (RMS, full scale 1).
+DITHER_RMS: Final[float] = 10.0 ** (-70.0 / 20.0)
+#: Frames this far (dB of filterbank energy) under the 95th percentile are left out of the mean.
+GATE_DB: Final[float] = 40.0
+#: Bilabial decoding thresholds (hysteresis) and pause threshold.
+HIGH: Final[float] = 0.5
+LOW: Final[float] = 0.3
+PAUSE: Final[float] = 0.5
+#: Share of the loud frames that must be read as speech (else ``language_ok`` is False).
+MIN_SPEECH_SHARE: Final[float] = 0.5
+#: More bilabials per second of speech than this is not speech (music, noise).
+MAX_BILABIAL_RATE: Final[float] = 4.0
+
+_LOCK = threading.Lock()
+
+
+def closure_features(audio: Audio) -> np.ndarray:
+    """``(F, N_BANDS)`` float32 features of ``audio`` (module notes), F = Kaldi frames at 16 kHz."""
+    from motion.audio.fbank import kaldi_fbank
+    from motion.audio.io import Audio as _Audio
+    from motion.audio.loudness import TARGET_LUFS, normalize_loudness
+
+    if audio.samples.size == 0:
+        return np.zeros((0, N_BANDS), np.float32)
+    level, _ = normalize_loudness(audio, TARGET_LUFS)
+    rng = np.random.default_rng(0)
+    x = level.samples + (DITHER_RMS * rng.standard_normal(level.samples.shape[0])).astype(np.float32)
+    fb = kaldi_fbank(_Audio(x.astype(np.float32), audio.sr, audio.path), n_mels=N_BANDS)
+    if fb.shape[0] == 0:
+        return fb
+    energy = np.log(np.exp(fb.astype(np.float64)).sum(1))  # natural-log energy per frame
+    gate = energy > np.percentile(energy, 95) - GATE_DB / (10.0 / np.log(10.0))
+    mean = fb[gate].mean(0) if gate.any() else fb.mean(0)
+    return (fb - mean).astype(np.float32)
+
+
+def frame_labels(phonemes: Any, num_frames: int) -> np.ndarray:
+    """``(F,)`` int64 class ids (:data:`~motion.models.closure_detector.CLOSURE_CLASSES`) of feature
+    frames from phone timings (as :func:`motion.pipelines.face_smoothing.phoneme_triples` takes):
+    a frame whose centre lies in a bilabial is 1, in a pause or outside every phone 2, else 0."""
+    from motion.pipelines.face_smoothing import phoneme_triples
+    from motion.tts.phonemes import is_bilabial
+
+    t = FRAME_OFFSET_S + np.arange(num_frames) / FRAME_RATE
+    out = np.full(num_frames, 2, np.int64)
+    spans = [(sym, s, e) for sym, s, e in phoneme_triples(phonemes) if e > s]
+    for sym, s, e in spans:  # speech first, then bilabials over it
+        if not sym.startswith("_") and not is_bilabial(sym):
+            out[(t >= s) & (t < e)] = 0
+    for sym, s, e in spans:
+        if is_bilabial(sym):
+            inside = (t >= s) & (t < e)
+            if not inside.any():  # shorter than a frame: its nearest frame
+                inside[int(np.clip(round((0.5 * (s + e) - FRAME_OFFSET_S) * FRAME_RATE), 0, num_frames - 1))] = True
+            out[inside] = 1
+    return out
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist()))
+
+
+def decode_closures(probs: np.ndarray, duration: float, high: float = HIGH, low: float = LOW,
+                    pause: float = PAUSE) -> list[tuple[str, float, float]]:
+    """``[(symbol, start_s, end_s)]`` tiling ``[0, duration]`` from ``(F, 3)`` class probabilities:
+    ``"p"`` bilabial runs (over ``low``, peaking over ``high``), ``"_"`` pauses, ``"@"`` speech."""
+    F = probs.shape[0]
+    label = np.zeros(F, np.int64)
+    label[probs[:, 2] > pause] = 2
+    for a, b in _runs(probs[:, 1] > low):
+        if probs[a:b, 1].max() > high:
+            label[a:b] = 1
+    edges = FRAME_OFFSET_S - 0.005 + np.arange(F + 1) / FRAME_RATE  # frame k covers its 10 ms
+    edges[0], edges[-1] = 0.0, max(duration, float(edges[-2]) if F else 0.0)
+    out: list[tuple[str, float, float]] = []
+    if F == 0:
+        return [("_", 0.0, duration)] if duration > 0 else []
+    d = np.flatnonzero(np.diff(label)) + 1
+    starts, stops = np.concatenate([[0], d]), np.concatenate([d, [F]])
+    for a, b in zip(starts.tolist(), stops.tolist()):
+        out.append(({0: "@", 1: "p", 2: "_"}[int(label[a])], float(edges[a]), float(edges[b])))
+    return out
+
+
+@lru_cache(maxsize=2)
+def load_detector(folder: str | None = None) -> ClosureDetector:
+    """The shipped :class:`ClosureDetector` (``motion/weights/face``) or one from ``folder``."""
+    from motion.models.closure_detector import ClosureDetector
+    from motion.models.config import load_module
+
+    where = Path(folder) if folder else Path(__file__).resolve().parents[1] / "weights" / "face"
+    return load_module(where, "closure_detector", expected=ClosureDetector).eval()
+
+
+def closure_probs(audio: Audio, model: ClosureDetector | None = None) -> np.ndarray:
+    """``(F, 3)`` float32 class probabilities per 10 ms frame of ``audio``."""
+    import torch
+
+    model = model or load_detector()
+    feats = closure_features(audio)
+    if feats.shape[0] == 0:
+        return np.zeros((0, 3), np.float32)
+    with _LOCK, torch.inference_mode():
+        logits = model(torch.from_numpy(feats)[None])[0]
+    return torch.softmax(logits.float(), -1).numpy()
+
+
+def detect_closures(audio: Audio, model: ClosureDetector | None = None, high: float = HIGH,
+                    low: float = LOW) -> PhoneTrack:
+    """Bilabials and pauses of ``audio`` as a :class:`~motion.audio.phones.PhoneTrack` (module
+    notes), ``source="detected"``; ``language_ok`` is False when too little of the loud audio
+    reads as speech or bilabials come faster than speech makes them (music, noise)."""
+    from motion.audio.phones import PhoneSegment, PhoneTrack
+
+    t0 = time.thread_time()
+    probs = closure_probs(audio, model)
+    triples = decode_closures(probs, audio.duration, high, low)
+    segments = [PhoneSegment(sym, {"p": "BILABIAL", "_": "SIL", "@": "SPEECH"}[sym], s, e) for sym, s, e in triples]
+    speech_s = sum(e - s for sym, s, e in triples if sym != "_")
+    n_bil = sum(sym == "p" for sym, _, _ in triples)
+    meta: dict[str, Any] = {"duration_s": audio.duration, "bilabials": n_bil,
+                            "thresholds": {"high": high, "low": low, "pause": PAUSE}}
+    if probs.shape[0] == 0 or speech_s == 0.0:
+        meta["cpu_s"] = time.thread_time() - t0
+        return PhoneTrack(segments, "none", False, None, meta)
+    feats_energy = probs[:, 2] < 0.5
+    share = float(feats_energy.mean())
+    rate = n_bil / speech_s
+    meta.update(speech_share=share, bilabials_per_s=rate, cpu_s=time.thread_time() - t0)
+    ok = rate <= MAX_BILABIAL_RATE
+    return PhoneTrack(segments, "detected", ok, share, meta)
