@@ -465,7 +465,8 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
                    "the transcript column of DIR/manifest.csv), so the face aligns its phones to the words "
                    "instead of recognising them")
     p.add_argument("--phones", default="loop", choices=["detector", "loop", "words", "off"],
-                   help="with --real: how the face finds p/b/m without a transcript (as motion generate --phones)")
+                   help="how the face finds p/b/m without a transcript (as motion generate --phones), for a corpus "
+                   "split and for --real")
     p.add_argument("--max-clips", type=int, default=None,
                    help="evaluate at most this many clips, spread over speakers and emotions (default all; "
                    "fewer clips raise the FGD floor, see --reference-split)")
@@ -579,7 +580,7 @@ def _evaluate_face_part(args: argparse.Namespace, root: Path) -> dict[str, Any] 
         net, net_dir = None, None
     clips = load_face_clips(args.data, args.split, args.max_clips, progress=True)
     result = evaluate_face(clips, pipe, net, seed=args.seed, swap_emotions=args.swap_emotions,
-                           blink_seconds=args.blink_seconds or None)
+                           blink_seconds=args.blink_seconds or None, phones=args.phones)
     result.update(face_weights=str(folder), emotion_net=None if net_dir is None else str(net_dir))
     print("\nface" if args.part == "both" else "face")
     print(format_face_table(result))

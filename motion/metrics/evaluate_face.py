@@ -251,8 +251,8 @@ def _style(face_pipe: Any, speaker: int) -> int | None:
     return speaker if takes_ids and speaker >= 0 else None
 
 
-def _generate(clips: list[FaceClip], face_pipe: Any, seed: int, swap_emotions: bool, use_phonemes: bool
-              ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]], list[int]]:
+def _generate(clips: list[FaceClip], face_pipe: Any, seed: int, swap_emotions: bool, use_phonemes: bool,
+              phones: str = "loop") -> tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]], list[int]]:
     """(expression, jaw) of the generated and swapped rows, and the swapped rows' requested emotions."""
     E = face_pipe.prior.num_expressions
     gen, swapped, swap_req = [], [], []
@@ -260,7 +260,7 @@ def _generate(clips: list[FaceClip], face_pipe: Any, seed: int, swap_emotions: b
         emo = EMOTIONS[c.emotion] if c.emotion >= 0 else None
         inten = c.intensity if c.intensity >= 0 and emo is not None else 2.0
         kw = {"style": _style(face_pipe, c.speaker), "seed": seed + i,
-              "phonemes": c.timings if use_phonemes else None}
+              "phonemes": c.timings if use_phonemes else None, "phones": phones}
         out = face_pipe(str(c.wav), emotion=emo, intensity=inten, **kw)
         gen.append(_fit_face(out.expression[:, :E], out.jaw, c.num_frames))
         if swap_emotions:
@@ -360,7 +360,7 @@ def evaluate_blinks(clips: list[FaceClip], face_pipe: Any, geom: FaceGeometry, s
 # --------------------------------------------------------------------------- evaluation
 def evaluate_face(clips: list[FaceClip], face_pipe: Any, emotion_net: nn.Module | None = None, seed: int = 0,
                   swap_emotions: bool = False, blink_seconds: float | None = BLINK_SECONDS,
-                  use_phonemes: bool = False, models_dir: str | None = None) -> dict[str, Any]:
+                  use_phonemes: bool = False, models_dir: str | None = None, phones: str = "loop") -> dict[str, Any]:
     """Generate for every clip and score every row (module docstring); JSON-ready dict.
 
     Args:
@@ -372,11 +372,12 @@ def evaluate_face(clips: list[FaceClip], face_pipe: Any, emotion_net: nn.Module 
         blink_seconds: length of the blink recording (None or 0: no blink section).
         use_phonemes: give the pipeline the clips' phoneme timings.
         models_dir: FLAME model folder of the vertices (None: ``$MOTION_MODELS_DIR`` or the stand-in).
+        phones: how the pipeline finds the phones of the audio (``FacePipeline(phones=...)``).
     """
     E = int(face_pipe.prior.num_expressions)
     geom = build_face_geometry(E, emotion_net, models_dir)
     t0 = time.perf_counter()
-    gen, swapped, swap_req = _generate(clips, face_pipe, seed, swap_emotions, use_phonemes)
+    gen, swapped, swap_req = _generate(clips, face_pipe, seed, swap_emotions, use_phonemes, phones)
     gen_s = time.perf_counter() - t0
     params = _row_params(clips, E, gen, swapped)
     wanted = {name: [c.emotion for c in clips] for name in params}
@@ -388,7 +389,7 @@ def evaluate_face(clips: list[FaceClip], face_pipe: Any, emotion_net: nn.Module 
         "clips": len(clips), "rows": rows, "closure_threshold_mm": 1e3 * CLOSURE_THRESHOLD,
         "generation_s": gen_s, "audio_s": float(sum(c.num_frames for c in clips) / FPS),
         "blinks": evaluate_blinks(clips, face_pipe, geom, seed, blink_seconds) if blink_seconds else None,
-        "settings": {"seed": seed, "swap_emotions": swap_emotions, "use_phonemes": use_phonemes,
+        "settings": {"seed": seed, "swap_emotions": swap_emotions, "use_phonemes": use_phonemes, "phones": phones,
                      "num_expressions": E, "blink_seconds": blink_seconds}}
     result["checks"] = face_checks(result)
     return result
