@@ -84,7 +84,7 @@ def test_round_trip_fk(
     tmp_path: Path, body_model: Any, motion_and_fk: tuple[Motion, np.ndarray], order: str, units: str, scale: float
 ) -> None:
     m, fk = motion_and_fk
-    path = export(m, tmp_path / "a.bvh", body_model=body_model, euler_order=order, units=units)
+    path = export(m, tmp_path / "a.bvh", body_model=body_model, euler_order=order, units=units, floor=False)
     data = read_bvh(path)
     assert data.channels[1] == [f"{a}rotation" for a in order]
     pos = _by_name(data.names, bvh_forward_kinematics(data)) / scale

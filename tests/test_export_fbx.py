@@ -31,8 +31,9 @@ T, FPS = 300, 30.0
 FRAMES = (1, 77, 150, 299, 300)  # Blender frames; motion frame = Blender frame - 1
 JOINTS = ("pelvis", "right_wrist", "right_index3", "left_ankle", "left_foot", "head")
 PRESETS = ("blender", "unity", "unreal")
-#: Blender re-import units per preset (unreal: centimetres) -> metres.
-UNIT = {"blender": 1.0, "unity": 1.0, "unreal": 100.0, "glb": 1.0}
+#: Blender re-import units per preset -> metres (unreal's centimetres are said so in its header,
+#: so Blender's importer brings them back in metres).
+UNIT = {"blender": 1.0, "unity": 1.0, "unreal": 1.0, "glb": 1.0}
 
 PROBE = r'''
 import json, sys
@@ -42,7 +43,7 @@ def probe(path, frames, joints, keys):
     bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
     if path.endswith(".fbx"):
-        bpy.ops.import_scene.fbx(filepath=path, anim_offset=0)
+        bpy.ops.import_scene.fbx(filepath=path)  # default anim_offset 1: time 0 -> frame 1
     else:  # glTF times are seconds: keys land on time * scene fps
         scene.render.fps, scene.render.fps_base = 30, 1.0
         bpy.ops.import_scene.gltf(filepath=path)
@@ -110,8 +111,9 @@ def round_trip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("fbx")
     model = load_body_model()
     m = synthetic_motion()
-    files = {p: export(m, tmp / f"{p}.fbx", preset=p, body_model=model) for p in PRESETS}
-    files["glb"] = export(m, tmp / "clip.glb", body_model=model)
+    # floor=False: joints compared with forward_kinematics as it is (the floor is tested in test_export_imports)
+    files = {p: export(m, tmp / f"{p}.fbx", preset=p, body_model=model, floor=False) for p in PRESETS}
+    files["glb"] = export(m, tmp / "clip.glb", body_model=model, floor=False)
     ntsc = export(synthetic_motion(12, 30000 / 1001, 2), tmp / "ntsc.fbx", body_model=model)
     glb_frames = tuple(f - 1 for f in FRAMES)  # glTF keys start at frame 0
     todo = [(files[p], FRAMES) for p in PRESETS] + [(files["glb"], glb_frames), (ntsc, (1,))]
@@ -132,8 +134,9 @@ def _blender_to_smplx(p: Any, unit: float) -> np.ndarray:
 def test_fbx_skeleton_timing_shape_keys(round_trip: dict[str, Any], preset: str) -> None:
     r = round_trip["probe"][preset]
     assert r["armatures"] == 1 and r["name"] == ("Armature" if preset == "unreal" else "SMPLX")
-    assert len(r["bones"]) == 55 and sorted(r["bones"]) == sorted(JOINT_NAMES)  # no leaf bones
-    assert [r["parents"][n] for n in JOINT_NAMES] == [None] + [JOINT_NAMES[p] for p in PARENTS[1:]]
+    root = [] if preset == "blender" else ["root"]  # engine presets: a floor-level root bone (root motion)
+    assert sorted(r["bones"]) == sorted(JOINT_NAMES + tuple(root))  # no leaf bones
+    assert [r["parents"][n] for n in JOINT_NAMES] == (root or [None]) + [JOINT_NAMES[p] for p in PARENTS[1:]]
     assert (r["fps"], r["fps_base"]) == (30, 1.0)
     assert r["range"] == [1.0, float(T)]
     assert r["shape_keys"][0] == "Basis" and len(r["shape_keys"]) == 1 + 50  # default min(50, E)

@@ -42,7 +42,7 @@ def body_model() -> Any:
 @pytest.fixture(scope="module")
 def glb(tmp_path_factory: pytest.TempPathFactory, body_model: Any) -> tuple[Motion, Path, gl.GLTF2]:
     m = smooth_motion()
-    path = export(m, tmp_path_factory.mktemp("gltf") / "clip.glb", body_model=body_model)
+    path = export(m, tmp_path_factory.mktemp("gltf") / "clip.glb", body_model=body_model, floor=False)
     return m, path, gl.GLTF2().load(str(path))
 
 
@@ -177,7 +177,8 @@ def test_trimesh_parses_glb_and_gltf(glb: tuple[Motion, Path, gl.GLTF2], body_mo
 
     m, path, g = glb
     n_verts = g.accessors[g.meshes[0].primitives[0].attributes.POSITION].count
-    gltf_path = export(m, tmp_path / "clip.gltf", body_model=body_model, num_expressions=3, sparse_morphs=True)
+    gltf_path = export(m, tmp_path / "clip.gltf", body_model=body_model, num_expressions=3, sparse_morphs=True,
+                       floor=False)
     for p in (path, gltf_path):
         scene = trimesh.load(str(p))
         geoms = list(scene.geometry.values()) if isinstance(scene, trimesh.Scene) else [scene]

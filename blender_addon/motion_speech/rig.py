@@ -61,15 +61,20 @@ STANDIN_EXPRESSION_NAMES: tuple[str, ...] = (
 #: Shape key sliders span [-SLIDER, SLIDER]; key values are clipped to it.
 SLIDER = 10.0
 
-#: FBX presets (== ``dataclasses.asdict`` of ``motion.export.fbx.PRESETS``).
+#: FBX presets (== ``dataclasses.asdict`` of ``motion.export.fbx.PRESETS``). ``root_bone``: a
+#: ``root`` bone on the floor under the pelvis (parent of ``pelvis``) that carries the
+#: horizontal motion, as Unreal / Unity root motion expects. The unit header always matches
+#: the coordinates: metres (``UnitScaleFactor`` 100) or, for ``scale`` 100, centimetres (1).
 FBX_PRESETS: dict[str, dict[str, Any]] = {
     "blender": {"name": "blender", "y_up_data": False, "scale": 1.0, "axis_forward": "-Z", "axis_up": "Y",
-                "apply_scale_options": "FBX_SCALE_NONE", "armature_name": "SMPLX"},
+                "apply_scale_options": "FBX_SCALE_NONE", "armature_name": "SMPLX", "root_bone": False},
     "unity": {"name": "unity", "y_up_data": True, "scale": 1.0, "axis_forward": "-Z", "axis_up": "Y",
-              "apply_scale_options": "FBX_SCALE_ALL", "armature_name": "SMPLX"},
+              "apply_scale_options": "FBX_SCALE_ALL", "armature_name": "SMPLX", "root_bone": True},
     "unreal": {"name": "unreal", "y_up_data": True, "scale": 100.0, "axis_forward": "-Z", "axis_up": "Y",
-               "apply_scale_options": "FBX_SCALE_ALL", "armature_name": "Armature"},
+               "apply_scale_options": "FBX_SCALE_ALL", "armature_name": "Armature", "root_bone": True},
 }
+#: Name of the floor-level root bone of the engine presets.
+ROOT_BONE = "root"
 
 #: SMPL-X (Y up) -> Blender (Z up): ``x, y, z -> x, -z, y``.
 Z_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
@@ -251,6 +256,11 @@ def build_character(d: Mapping[str, Any], preset: Mapping[str, Any], *, name: st
     arm.select_set(True)
     bpy.ops.object.mode_set(mode="EDIT")
     heads, tails, zref = pts(d["heads"]), pts(d["tails"]), np.asarray(d["roll_axes"]) @ conv.T
+    root_eb = None
+    if preset.get("root_bone"):  # on the floor at the origin, pointing up, facing front
+        root_eb = arm_data.edit_bones.new(ROOT_BONE)
+        root_eb.head, root_eb.tail = Vector(pts([0.0, 0.0, 0.0])), Vector(pts([0.0, 0.2, 0.0]))
+        root_eb.align_roll(Vector(np.array([0.0, 0.0, 1.0]) @ conv.T))
     for j, bname in enumerate(names):
         eb = arm_data.edit_bones.new(bname)
         eb.head, eb.tail = Vector(heads[j]), Vector(tails[j])
@@ -258,12 +268,16 @@ def build_character(d: Mapping[str, Any], preset: Mapping[str, Any], *, name: st
         if parents[j] >= 0:
             eb.parent = arm_data.edit_bones[names[parents[j]]]
             eb.use_connect = False
+        elif root_eb is not None:
+            eb.parent = root_eb
+            eb.use_connect = False
     bpy.ops.object.mode_set(mode="OBJECT")
 
     # ---- skinned mesh with one vertex group per joint
     me = bpy.data.meshes.new(mesh_name)
     verts = pts(d["vertices"])
     me.from_pydata(verts.tolist(), [], np.asarray(d["faces"]).astype(int).tolist())
+    me.polygons.foreach_set("use_smooth", np.ones(len(me.polygons), bool))  # smooth shading, smooth FBX normals
     me.update()
     mesh = bpy.data.objects.new(mesh_name, me)
     coll.objects.link(mesh)
@@ -344,7 +358,7 @@ def _action(owner: Any, action_name: str | None, default: str) -> Any:
 
 def key_motion(arm: Any, quats: np.ndarray, root: np.ndarray, *, y_up_data: bool = False, scale: float = 1.0,
                start: int = 1, joints: Iterable[int] | None = None, key_root: bool = True,
-               action_name: str | None = "motion") -> Any:
+               action_name: str | None = "motion", ground_root: bool = False) -> Any:
     """Key the armature's SMPL-X bones: a quaternion per bone per frame and the root location.
 
     Args:
@@ -358,6 +372,9 @@ def key_motion(arm: Any, quats: np.ndarray, root: np.ndarray, *, y_up_data: bool
         key_root: key the pelvis location.
         action_name: name of a new action; ``None`` keys into the armature's current action
             (replacing only the F-curves written here) or a new ``motion`` action.
+        ground_root: also key the :data:`ROOT_BONE` (parent of the pelvis, rest head at the
+            origin) with the pelvis's horizontal position, so it stays on the floor under the
+            pelvis (root motion); the pelvis keys are then relative to it.
 
     Returns:
         The action.
@@ -384,6 +401,15 @@ def key_motion(arm: Any, quats: np.ndarray, root: np.ndarray, *, y_up_data: bool
         pelvis = bones[names[0]]
         rest0 = np.array(pelvis.matrix_local.to_3x3())
         root_data = (np.asarray(root, np.float64) @ conv.T) * scale
+        if ground_root:  # the root bone follows the pelvis on the floor; its rest head is the origin
+            ground = np.asarray(root, np.float64) * [1.0, 0.0, 1.0]
+            ground_data = (ground @ conv.T) * scale
+            rb = bones[ROOT_BONE]
+            arm.pose.bones[ROOT_BONE].rotation_mode = "QUATERNION"
+            rloc = (ground_data - np.array(rb.head_local)) @ np.array(rb.matrix_local.to_3x3())
+            for i in range(3):
+                key_curve(fcs, f'pose.bones["{ROOT_BONE}"].location', i, frames, rloc[:, i], ROOT_BONE)
+            root_data = root_data - ground_data
         loc = (root_data - np.array(pelvis.head_local)) @ rest0  # rest-frame displacement, (T, 3)
         for i in range(3):
             key_curve(fcs, f'pose.bones["{names[0]}"].location', i, frames, loc[:, i], names[0])
@@ -428,7 +454,23 @@ def export_fbx(path: str, arm: Any, mesh: Any, preset: Mapping[str, Any]) -> Non
     arm.select_set(True)
     mesh.select_set(True)
     bpy.context.view_layer.objects.active = arm
-    res = bpy.ops.export_scene.fbx(
+    units = bpy.context.scene.unit_settings
+    saved = (units.system, units.scale_length)
+    if float(preset["scale"]) != 1.0:  # data in 1/scale metres: say so in the header (UnitScaleFactor)
+        units.system, units.scale_length = "METRIC", 1.0 / float(preset["scale"])
+    try:
+        res = _fbx_operator(path, preset)
+    finally:
+        units.system, units.scale_length = saved
+    if "FINISHED" not in res:
+        raise RuntimeError(f"Blender's FBX exporter returned {res}")
+
+
+def _fbx_operator(path: str, preset: Mapping[str, Any]) -> Any:
+    """``bpy.ops.export_scene.fbx`` on the selection with the toolkit's settings."""
+    import bpy
+
+    return bpy.ops.export_scene.fbx(
         filepath=path, use_selection=True, object_types={"ARMATURE", "MESH"},
         axis_forward=preset["axis_forward"], axis_up=preset["axis_up"],
         apply_unit_scale=True, apply_scale_options=preset["apply_scale_options"], global_scale=1.0,
@@ -438,5 +480,3 @@ def export_fbx(path: str, arm: Any, mesh: Any, preset: Mapping[str, Any]) -> Non
         bake_anim_use_all_actions=False, bake_anim_force_startend_keying=True, bake_anim_step=1.0,
         bake_anim_simplify_factor=0.0,
     )
-    if "FINISHED" not in res:
-        raise RuntimeError(f"Blender's FBX exporter returned {res}")

@@ -62,10 +62,12 @@ def build_scene(d: Any, preset: dict[str, Any]) -> tuple[Any, Any]:
     bpy.context.view_layer.objects.active = arm
     arm.select_set(True)
     T = d["quats"].shape[0]
+    # frames 0..T-1: Blender's FBX exporter writes frame f at time f / fps, so the first key is at 0
     rig.key_motion(arm, d["quats"], d["root"], y_up_data=bool(preset["y_up_data"]), scale=float(preset["scale"]),
-                   action_name="motion")
-    rig.key_expressions(mesh, [str(n) for n in d["shape_names"]], d["expression"], action_name="expression")
-    rig.set_scene_timing(bpy.context.scene, float(d["fps"]), T)
+                   action_name="motion", start=0, ground_root=bool(preset.get("root_bone")))
+    rig.key_expressions(mesh, [str(n) for n in d["shape_names"]], d["expression"], action_name="expression",
+                        start=0)
+    rig.set_scene_timing(bpy.context.scene, float(d["fps"]), T, start=0)
     return arm, mesh
 
 

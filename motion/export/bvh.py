@@ -79,9 +79,10 @@ def write_bvh(
     motion: Motion,
     path: str | Path,
     *,
-    units: str = "cm",
+    units: str = "m",
     euler_order: str = "ZXY",
     precision: int = 6,
+    floor: bool = True,
     body_model: Any = None,
     models_dir: str | None = None,
 ) -> None:
@@ -90,9 +91,10 @@ def write_bvh(
     Args:
         motion: the animation (``poses`` ``(T, 55, 3)``, ``trans`` ``(T, 3)``, ``betas``).
         path: destination.
-        units: ``"cm"`` (default), ``"m"`` or ``"mm"`` for offsets and positions.
+        units: ``"m"`` (default), ``"cm"`` or ``"mm"`` for offsets and positions.
         euler_order: rotation channel order, one of :data:`EULER_ORDERS`.
         precision: decimals of the written numbers.
+        floor: raise the root so the lowest vertex over the clip is at ``y = 0``.
         body_model: an :mod:`smplx` SMPL-X model (loaded for the motion when omitted).
         models_dir: models folder used when loading the body model.
     """
@@ -110,7 +112,12 @@ def write_bvh(
     rot = local_rotations(motion, rest.pose_mean)  # (T, 55, 3, 3)
     ang = euler_angles(rot[:, joints_order], order)  # (T, 55, 3) in file order
     ang = np.unwrap(ang, period=360.0, axis=0)
-    root = (motion.trans.astype(np.float64) + rest.joints[0]) * scale  # (T, 3)
+    root = motion.trans.astype(np.float64) + rest.joints[0]  # (T, 3) metres
+    if floor:
+        from motion.export.floor import floor_offset
+
+        root[:, 1] += floor_offset(motion, rest)
+    root *= scale
     frames = np.concatenate([root, ang.reshape(len(ang), -1)], axis=1)
 
     with open(path, "w", encoding="ascii", newline="\n") as f:

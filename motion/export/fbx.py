@@ -20,7 +20,10 @@ What the file holds:
   ``num_expressions`` expression blendshapes (default ``min(50, E)``; stand-in keys carry
   the semantic names ``smile``, ``blink_left``...). Shape key sliders span [-10, 10].
 * one action: a quaternion key per bone per frame, root (pelvis) location keys, shape key
-  value keys; frames ``1..T``; scene fps = motion fps (fractional rates via ``fps_base``).
+  value keys; frames ``0..T-1``, so the first key is at time 0 (Blender's importer puts it on
+  frame 1); scene fps = motion fps (fractional rates via ``fps_base``).
+* on the floor: the lowest vertex over the clip at height 0 (:mod:`motion.export.floor`);
+  smooth shading (smoothing groups and per-vertex normals in the file).
 
 Presets (``preset=``):
 
@@ -28,9 +31,11 @@ Presets (``preset=``):
 blender    plain: Blender Z up (SMPL-X ``x, y, z`` -> ``x, -z, y``), metres, axes -Z forward /
            Y up, ``FBX_SCALE_NONE``. Re-imports in Blender exactly where it was.
 unity      the SMPL-X add-on's recipe: data in Y up (the "-90 X bake"), objects at +90 X, so
-           the root imports into Unity without rotation; metres, ``FBX_SCALE_ALL``.
-unreal     as unity, plus data and location keys x100 (centimetres), armature object named
-           ``Armature`` (Unreal then adds no extra root bone), ``FBX_SCALE_ALL``.
+           the root imports into Unity without rotation; metres (header ``UnitScaleFactor``
+           100), ``FBX_SCALE_ALL``; a ``root`` bone on the floor (root motion).
+unreal     as unity, plus data and location keys x100 (centimetres; header
+           ``UnitScaleFactor`` 1, so every importer reads centimetres), armature object named
+           ``Armature`` (Unreal then adds no extra root bone), ``root`` bone on the floor.
 =========  ==========================================================================
 
 All presets: ``add_leaf_bones=False``, ``bake_anim_use_nla_strips=False``,
@@ -91,6 +96,7 @@ class FBXPreset:
         axis_forward, axis_up: Blender FBX exporter axes.
         apply_scale_options: Blender FBX exporter ``apply_scale_options``.
         armature_name: name of the armature object.
+        root_bone: add a ``root`` bone on the floor under the pelvis (root motion).
     """
 
     name: str
@@ -100,6 +106,7 @@ class FBXPreset:
     axis_up: str = "Y"
     apply_scale_options: str = "FBX_SCALE_NONE"
     armature_name: str = "SMPLX"
+    root_bone: bool = False
 
 
 #: The presets, defined once in the rig module that both this exporter and the add-on run.
@@ -107,14 +114,15 @@ PRESETS: dict[str, FBXPreset] = {name: FBXPreset(**p) for name, p in FBX_PRESETS
 
 
 def prepare_rig(motion: Motion, rest: RestModel, num_expressions: int | None = None,
-                semantic_names: bool = False) -> dict[str, np.ndarray]:
+                semantic_names: bool = False, floor: bool = True) -> dict[str, np.ndarray]:
     """The arrays the Blender script needs (SMPL-X coordinates, metres).
 
     Returns a dict: ``joint_names`` (55,), ``parents`` (55,), ``heads``/``tails``/``roll_axes``
     (55, 3), ``vertices`` (V, 3), ``faces`` (F, 3), sparse weights ``w_vertex``/``w_joint``/
     ``w_value`` (K,), ``shape_names`` (N,), ``shape_deltas`` (N, V, 3), ``quats`` (T, 55, 4)
     local rotations as WXYZ quaternions (mean pose included), ``root`` (T, 3) pelvis position
-    ``J_pelvis + trans``, ``expression`` (T, N), ``fps`` ().
+    ``J_pelvis + trans`` (raised by :func:`motion.export.floor.floor_offset` when ``floor``),
+    ``expression`` (T, N), ``fps`` ().
     """
     from scipy.spatial.transform import Rotation
 
@@ -132,6 +140,11 @@ def prepare_rig(motion: Motion, rest: RestModel, num_expressions: int | None = N
     xyzw = Rotation.from_rotvec(aa.reshape(-1, 3)).as_quat().reshape(T, NUM_JOINTS, 4)
     expr = np.zeros((T, n), np.float32)
     expr[:, : min(n, E)] = motion.expression[:, : min(n, E)]
+    root = motion.trans.astype(np.float64) + rest.joints[0]
+    if floor:
+        from motion.export.floor import floor_offset
+
+        root[:, 1] += floor_offset(motion, rest)
     return {
         "joint_names": np.array(JOINT_NAMES), "parents": np.array(PARENTS, np.int32),
         "heads": rest.joints, "tails": tails, "roll_axes": roll,
@@ -139,7 +152,7 @@ def prepare_rig(motion: Motion, rest: RestModel, num_expressions: int | None = N
         "w_vertex": wv.astype(np.int32), "w_joint": wj.astype(np.int32), "w_value": w[wv, wj].astype(np.float32),
         "shape_names": np.array(expression_names(n, semantic_names), dtype=str),
         "shape_deltas": np.ascontiguousarray(rest.expr_dirs[:, :, :n].transpose(2, 0, 1), dtype=np.float32),
-        "quats": xyzw[..., [3, 0, 1, 2]], "root": motion.trans.astype(np.float64) + rest.joints[0],
+        "quats": xyzw[..., [3, 0, 1, 2]], "root": root,
         "expression": expr, "fps": np.float64(motion.fps),
     }
 
@@ -216,6 +229,7 @@ def write_fbx(
     *,
     preset: str = "blender",
     num_expressions: int | None = None,
+    floor: bool = True,
     body_model: Any = None,
     models_dir: str | None = None,
     timeout: float = 600.0,
@@ -227,6 +241,7 @@ def write_fbx(
         path: destination ``.fbx``.
         preset: ``"blender"``, ``"unity"`` or ``"unreal"`` (see the module docstring).
         num_expressions: shape keys to export (default ``min(50, E)``).
+        floor: raise the root so the lowest vertex over the clip is at the floor.
         body_model: an :mod:`smplx` SMPL-X model (loaded for the motion when omitted).
         models_dir: models folder used when loading the body model.
         timeout: seconds Blender may take.
@@ -241,7 +256,7 @@ def write_fbx(
         raise ExportError(f"unknown FBX preset {preset!r}; choose one of {', '.join(PRESETS)}")
     check_blender()
     model = load_model(motion, body_model, models_dir)
-    rig = prepare_rig(motion, rest_model(model, motion.betas), num_expressions, _is_standin(model))
+    rig = prepare_rig(motion, rest_model(model, motion.betas), num_expressions, _is_standin(model), floor)
     # The rig goes to Blender in an unnamed temporary file (O_TMPFILE where the system has it),
     # read through /proc/PID/fd/N: a kill leaves nothing in TMPDIR.
     with tempfile.TemporaryFile(prefix="motion-fbx-", suffix=".npz") as data:

@@ -13,7 +13,8 @@ What the file holds (Y up, metres: SMPL-X and glTF agree, no axis change):
   stored sparse when that is smaller), names in ``mesh.extras.targetNames``.
 * a skin over the 55 joint nodes with inverse bind matrices ``translate(-J_j)``.
 * one animation: per joint a rotation channel (unit quaternions, glTF's XYZW order, signs
-  made continuous), the pelvis translation ``J_pelvis + trans``, and the morph weights
+  made continuous), the pelvis translation ``J_pelvis + trans`` (raised by
+  :func:`motion.export.floor.floor_offset` so the lowest vertex stands on ``y = 0``), and the morph weights
   (the motion's expression coefficients). Sampler input = ``frame / fps`` seconds, so
   the frame rate is exact; interpolation LINEAR.
 
@@ -106,6 +107,7 @@ def build_gltf(
     binary: bool = True,
     sparse_morphs: bool | None = None,
     semantic_names: bool = False,
+    floor: bool = True,
 ) -> Any:
     """Compose the :class:`pygltflib.GLTF2` of ``motion`` on the body ``rest``.
 
@@ -118,6 +120,7 @@ def build_gltf(
         sparse_morphs: store morph deltas as sparse accessors; ``None`` picks per target
             whichever is smaller.
         semantic_names: name morph targets after the stand-in's expressions.
+        floor: raise the root so the lowest vertex over the clip is at ``y = 0``.
     """
     import pygltflib as gl
     from scipy.spatial.transform import Rotation
@@ -187,7 +190,12 @@ def build_gltf(
     aa = motion.poses.astype(np.float64) + rest.pose_mean[None]
     quats = Rotation.from_rotvec(aa.reshape(-1, 3)).as_quat().reshape(T, NUM_JOINTS, 4)  # XYZW
     quats = continuous_quats(quats).astype(np.float32)
-    channel(0, "translation", (motion.trans.astype(np.float64) + rest.joints[0]).astype(np.float32))
+    root = motion.trans.astype(np.float64) + rest.joints[0]
+    if floor:
+        from motion.export.floor import floor_offset
+
+        root[:, 1] += floor_offset(motion, rest)
+    channel(0, "translation", root.astype(np.float32))
     for j in range(NUM_JOINTS):
         channel(j, "rotation", np.ascontiguousarray(quats[:, j]))
     if n_expr:
@@ -205,6 +213,7 @@ def write_gltf(
     *,
     num_expressions: int | None = None,
     sparse_morphs: bool | None = None,
+    floor: bool = True,
     body_model: Any = None,
     models_dir: str | None = None,
 ) -> None:
@@ -213,16 +222,17 @@ def write_gltf(
     Args:
         motion: the animation.
         path: destination; a ``.gltf`` suffix gives JSON, any other GLB.
-        num_expressions, sparse_morphs: see :func:`build_gltf`.
+        num_expressions, sparse_morphs, floor: see :func:`build_gltf`.
         body_model: an :mod:`smplx` SMPL-X model (loaded for the motion when omitted).
         models_dir: models folder used when loading the body model.
     """
     _write_gltf(motion, path, Path(path).suffix.lower() != ".gltf", num_expressions=num_expressions,
-                sparse_morphs=sparse_morphs, body_model=body_model, models_dir=models_dir)
+                sparse_morphs=sparse_morphs, floor=floor, body_model=body_model, models_dir=models_dir)
 
 
 def _write_gltf(motion: Motion, path: str | Path, is_glb: bool, *, num_expressions: int | None = None,
-                sparse_morphs: bool | None = None, body_model: Any = None, models_dir: str | None = None) -> None:
+                sparse_morphs: bool | None = None, floor: bool = True, body_model: Any = None,
+                models_dir: str | None = None) -> None:
     """:func:`write_gltf` with the container given (GLB or JSON), not taken from the suffix."""
     from motion.export._rest import load_model, rest_model
 
@@ -230,7 +240,7 @@ def _write_gltf(motion: Motion, path: str | Path, is_glb: bool, *, num_expressio
     model = load_model(motion, body_model, models_dir)
     rest = rest_model(model, motion.betas)
     gltf = build_gltf(motion, rest, num_expressions=num_expressions, binary=is_glb, sparse_morphs=sparse_morphs,
-                      semantic_names=_is_standin(model))
+                      semantic_names=_is_standin(model), floor=floor)
     if is_glb:
         gltf.save_binary(str(p))
     else:
