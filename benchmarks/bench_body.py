@@ -184,7 +184,7 @@ def main() -> None:
             print(f"seams, {d_long:.0f} s, seeds 0-{SEAM_SEEDS - 1}: velocity jump at seams {s['seam']:.4f}, "
                   f"away from seams {s['inside']:.4f} m/s per frame (ratio {s['ratio']:.2f}; per seed "
                   f"{', '.join(f'{r:.2f}' for r in s['ratios'])})", flush=True)
-        for part, phones in (("face", "off"), ("face", "loop"), ("both", "off"), ("both", "loop")):
+        for part, phones in ((p, ph) for p in ("face", "both") for ph in ("off", "detector", "loop")):
             r = run(weights, wavs[60.0], args, part=part, phones=phones)
             if "error" in r:
                 print(f"{part}: {r['error']}")

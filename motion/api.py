@@ -79,7 +79,8 @@ def generate(
             alignment) instead of recognised from the audio alone. English; other languages
             degrade to the voice's own cues.
         phones: without a transcript, how the face finds the p/b/m where the lips shut:
-            "loop" (pocketsphinx phone loop; default), "words" (English word recognition, then
+            "loop" (pocketsphinx phone loop; default), "detector" (the tiny lip-event network of
+            :mod:`motion.audio.closures`: a third of the loop's compute, lower precision), "words" (English word recognition, then
             alignment of the words heard: about twice the p/b/m found, ~10x the compute), or
             "off" (no phones: the lips follow the voice alone).
 

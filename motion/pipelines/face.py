@@ -151,7 +151,7 @@ class FacePipeline:
                  transcript: str | None = None, phones: PhoneMode = "loop") -> FaceOutput:
         """Generate the face for one recording (module notes); ``transcript``: the words spoken,
         if known (the phones are aligned to them instead of recognised); ``phones``: how the
-        phones are recognised without one (``"loop"``, ``"words"``; ``"off"``: no closures)."""
+        phones are found without one (``"loop"``, ``"detector"``, ``"words"``; ``"off"``: no closures)."""
         s, intensity = self.settings, check_intensity(intensity)
         check_phone_mode(phones)
         feats, track = None, None

@@ -97,6 +97,7 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
         face_note: why there is no face pipeline (recorded in the metadata).
         transcript: the words spoken, if known (the face aligns its phones to them).
         phones: how the face finds p/b/m without a transcript: "loop" (phone recogniser),
+            "detector" (lip-event network, fast),
             "words" (word recogniser, then alignment: more accurate, slower) or "off".
         body_options: further :meth:`BodyPipeline.__call__` arguments (steps, sampler...).
     """
