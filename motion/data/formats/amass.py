@@ -4,7 +4,7 @@ Layout::
 
     gender              'male' | 'female' | 'neutral'
     surface_model_type  'smplx'
-    mocap_frame_rate    e.g. 120 (older files: ``mocap_framerate``; some tools: ``fps``)
+    mocap_frame_rate    e.g. 120 (older files and loaders: ``mocap_framerate``; both written; some tools: ``fps``)
     mocap_time_length   T / fps, seconds
     trans               (T, 3)
     poses               (T, 165)  flat SMPL-X axis-angle
@@ -17,7 +17,17 @@ Reading uses ``poses`` when present, else assembles it from the split keys
 (``root_orient`` and ``pose_body`` required; hands, jaw, eyes zero when absent), then
 resamples to ``fps`` (AMASS is often 120 fps) with :meth:`Motion.resample` (slerp).
 Only the keys named above are loaded, so AMASS's extra keys (marker data, object arrays)
-are ignored. Coordinates are kept as stored (AMASS is Z-up; no axis conversion is made).
+are ignored.
+
+Axes: AMASS is Z up, the toolkit (SMPL-X) Y up. The writer turns the whole body +90
+degrees about X (``R``): ``root_orient' = R root_orient``, ``trans' = R (trans + J) - J``
+with ``J`` the rest pelvis joint (``pelvis=``; the exporter passes the body model's, so the
+turn is exact and the SMPL-X Blender add-on's -90 degree X object rotation gives back the
+original placement; ``J = 0`` when not given). ``floor_offset`` is then added to
+``trans[:, 2]`` (the exporter passes the value that puts the lowest vertex at ``z = 0``).
+The reader turns a file whose root rotations hold the body up along ``+Z`` back to Y up
+(``up="y"``, default; exact inverse for the same ``pelvis``) or keeps it as stored
+(``up="file"``).
 """
 
 from __future__ import annotations
@@ -51,6 +61,9 @@ SPLIT_KEYS: tuple[tuple[str, slice], ...] = (
     ("pose_hand", slice(POSE_LHAND.start, POSE_RHAND.stop)),
 )
 AMASS_NUM_BETAS = 16
+#: Rotation of the Y-up (SMPL-X) world into AMASS's Z-up one: +90 degrees about X, ``(x, y, z) -> (x, -z, y)``.
+Y_TO_Z_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+UP_CHOICES: tuple[str, ...] = ("y", "file")
 _FLAT_HINT = "flat SMPL-X axis-angle, 55 joints x 3; SMPL+H files (156) are not supported"
 
 
@@ -78,12 +91,45 @@ def _poses(src: ArraySource) -> np.ndarray:
     return out
 
 
-def read_amass(path: str | Path, *, fps: float | None = 30.0) -> Motion:
+def turn_world(poses: np.ndarray, trans: np.ndarray, rot: np.ndarray,
+               pelvis: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Turn a motion's whole body by the ``(3, 3)`` rotation ``rot`` about the world origin.
+
+    Args:
+        poses: ``(T, 165)`` flat axis-angle; only the root ``[0:3]`` changes (``rot @ R_root``).
+        trans: ``(T, 3)``; the pelvis is at ``pelvis + trans``, so ``trans' = rot (trans + J) - J``.
+        pelvis: ``(3,)`` rest pelvis joint ``J`` of the body model (zeros when ``None``).
+
+    Returns:
+        ``(poses, trans)`` turned (new float32 arrays).
+    """
+    from scipy.spatial.transform import Rotation
+
+    j = np.zeros(3) if pelvis is None else np.asarray(pelvis, np.float64)
+    out = np.array(poses, np.float64)
+    r = Rotation.from_matrix(rot)
+    out[:, POSE_GLOBAL] = (r * Rotation.from_rotvec(out[:, POSE_GLOBAL])).as_rotvec()
+    return out.astype(np.float32), ((np.asarray(trans, np.float64) + j) @ rot.T - j).astype(np.float32)
+
+
+def is_z_up(root_orient: np.ndarray) -> bool:
+    """Whether ``(T, 3)`` root rotations hold the body's up (+Y) nearer the world's +Z than +Y (mean over frames)."""
+    from scipy.spatial.transform import Rotation
+
+    up = Rotation.from_rotvec(np.asarray(root_orient, np.float64)).apply([0.0, 1.0, 0.0]).mean(0)
+    return bool(up[2] > up[1])
+
+
+def read_amass(path: str | Path, *, fps: float | None = 30.0, up: str = "y",
+               pelvis: np.ndarray | None = None) -> Motion:
     """Read an AMASS SMPL-X ``.npz``.
 
     Args:
         path: the ``.npz`` file.
         fps: resample to this rate (slerp for rotations); ``None`` keeps the file's rate.
+        up: ``"y"``: a Z-up file (told from its root rotations) is turned to the toolkit's
+            Y up (the inverse of the writer's turn); ``"file"``: coordinates as stored.
+        pelvis: ``(3,)`` rest pelvis joint for the turn (see :func:`turn_world`).
 
     Raises:
         MotionFormatError: see :func:`motion.data.formats.beat2.read_beat2`; also a
@@ -96,6 +142,10 @@ def read_amass(path: str | Path, *, fps: float | None = 30.0) -> Motion:
         rate = src.frame_rate(RATE_KEYS, None)
         poses = _poses(src)
         trans = src.array("trans", ("T", 3))
+        if up not in UP_CHOICES:
+            raise ValueError(f"up must be one of {', '.join(UP_CHOICES)}, got {up!r}")
+        if up == "y" and len(poses) and is_z_up(poses[:, POSE_GLOBAL]):
+            poses, trans = turn_world(poses, trans, Y_TO_Z_UP.T, pelvis)
         expression = src.optional("expressions", ("T", "E"))
         betas = src.betas("betas", AMASS_NUM_BETAS)
         if src.has("num_betas"):
@@ -116,8 +166,11 @@ def write_amass(
     fps: float | None = None,
     num_betas: int = AMASS_NUM_BETAS,
     compress: bool = False,
+    z_up: bool = True,
+    floor_offset: float = 0.0,
+    pelvis: np.ndarray | None = None,
 ) -> Path:
-    """Write ``motion`` as an AMASS SMPL-X ``.npz`` (atomically).
+    """Write ``motion`` as an AMASS SMPL-X ``.npz`` (atomically), Z up.
 
     Args:
         motion: the motion; refused if it holds NaN/Inf.
@@ -125,6 +178,10 @@ def write_amass(
         fps: write at this rate (slerp resampling on the way out); ``None`` keeps the motion's.
         num_betas: width of ``betas`` (zero-padded / truncated), 16 in AMASS.
         compress: use ``np.savez_compressed``.
+        z_up: turn the (Y-up) motion to AMASS's Z up (see the module docstring); ``False``
+            writes the coordinates as they are (a motion already Z up).
+        floor_offset: metres added to the up coordinate of ``trans`` (after turning).
+        pelvis: ``(3,)`` rest pelvis joint of the body model, for an exact turn (see :func:`turn_world`).
 
     Returns:
         The path written.
@@ -132,13 +189,18 @@ def write_amass(
     m = prepare(motion, fps, NAME)
     assert m.expression is not None
     flat = m.flat_poses.astype(np.float32)
+    trans = m.trans.astype(np.float32)
+    if z_up:
+        flat, trans = turn_world(flat, trans, Y_TO_Z_UP, pelvis)
+    trans[:, 2 if z_up else 1] += np.float32(floor_offset)
     expression = m.expression if m.num_expressions else np.zeros((m.num_frames, NUM_EXPRESSIONS), np.float32)
     arrays: dict[str, np.ndarray] = {
         "gender": text(m.gender),
         "surface_model_type": text("smplx"),
         "mocap_frame_rate": np.array(m.fps, np.float64),
+        "mocap_framerate": np.array(m.fps, np.float64),
         "mocap_time_length": np.array(m.duration, np.float64),
-        "trans": m.trans.astype(np.float32),
+        "trans": trans,
         "poses": flat,
         "betas": fit_width(m.betas, num_betas),
         "num_betas": np.array(num_betas, np.int64),
