@@ -207,10 +207,10 @@ def test_resample_to_16k_mono(tmp_path: Path, sr: int, channels: int) -> None:
     assert abs(audio.num_samples - expected_len) <= 1.0
     assert audio.duration == pytest.approx(data.shape[0] / sr, abs=1.0 / SR)
     assert audio.path == path
-    # Mono = mean of the channels, with no time shift from resampling.
+    # Mono = mean of the channels (the same tone at gains 1, 1/2, 1/3), brought to the loudest
+    # channel's level (gain 1), with no time shift from resampling.
     t = np.arange(audio.num_samples) / SR
-    gain = np.mean([1.0 / (c + 1) for c in range(channels)])
-    ref = 0.5 * gain * np.sin(2 * np.pi * 440.0 * t)
+    ref = 0.5 * np.sin(2 * np.pi * 440.0 * t)
     inner = slice(200, -200)
     assert np.abs(audio.samples[inner] - ref[inner]).max() < 2e-3
 
@@ -516,3 +516,27 @@ def test_import_is_light_and_torch_free() -> None:
         "assert 'torch' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_downmix_keeps_the_level_of_the_loudest_channel(tmp_path) -> None:
+    """A 5.1 file with the dialogue in the centre channel alone, a stereo file with one silent
+    channel, and a stereo file with the same signal twice all load at the signal's own level."""
+    import soundfile as sf
+
+    rng = np.random.default_rng(0)
+    x = (0.1 * np.sin(2 * np.pi * 220 * np.arange(32000) / 16000) * (1 + 0.3 * rng.standard_normal(32000))).astype(np.float32)
+    rms = float(np.sqrt(np.mean(x**2)))
+    six = np.zeros((32000, 6), np.float32)
+    six[:, 2] = x
+    one_sided = np.stack([x, np.zeros_like(x)], axis=1)
+    both = np.stack([x, x], axis=1)
+    for name, data in (("six", six), ("one_sided", one_sided), ("both", both)):
+        path = tmp_path / f"{name}.wav"
+        sf.write(path, data, 16000, subtype="FLOAT")
+        y = load_audio(path).samples
+        assert float(np.sqrt(np.mean(y**2))) == pytest.approx(rms, rel=1e-3), name
+    # uncorrelated channels: the mix has the energy of the louder one, never more than C times the mean
+    two = np.stack([x, rng.permutation(x)], axis=1)
+    sf.write(tmp_path / "two.wav", two, 16000, subtype="FLOAT")
+    y = load_audio(tmp_path / "two.wav").samples
+    assert float(np.sqrt(np.mean(y**2))) == pytest.approx(rms, rel=0.05)

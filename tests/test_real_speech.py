@@ -170,5 +170,5 @@ def test_words_mode_hears_the_words_then_aligns_them(shipped: tuple) -> None:
     assert out.meta["phones"]["source"] == "words" and out.meta["phones"]["closures"] >= 2
     off = face(str(WAV), seed=0, phones="off")
     assert off.meta["phones"] == {"source": "none"}
-    with pytest.raises(ValueError, match="phones must be one of loop, words, off"):
+    with pytest.raises(ValueError, match="phones must be one of detector, loop, words, off"):
         face(str(WAV), seed=0, phones="fast")

@@ -39,6 +39,11 @@ def check_sample_rate(sr: float, source: str, role: str = "declares") -> None:
 class MonoResampler:
     """Collect ``(n, C)`` blocks, average the channels and resample to ``out_sr``.
 
+    The downmix keeps the level: the channel average is scaled (in :meth:`finish`) so that its
+    energy equals that of the loudest channel, ``g = sqrt(max_c E_c / E_mean)`` within
+    ``[1, C]``. Identical channels are unchanged (g = 1); a 5.1 file with the dialogue in the
+    centre channel alone keeps the centre's level (g = 6) instead of coming out 6x quieter.
+
     Args:
         in_sr: input sample rate (Hz).
         out_sr: output sample rate (Hz).
@@ -70,12 +75,18 @@ class MonoResampler:
             capacity = 1 << 16
         self._buf = np.empty(capacity, dtype=np.float32)
         self._n = 0
+        self._channel_energy: np.ndarray | None = None  # (C,) sum of squares per channel
+        self._mono_energy = 0.0
 
     def push(self, block: np.ndarray) -> None:
         """Add a block of ``(n,)`` or ``(n, C)`` float samples (channels last)."""
         block = np.asarray(block, dtype=np.float32)
         if block.ndim == 2:
             mono = block[:, 0] if block.shape[1] == 1 else block.mean(axis=1, dtype=np.float32)
+            if block.shape[1] > 1 and np.isfinite(block).all():
+                e = np.einsum("ij,ij->j", block, block, dtype=np.float64)
+                self._channel_energy = e if self._channel_energy is None else self._channel_energy + e
+                self._mono_energy += float(np.dot(mono.astype(np.float64), mono))
         else:
             mono = block
         mono = np.ascontiguousarray(mono, dtype=np.float32)
@@ -109,6 +120,10 @@ class MonoResampler:
         if self._n < self._buf.size // 2:  # grew far past the need: give memory back
             out = out.copy()
         self._buf = np.empty(0, np.float32)
+        gain = self.downmix_gain()
+        if gain != 1.0:
+            out *= np.float32(gain)
+            self.peak *= gain
         if out.size:
             peak = max(float(out.max()), -float(out.min()))  # no |out| temporary
             if peak > 1.0:
@@ -116,6 +131,13 @@ class MonoResampler:
                     out *= np.float32(1.0 / peak)
                 np.clip(out, -1.0, 1.0, out=out)
         return out
+
+    def downmix_gain(self) -> float:
+        """Gain that brings the channel average to the loudest channel's energy (class notes)."""
+        ce = self._channel_energy
+        if ce is None or self._mono_energy <= 0.0:
+            return 1.0
+        return float(np.clip(np.sqrt(ce.max() / self._mono_energy), 1.0, ce.size))
 
     def _append(self, x: np.ndarray) -> None:
         need = self._n + x.size
