@@ -191,11 +191,17 @@ def build_gltf(
     quats = Rotation.from_rotvec(aa.reshape(-1, 3)).as_quat().reshape(T, NUM_JOINTS, 4)  # XYZW
     quats = continuous_quats(quats).astype(np.float32)
     root = motion.trans.astype(np.float64) + rest.joints[0]
+    lift = 0.0
     if floor:
         from motion.export.floor import floor_offset
 
-        root[:, 1] += floor_offset(motion, rest)
+        lift = floor_offset(motion, rest)
+        root[:, 1] += lift
     channel(0, "translation", root.astype(np.float32))
+    # what a reader needs to give the motion back exactly (motion.data.formats.gltf)
+    anim.extras.update({"smplx": {"pelvis_rest": [float(x) for x in rest.joints[0]], "floor_offset": lift,
+                                  "pose_mean": [float(x) for x in rest.pose_mean.reshape(-1)],
+                                  "betas": [float(x) for x in motion.betas], "gender": motion.gender}})
     for j in range(NUM_JOINTS):
         channel(j, "rotation", np.ascontiguousarray(quats[:, j]))
     if n_expr:

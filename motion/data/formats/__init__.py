@@ -15,7 +15,8 @@ motion is resampled.
 
 from __future__ import annotations
 
-from motion.data.formats.errors import MotionFormatError
+from motion.data.formats.errors import MotionFileNotFoundError, MotionFormatError
 from motion.data.formats.registry import FORMATS, format_name, read_motion, sniff_format, write_motion
 
-__all__ = ["FORMATS", "MotionFormatError", "format_name", "read_motion", "sniff_format", "write_motion"]
+__all__ = ["FORMATS", "MotionFileNotFoundError", "MotionFormatError", "format_name", "read_motion", "sniff_format",
+           "write_motion"]

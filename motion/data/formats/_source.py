@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from motion.container import Motion, MotionMeta
-from motion.data.formats.errors import MotionFormatError
+from motion.data.formats.errors import MotionFileNotFoundError, MotionFormatError
 
 #: A shape pattern: ints must match exactly; ``"T"`` is the frame axis (shared by every
 #: per-frame key of a file); any other string is a free size (named in messages).
@@ -227,7 +227,7 @@ class ArraySource:
 
 def _check_file(path: Path, fmt: str) -> None:
     if not path.exists():
-        raise MotionFormatError(f"{fmt} file {path}: file not found", path=path)
+        raise MotionFileNotFoundError(f"{fmt} file {path}: file not found", path=path)
     if not path.is_file():
         raise MotionFormatError(f"{fmt} file {path}: not a regular file", path=path)
 

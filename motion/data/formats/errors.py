@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -21,3 +22,15 @@ class MotionFormatError(ValueError):
         super().__init__(message)
         self.path = None if path is None else Path(path)
         self.key = key
+
+
+class MotionFileNotFoundError(MotionFormatError, FileNotFoundError):
+    """The motion file does not exist (a :class:`MotionFormatError` and a :class:`FileNotFoundError`)."""
+
+    def __init__(self, message: str, *, path: str | Path | None = None, key: str | None = None) -> None:
+        MotionFormatError.__init__(self, message, path=path, key=key)
+        self.errno, self.strerror = errno.ENOENT, "No such file or directory"
+        self.filename = None if path is None else str(path)
+
+    def __str__(self) -> str:
+        return str(self.args[0])

@@ -10,7 +10,7 @@ from motion.data.formats._source import open_npz
 from motion.data.formats.amass import read_amass, write_amass
 from motion.data.formats.amuse import read_amuse, write_amuse
 from motion.data.formats.beat2 import read_beat2, write_beat2
-from motion.data.formats.errors import MotionFormatError
+from motion.data.formats.errors import MotionFileNotFoundError, MotionFormatError
 from motion.data.formats.flame_params import read_flame_params, write_flame_params
 
 Reader = Callable[..., Motion]
@@ -31,6 +31,21 @@ _AMASS_KEYS = frozenset(
     {"surface_model_type", "mocap_framerate", "mocap_time_length", "num_betas", "root_orient", "pose_body"}
 )
 _PICKLE_SUFFIXES = (".pkl", ".pickle")
+#: Read-only formats told by suffix: files the toolkit's exporters write (:mod:`motion.export`).
+SUFFIX_READERS: dict[str, str] = {".bvh": "bvh", ".glb": "gltf", ".gltf": "gltf"}
+#: Suffixes :func:`write_motion` writes (npz flavours; FLAME parameters also as pickle).
+WRITE_SUFFIXES: tuple[str, ...] = (".npz", *_PICKLE_SUFFIXES)
+
+
+def _read_by_suffix(path: Path, kind: str, fps: float | None, **opts: Any) -> Motion:
+    """Read a BVH / glTF the toolkit exported (readers imported on use: they need the body model / pygltflib)."""
+    if kind == "bvh":
+        from motion.data.formats.bvh import read_bvh_motion
+
+        return read_bvh_motion(path, fps=fps, **opts)
+    from motion.data.formats.gltf import read_gltf_motion
+
+    return read_gltf_motion(path, fps=fps, **opts)
 
 
 def format_name(name: str) -> str:
@@ -76,18 +91,27 @@ def sniff_format(path: str | Path) -> str:
         )
 
 
-def read_motion(path: str | Path, *, format: str | None = None, fps: float | None = 30.0, **opts: Any) -> Motion:
+def read_motion(path: str | Path, *, format: str | None = None, fps: float | None = None, **opts: Any) -> Motion:
     """Read any supported motion file.
 
     Args:
-        path: ``.npz`` (BEAT2 / AMASS / AMUSE / FLAME parameters) or ``.pkl`` (FLAME parameters).
+        path: ``.npz`` (BEAT2 / AMASS / AMUSE / FLAME parameters), ``.pkl`` (FLAME
+            parameters), or a ``.bvh`` / ``.glb`` / ``.gltf`` the toolkit exported (the
+            BVH reader takes ``body_model`` / ``models_dir``: see :mod:`motion.data.formats.bvh`).
         format: one of :data:`FORMATS` (or an alias); sniffed from the keys when ``None``.
-        fps: resample to this rate (slerp); ``None`` keeps the file's rate.
+        fps: resample to this rate (slerp); ``None`` (default) keeps the file's rate.
         **opts: passed to the format's reader (e.g. ``global_pose`` for FLAME parameters).
 
     Raises:
-        MotionFormatError: for any problem with the file.
+        MotionFileNotFoundError: no such file (a ``FileNotFoundError`` and a ``MotionFormatError``).
+        MotionFormatError: for any other problem with the file.
     """
+    p = Path(path)
+    if not p.exists():
+        raise MotionFileNotFoundError(f"motion file {p}: file not found", path=p)
+    kind = SUFFIX_READERS.get(p.suffix.lower())
+    if kind is not None and format is None:
+        return _read_by_suffix(p, kind, fps, **opts)
     name = format_name(format) if format is not None else sniff_format(path)
     reader, _ = FORMATS[name]
     return reader(path, fps=fps, **opts)
@@ -105,11 +129,20 @@ def write_motion(motion: Motion, path: str | Path, *, format: str | None = None,
 
     Returns:
         The path written (``.npz`` appended for npz formats when missing).
+
+    Raises:
+        ValueError: a suffix other than ``.npz`` / ``.pkl`` (none is fine): BVH, glTF, FBX and
+            CSV are written by :func:`motion.export.export`, which this refuses to guess.
     """
+    suffix = Path(path).suffix.lower()
+    if suffix and suffix not in WRITE_SUFFIXES:
+        raise ValueError(f"write_motion writes npz (or FLAME-parameter .pkl) files, not {suffix!r} ({path}); "
+                         f"use motion.export.export(motion, {str(path)!r}) for {suffix} files")
     if format is None:
         format = "flame_params" if Path(path).suffix.lower() in _PICKLE_SUFFIXES else "beat2"
     _, writer = FORMATS[format_name(format)]
     return writer(motion, path, **opts)
 
 
-__all__ = ["FORMATS", "MotionFormatError", "format_name", "read_motion", "sniff_format", "write_motion"]
+__all__ = ["FORMATS", "MotionFileNotFoundError", "MotionFormatError", "format_name", "read_motion", "sniff_format",
+           "write_motion"]
