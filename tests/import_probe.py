@@ -78,7 +78,7 @@ def _render(path: str, folder: str, arm: Any, mesh: Any) -> None:
     scene.collection.objects.link(cam)
     pts = _points(arm, mesh)
     centre = sum(pts, Vector()) / len(pts)
-    cam.location = centre + Vector((2.2, -3.6, 0.4))
+    cam.location = centre + Vector((1.4, -2.6, 0.3))
     cam.rotation_euler = (Vector((0, 0, 0)) + (centre - cam.location)).to_track_quat("-Z", "Y").to_euler()
     cam_data.lens = 40
     scene.camera = cam
@@ -87,11 +87,12 @@ def _render(path: str, folder: str, arm: Any, mesh: Any) -> None:
     scene.display.shading.show_shadows = True
     scene.render.resolution_x, scene.render.resolution_y = 240, 320
     scene.render.film_transparent = False
-    if arm is not None and mesh is None:
-        arm.data.display_type = "STICK"
-        arm.show_in_front = True
+    if mesh is None:  # armatures do not render: a small ball on every joint (BVH)
+        for pb in arm.pose.bones:
+            bpy.ops.mesh.primitive_uv_sphere_add(radius=0.025, segments=12, ring_count=6,
+                                                 location=arm.matrix_world @ pb.head)
     scene.render.image_settings.file_format = "PNG"
-    scene.render.filepath = str(Path(folder) / (Path(path).stem + ".png"))
+    scene.render.filepath = str(Path(folder) / (Path(path).name.replace(".", "_") + ".png"))
     del math
     bpy.ops.render.render(write_still=True)
 
