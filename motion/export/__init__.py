@@ -3,7 +3,7 @@
 One registry of formats (:data:`EXPORTERS`), one front door::
 
     from motion.export import export
-    export(m, "clip.bvh")                  # by suffix; centimetres, ZXY Euler channels
+    export(m, "clip.bvh")                  # by suffix; metres, ZXY Euler channels, on the floor
     export(m, "clip.npz", format="amass")  # explicit format (".npz" alone -> BEAT2)
     export(m, "clip.glb", num_expressions=50)
     export(m, "clip.fbx", preset="unreal")  # needs bpy: pip install 'motion-toolkit[blender]'
