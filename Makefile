@@ -17,7 +17,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	PYOPENGL_PLATFORM=$${PYOPENGL_PLATFORM:-egl} $(BIN)/motion demo --out outputs/demo
 
-test: $(STAMP)
+# The Khronos glTF validator (npm, from the registry) for tests/test_export_imports.py; the
+# tests skip it where node / npm are missing.
+GLTF_VALIDATOR := .cache/gltf-validator/node_modules/gltf-validator
+
+$(GLTF_VALIDATOR):
+	-command -v npm >/dev/null && timeout 300 npm install --silent --no-audit --no-fund --prefix .cache/gltf-validator gltf-validator@2.0.0-dev.3.10
+
+test: $(STAMP) $(GLTF_VALIDATOR)
 	PYOPENGL_PLATFORM=$${PYOPENGL_PLATFORM:-egl} $(BIN)/python -m pytest -q
 
 test-slow: $(STAMP)
