@@ -8,6 +8,7 @@ instant.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import warnings
@@ -716,6 +717,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    unraisable = sys.unraisablehook
     previous = _terminate_as_interrupt()
     shown = warnings.showwarning
     warnings.showwarning = _one_line_warning(args.command, shown)
@@ -737,6 +739,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         warnings.showwarning = shown
+        sys.unraisablehook = unraisable
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 
@@ -768,6 +771,19 @@ def _terminate_as_interrupt() -> Any:
     def handler(signum: int, frame: Any) -> None:
         raise Terminated()
 
+    hook = sys.unraisablehook
+
+    def unraisable(info: Any) -> None:
+        # A signal handler that raises inside a finaliser or weakref callback (e.g. logging's
+        # _releaseLock) has its exception swallowed and printed as "Exception ignored in ...".
+        # Say nothing and deliver SIGTERM again a moment later from another thread: the handler
+        # then raises in the main thread's ordinary code, where ``finally`` blocks run.
+        if isinstance(info.exc_value, Terminated):
+            threading.Timer(0.01, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        else:
+            hook(info)
+
+    sys.unraisablehook = unraisable
     return signal.signal(signal.SIGTERM, handler)
 
 

@@ -154,3 +154,34 @@ def test_sigterm_mid_export_leaves_nothing_behind(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143 and "terminated" in err and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz", "out.bvh"] and dest.read_text() == "old"
+
+
+def test_sigterm_inside_a_finaliser_still_terminates_quietly() -> None:
+    """SIGTERM that lands in a finaliser (where Python swallows the handler's exception and prints
+    "Exception ignored in ...") still ends the command with 143, silently (CI saw it in logging)."""
+    import textwrap
+
+    script = textwrap.dedent("""
+        import os, signal, sys, time
+        from motion import cli
+        class Dropped:
+            def __del__(self):
+                os.kill(os.getpid(), signal.SIGTERM)
+                for _ in range(1000):
+                    pass
+        def work(args):
+            Dropped()
+            time.sleep(30)
+            print("survived")
+            return 0
+        parser = cli.build_parser
+        def build():
+            p = parser()
+            p.set_defaults(func=work, command="corpus")
+            return p
+        cli.build_parser = build
+        sys.exit(cli.main([]))
+    """)
+    out = _run_py(script)
+    assert out.returncode == 143 and "survived" not in out.stdout, out
+    assert "Traceback" not in out.stderr and "Exception ignored" not in out.stderr, out.stderr
