@@ -176,14 +176,70 @@ def compute_features(
 
 
 def log_mel_features(audio: Audio, fps: float = FPS, n_mels: int = 80,
-                     chunk_seconds: float = 10.0) -> np.ndarray:
+                     chunk_seconds: float = 10.0, gain: np.float32 | None = None) -> np.ndarray:
     """``(T, n_mels)`` log-mel at the motion frame rate: ``compute_features(...).log_mel``
-    without the pitch tracker and onsets (what the model stages read; ~2x faster)."""
+    without the pitch tracker and onsets (what the model stages read; ~2x faster).
+
+    ``gain``: a float32 scale of the samples (loudness normalisation), applied chunk by chunk
+    as each chunk is framed: the same numbers as the log-mel of ``audio.samples * gain``
+    without a scaled copy of the whole recording. Needs audio at ``ANALYSIS_SR``.
+    """
     if not fps > 0:
         raise ValueError(f"fps must be positive, got {fps}")
-    fine = _fine_features(_analysis_signal(audio), n_mels, max(1, int(round(chunk_seconds * FINE_RATE))))
+    if gain is not None and audio.sr != ANALYSIS_SR:
+        raise ValueError(f"gain= needs audio at {ANALYSIS_SR} Hz (scale after resampling), got {audio.sr} Hz")
+    y = _analysis_signal(audio)
     T = num_motion_frames(audio.duration, fps)
-    return interp_frames(fine.log_mel, np.arange(T) * (FINE_RATE / fps))
+    m = num_centered_frames(y.shape[0], HOP)
+    out = np.empty((T, n_mels), np.float32)
+    if T == 0:
+        return out
+    # Streamed: fine rows [j0, j1] are computed chunk by chunk (each row depends only on its own
+    # window) and the motion frames whose two neighbours lie in them are interpolated at once,
+    # as interp_frames does over the whole clip (same numbers), so nothing of the clip's length
+    # is held but the output.
+    pos = np.clip(np.arange(T) * (FINE_RATE / fps), 0.0, m - 1)
+    i0 = np.floor(pos).astype(np.int64)
+    i1 = np.minimum(i0 + 1, m - 1)
+    w = (pos - i0).astype(np.float32)[:, None]
+    mel_fb, window = _mel_basis(n_mels)
+    chunk = max(1, int(round(chunk_seconds * FINE_RATE)))
+    t = 0
+    for j0, j1 in chunks(m, chunk):
+        stop = int(np.searchsorted(i1, j1, side="left"))  # frames whose rows are all below j1
+        if j1 == m:
+            stop = T
+        if stop <= t:
+            continue
+        lo = int(i0[t])
+        rows = _log_mel_rows(y, lo, int(i1[stop - 1]) + 1, mel_fb, window, gain)
+        a, b = i0[t:stop] - lo, i1[t:stop] - lo
+        out[t:stop] = ((1.0 - w[t:stop]) * rows[a] + w[t:stop] * rows[b]).astype(np.float32)
+        t = stop
+    return out
+
+
+def _mel_basis(n_mels: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(mel filterbank (n_mels, N_FFT // 2 + 1) float64, analysis window (N_FFT,))``."""
+    import librosa
+
+    mel_fb = librosa.filters.mel(
+        sr=ANALYSIS_SR, n_fft=N_FFT, n_mels=n_mels, fmin=0.0, fmax=ANALYSIS_SR / 2
+    ).astype(np.float64)  # (n_mels, N_FFT // 2 + 1)
+    window = np.zeros(N_FFT)
+    off = (N_FFT - WIN_LENGTH) // 2  # librosa.stft pads the window to n_fft, centred
+    window[off : off + WIN_LENGTH] = 0.5 - 0.5 * np.cos(
+        2.0 * np.pi * np.arange(WIN_LENGTH) / WIN_LENGTH
+    )  # periodic Hann, as scipy.signal.get_window("hann", 400)
+    return mel_fb, window
+
+
+def _log_mel_rows(y: np.ndarray, j0: int, j1: int, mel_fb: np.ndarray, window: np.ndarray,
+                  gain: np.float32 | None = None) -> np.ndarray:
+    """``(j1 - j0, n_mels)`` float32 fine log-mel rows ``j0..j1-1`` of ``y * gain``."""
+    frames = centered_frames(y, j0, j1, HOP, N_FFT, gain)
+    power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2
+    return np.log(np.maximum(power @ mel_fb.T, MEL_AMIN)).astype(np.float32)
 
 
 def _analysis_signal(audio: Audio) -> np.ndarray:
@@ -196,19 +252,10 @@ def _analysis_signal(audio: Audio) -> np.ndarray:
     return y
 
 
-def _fine_features(y: np.ndarray, n_mels: int, chunk_frames: int) -> _Fine:
-    """Log-mel and energy on the fine grid; allocates f0 / periodic for the tracker."""
-    import librosa
-
+def _fine_features(y: np.ndarray, n_mels: int, chunk_frames: int, gain: np.float32 | None = None) -> _Fine:
+    """Log-mel and energy on the fine grid of ``y * gain``; allocates f0 / periodic for the tracker."""
     m = num_centered_frames(y.shape[0], HOP)
-    mel_fb = librosa.filters.mel(
-        sr=ANALYSIS_SR, n_fft=N_FFT, n_mels=n_mels, fmin=0.0, fmax=ANALYSIS_SR / 2
-    ).astype(np.float64)  # (n_mels, N_FFT // 2 + 1)
-    window = np.zeros(N_FFT)
-    off = (N_FFT - WIN_LENGTH) // 2  # librosa.stft pads the window to n_fft, centred
-    window[off : off + WIN_LENGTH] = 0.5 - 0.5 * np.cos(
-        2.0 * np.pi * np.arange(WIN_LENGTH) / WIN_LENGTH
-    )  # periodic Hann, as scipy.signal.get_window("hann", 400)
+    mel_fb, window = _mel_basis(n_mels)
     fine = _Fine(
         log_mel=np.empty((m, n_mels), np.float32),
         energy=np.empty(m, np.float32),
@@ -216,10 +263,8 @@ def _fine_features(y: np.ndarray, n_mels: int, chunk_frames: int) -> _Fine:
         periodic=np.zeros(m, bool),
     )
     for j0, j1 in chunks(m, chunk_frames):
-        frames = centered_frames(y, j0, j1, HOP, N_FFT)
-        power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2
-        fine.log_mel[j0:j1] = np.log(np.maximum(power @ mel_fb.T, MEL_AMIN))
-        frames = centered_frames(y, j0, j1, HOP, ENERGY_WINDOW)
+        fine.log_mel[j0:j1] = _log_mel_rows(y, j0, j1, mel_fb, window, gain)
+        frames = centered_frames(y, j0, j1, HOP, ENERGY_WINDOW, gain)
         rms = np.sqrt(np.mean(frames * frames, axis=1))
         fine.energy[j0:j1] = 20.0 * np.log10(np.maximum(rms, ENERGY_AMIN))
     return fine

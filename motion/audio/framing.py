@@ -36,7 +36,8 @@ def chunks(n_frames: int, chunk_frames: int) -> Iterator[tuple[int, int]]:
 
 
 def frame_at(
-    y: np.ndarray, start_sample: int, n_frames: int, hop: int, frame_length: int
+    y: np.ndarray, start_sample: int, n_frames: int, hop: int, frame_length: int,
+    gain: np.floating | None = None,
 ) -> np.ndarray:
     """Frames of ``y`` beginning at ``start_sample + k * hop`` (zeros outside ``y``).
 
@@ -46,6 +47,8 @@ def frame_at(
         n_frames: number of frames M.
         hop: step between frames (samples).
         frame_length: L, samples per frame.
+        gain: a scale applied to the samples read, in ``y``'s precision (``y * gain`` then
+            widened: the same numbers as framing a scaled copy of ``y``, without the copy).
 
     Returns:
         (M, L) read-only view into a small zero-padded copy of the needed samples.
@@ -54,12 +57,13 @@ def frame_at(
     seg = np.zeros(total, dtype=np.float64)
     lo, hi = max(start_sample, 0), min(start_sample + total, y.shape[0])
     if hi > lo:
-        seg[lo - start_sample : hi - start_sample] = y[lo:hi]
+        seg[lo - start_sample : hi - start_sample] = y[lo:hi] if gain is None else y[lo:hi] * gain
     return np.lib.stride_tricks.sliding_window_view(seg, frame_length)[::hop]
 
 
 def centered_frames(
-    y: np.ndarray, start: int, stop: int, hop: int, frame_length: int
+    y: np.ndarray, start: int, stop: int, hop: int, frame_length: int,
+    gain: np.floating | None = None,
 ) -> np.ndarray:
     """Frames ``start..stop-1`` with frame ``j`` centred on sample ``j * hop``.
 
@@ -67,7 +71,7 @@ def centered_frames(
         (stop - start, frame_length) view; frame j covers samples
         ``[j*hop - frame_length//2, j*hop - frame_length//2 + frame_length)``.
     """
-    return frame_at(y, start * hop - frame_length // 2, stop - start, hop, frame_length)
+    return frame_at(y, start * hop - frame_length // 2, stop - start, hop, frame_length, gain)
 
 
 def interp_frames(x: np.ndarray, positions: np.ndarray) -> np.ndarray:

@@ -138,8 +138,17 @@ def normalize_loudness(audio: Audio, target_lufs: float = TARGET_LUFS, *,
     Returns:
         (the scaled :class:`Audio`, same length and rate; a :class:`LoudnessInfo`).
     """
+    scale, info = loudness_scale(audio, target_lufs, max_gain_db=max_gain_db)
+    samples = audio.samples if scale is None else np.multiply(audio.samples, scale, dtype=np.float32)
+    return Audio(samples=samples, sr=audio.sr, path=audio.path), info
+
+
+def loudness_scale(audio: Audio, target_lufs: float = TARGET_LUFS, *,
+                   max_gain_db: float = MAX_GAIN_DB) -> tuple[np.float32 | None, LoudnessInfo]:
+    """The float32 factor :func:`normalize_loudness` multiplies the samples by (``None`` for a
+    gain of 0 dB), without making the scaled copy: feature code applies it chunk by chunk
+    (:func:`motion.audio.features.log_mel_features` ``gain=``), so a long recording is held once."""
     lufs = integrated_loudness(audio.samples, audio.sr)
     gain = loudness_gain_db(lufs, target_lufs, max_gain_db)
-    scale = np.float32(10.0 ** (gain / 20.0))
-    samples = audio.samples if gain == 0.0 else (audio.samples * scale).astype(np.float32)
-    return Audio(samples=samples, sr=audio.sr, path=audio.path), LoudnessInfo(lufs, gain, target_lufs)
+    scale = None if gain == 0.0 else np.float32(10.0 ** (gain / 20.0))
+    return scale, LoudnessInfo(lufs, gain, target_lufs)

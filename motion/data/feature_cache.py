@@ -29,9 +29,9 @@ from typing import Any, Literal
 import numpy as np
 
 from motion.audio import Audio, kaldi_fbank, load_audio, num_motion_frames
-from motion.audio.features import log_mel_features
+from motion.audio.features import ANALYSIS_SR, log_mel_features
 from motion.audio.framing import interp_frames
-from motion.audio.loudness import TARGET_LUFS, normalize_loudness
+from motion.audio.loudness import TARGET_LUFS, loudness_scale, normalize_loudness
 from motion.data.beat2_dataset import Beat2Record
 from motion.types import FPS
 
@@ -126,6 +126,9 @@ def audio_features(audio: Audio, cfg: FeatureConfig, transcript: str | None = No
     "log_mel_visemes" instead of recognising them; ``phones`` (its
     :class:`~motion.audio.phones.PhoneTrack`, when the caller has it) skips both.
     """
+    if cfg.audio_features == "log_mel" and audio.sr == ANALYSIS_SR:  # the level applied chunk by chunk: no copy
+        gain = loudness_scale(audio, cfg.loudness_lufs)[0] if cfg.loudness_lufs is not None else None
+        return log_mel_features(audio, fps=cfg.fps, n_mels=cfg.n_mels, gain=gain)
     if cfg.loudness_lufs is not None:
         audio, _ = normalize_loudness(audio, cfg.loudness_lufs)
     if cfg.audio_features == "log_mel":

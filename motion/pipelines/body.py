@@ -232,7 +232,8 @@ class BodyPipeline:
 
         Args:
             audio: speech (file path, :class:`motion.audio.Audio` or 16 kHz samples).
-            features: ``(T, F)`` precomputed speech features instead of ``audio``.
+            features: ``(T, F)`` precomputed speech features instead of ``audio`` (given with
+                ``audio``, they are used and ``audio`` only names the source in the metadata).
             emotion: a label of :data:`motion.types.EMOTIONS`; None = the audio's own.
             intensity: 0-3 (MEAD levels 1-3); None = unknown (label default 2).
             emotion_reference: a clip whose emotion vector is used instead.
@@ -250,8 +251,8 @@ class BodyPipeline:
             smoothing: sigma (frames) of a Gaussian filter over time on the decoded features,
                 against decoder jitter (0 = off).
         """
-        if (audio is None) == (features is None):
-            raise ValueError("give exactly one of audio or features")
+        if audio is None and features is None:
+            raise ValueError("give the audio or its features")
         if stitch not in STITCH_MODES:
             raise ValueError(f"stitch must be one of {STITCH_MODES}, got {stitch!r}")
         if steps < 1:

@@ -60,6 +60,7 @@ from motion.pipelines.face_inputs import (
     AudioLike,
     EmotionLike,
     PhoneMode,
+    as_audio,
     StyleLike,
     blend_weights,
     check_intensity,
@@ -87,6 +88,46 @@ class FaceOutput:
     @property
     def num_frames(self) -> int:
         return int(self.expression.shape[0])
+
+
+class _ChunkBlend:
+    """The cross-fade of overlapping chunk outputs, ``sum_k w_k x_k / sum_k w_k`` per frame in
+    float64, written to float32 outputs as soon as no later chunk reaches a frame: only the
+    open chunk is held in float64 (the same numbers as whole-length float64 sums, in the
+    same order). Chunks must come in order of their start."""
+
+    def __init__(self, num_frames: int, dims: tuple[int, ...]) -> None:
+        self.out = [np.empty((num_frames, d), np.float32) for d in dims]
+        self._acc: list[np.ndarray] = [np.zeros((0, d)) for d in dims]
+        self._wsum = np.zeros((0, 1))
+        self._start = 0  # first frame of the open accumulators
+
+    def add(self, a: int, w: np.ndarray, *xs: np.ndarray) -> None:
+        self._flush(a)
+        b = a + w.shape[0]
+        grow = b - self._start - self._wsum.shape[0]
+        if grow > 0:
+            self._acc = [np.concatenate([acc, np.zeros((grow, acc.shape[1]))]) for acc in self._acc]
+            self._wsum = np.concatenate([self._wsum, np.zeros((grow, 1))])
+        i, j = a - self._start, b - self._start
+        for acc, x in zip(self._acc, xs):
+            acc[i:j] += w[:, None] * x.astype(np.float64)
+        self._wsum[i:j] += w[:, None]
+
+    def _flush(self, upto: int) -> None:
+        """Write frames ``[start, upto)`` (final: no later chunk starts before ``upto``)."""
+        n = min(upto - self._start, self._wsum.shape[0])
+        if n <= 0:
+            return
+        for out, acc in zip(self.out, self._acc):
+            out[self._start:self._start + n] = (acc[:n] / self._wsum[:n]).astype(np.float32)
+        self._acc = [acc[n:].copy() for acc in self._acc]
+        self._wsum = self._wsum[n:].copy()
+        self._start += n
+
+    def finish(self) -> list[np.ndarray]:
+        self._flush(self._start + self._wsum.shape[0])
+        return self.out
 
 
 class FacePipeline:
@@ -156,10 +197,8 @@ class FacePipeline:
         check_phone_mode(phones)
         feats, track = None, None
         if audio_path_or_features is not None:
-            if self.needs_phones(phonemes, phones):
-                track = phone_track(audio_path_or_features, transcript, phones)  # None for features
-            visemes = track if track is None or track.source != "detected" else None  # no phones in it
-            feats = torch.from_numpy(self._features(audio_path_or_features, transcript, visemes))
+            x, track = self.speech_inputs(audio_path_or_features, transcript, phones, phonemes)
+            feats = torch.from_numpy(x)
         if content is not None:
             content = torch.as_tensor(np.asarray(content, np.float32) if not isinstance(content, torch.Tensor) else content)
             if s["audio_input"] != "content":
@@ -174,19 +213,29 @@ class FacePipeline:
         code = emotion_code(emotion, heard)
         style_t, style_meta = self._style(style, own_style, spk)
         E = self.prior.num_expressions
-        expr, jaw, wsum = np.zeros((T, E)), np.zeros((T, 3)), np.zeros((T, 1))
         emo_t = torch.from_numpy(code)[None].to(self.device)
         inten_t = torch.tensor([intensity], device=self.device)
+        blend = _ChunkBlend(T, (E, 3))
         for (a, b), w, x in zip(spans, blend_weights(spans, T, self.overlap_frames), parts):
             out = self.decoder.generate(self.prior, x[None].to(self.device), emo_t, inten_t, style_t)
-            expr[a:b] += w[:, None] * out.expression[0].double().cpu().numpy()
-            jaw[a:b] += w[:, None] * out.jaw[0].double().cpu().numpy()
-            wsum[a:b] += w[:, None]
+            blend.add(a, w, out.expression[0].cpu().numpy(), out.jaw[0].cpu().numpy())
+        parts.clear()
+        expr, jaw = blend.finish()
         meta = {"emotion": dict(zip(EMOTIONS, np.round(code, 4).tolist())), "intensity": intensity,
                 "style": style_meta, "seed": seed}
         timings, meta["phones"] = self._phones(phonemes if phonemes is not None else track)
-        return self._finish((expr / wsum).astype(np.float32), (jaw / wsum).astype(np.float32), seed, timings, meta,
-                            closures=phones != "off")
+        return self._finish(expr, jaw, seed, timings, meta, closures=phones != "off")
+
+    def speech_inputs(self, audio: AudioLike, transcript: str | None = None, phones: PhoneMode = "loop",
+                      phonemes: Any = None) -> tuple[np.ndarray, Any]:
+        """``(features (T, F), phone track or None)`` of the speech, the recording decoded once.
+
+        What :meth:`__call__` computes from its audio first; a caller may compute it, drop the
+        recording, and pass ``features`` with ``phonemes=track`` (the same output, less memory)."""
+        audio = as_audio(audio)
+        track = phone_track(audio, transcript, phones) if self.needs_phones(phonemes, phones) else None  # None for features
+        visemes = track if track is None or track.source != "detected" else None  # no phones in it
+        return self._features(audio, transcript, visemes), track
 
     def needs_phones(self, phonemes: Any = None, phones: PhoneMode = "loop") -> bool:
         """True when a call without ``phonemes`` would recognise or align them itself."""
@@ -275,7 +324,7 @@ class FacePipeline:
                 meta: dict[str, Any], closures: bool = True) -> FaceOutput:
         """Post-process (smoothing, blinks, gaze) through a :class:`~motion.container.Motion`."""
         from motion.container import Motion
-        from motion.pipelines.eyes import add_blinks, add_gaze, postprocess_face
+        from motion.pipelines.eyes import add_blinks, add_gaze
         from motion.pipelines.face_smoothing import closure_mask, smooth_face
 
         T = expr.shape[0]
@@ -284,7 +333,12 @@ class FacePipeline:
         if self.postprocess:
             closed = closure_mask(phonemes, T, self.fps) if phonemes is not None else None
             if self.settings.get("face_model") == "stand-in" and self.blink_direction is None:
-                m = postprocess_face(m, seed=seed, closed=closed)
+                # postprocess_face(m, seed=seed, closed=closed), one step at a time so that each
+                # step's input is dropped as it returns (two whole motions alive, not three)
+                g = np.random.default_rng(seed)
+                m = smooth_face(m, closed=closed)
+                m = add_blinks(m, rng=g)
+                m = add_gaze(m, rng=g)
             else:  # a PCA basis: no lips-press channel; blinks only along a given direction
                 g = np.random.default_rng(seed)
                 m = smooth_face(m, closed=closed, press_channel=None)

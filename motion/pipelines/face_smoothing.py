@@ -105,20 +105,28 @@ def smooth_face(motion: Motion, window: int | None = None, order: int = 3,
     if w <= order:
         return out
     assert motion.expression is not None
-    expr, jaw = motion.expression.astype(np.float64), motion.poses[:, JAW].astype(np.float64)
+    expr, jaw = motion.expression, motion.poses[:, JAW]
     mask = np.zeros(T, bool) if closed is None else np.asarray(closed, bool).copy()
     if mask.shape != (T,):
         raise ValueError(f"closed must be ({T},), got {mask.shape}")
     if press_channel is not None and press_channel < motion.num_expressions:
-        mask |= expr[:, press_channel] >= press_threshold
+        mask |= expr[:, press_channel].astype(np.float64) >= press_threshold
     keep = protect_weight(mask, ramp)[:, None]
 
-    def filtered(x: np.ndarray) -> np.ndarray:
-        if x.shape[1] == 0:
-            return x.astype(np.float32)
-        sg = savgol_filter(x, w, order, axis=0, mode="interp")
-        return (keep * x + (1.0 - keep) * sg).astype(np.float32)
+    def filtered(x32: np.ndarray) -> np.ndarray:
+        """Filtered in float64 a few columns at a time (columns are independent): the float64
+        working arrays stay a few columns wide however long the motion."""
+        out32 = np.empty(x32.shape, np.float32)
+        for c in range(0, x32.shape[1], _COLUMNS):
+            x = x32[:, c:c + _COLUMNS].astype(np.float64)
+            sg = savgol_filter(x, w, order, axis=0, mode="interp")
+            out32[:, c:c + _COLUMNS] = (keep * x + (1.0 - keep) * sg).astype(np.float32)
+        return out32
 
     out.expression = filtered(expr)
     out.poses[:, JAW] = filtered(jaw)
     return out
+
+
+#: Columns :func:`smooth_face` filters at once.
+_COLUMNS = 4

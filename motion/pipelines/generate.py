@@ -64,11 +64,12 @@ def _fit_frames(x: np.ndarray, T: int) -> np.ndarray:
     return np.concatenate([x, np.repeat(x[-1:], T - x.shape[0], axis=0)], axis=0)
 
 
-def merge_face(motion: Motion, face: Any) -> Motion:
+def merge_face(motion: Motion, face: Any, inplace: bool = False) -> Motion:
     """``motion`` with jaw, eyes and expression from a face output (``expression (T, E)``,
-    ``jaw (T, 3)``, ``eyes (T, 2, 3)``); expression padded to 100 coefficients."""
+    ``jaw (T, 3)``, ``eyes (T, 2, 3)``); expression padded to 100 coefficients. ``inplace``:
+    write the joints into ``motion.poses`` itself (no copy; the caller owns ``motion``)."""
     T = motion.num_frames
-    poses = motion.poses.copy()
+    poses = motion.poses if inplace else motion.poses.copy()
     poses[:, JAW] = _fit_frames(np.asarray(face.jaw, np.float32), T)
     eyes = _fit_frames(np.asarray(face.eyes, np.float32), T)
     poses[:, LEFT_EYE], poses[:, RIGHT_EYE] = eyes[:, 0], eyes[:, 1]
@@ -83,7 +84,8 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
                     emotion: str | None = None, intensity: float | None = None,
                     style: object | None = None, seed: int | None = None, fps: float = FPS,
                     emotion_reference: Any = None, face_note: str | None = None,
-                    transcript: str | None = None, phones: str = "loop", **body_options: Any) -> GenerationOutput:
+                    transcript: str | None = None, phones: str = "loop", keep_outputs: bool = True,
+                    **body_options: Any) -> GenerationOutput:
     """Run the body and/or face pipeline on ``audio`` and merge them.
 
     Args:
@@ -99,7 +101,14 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
         phones: how the face finds p/b/m without a transcript: "loop" (phone recogniser),
             "detector" (lip-event network, fast),
             "words" (word recogniser, then alignment: more accurate, slower) or "off".
+        keep_outputs: keep the pipelines' own outputs (``body``: features and latents, ``face``)
+            in the result; False drops each as soon as it is merged (less memory on long audio;
+            :func:`motion.generate` passes False).
         body_options: further :meth:`BodyPipeline.__call__` arguments (steps, sampler...).
+
+    Memory: a recording given by path is decoded once; both pipelines' speech features (and the
+    face's phones) are computed from it and the samples are dropped before any model runs, so the
+    models run beside per-frame arrays only (:mod:`benchmarks.bench_memory`).
     """
     if body_pipe is None and face_pipe is None:
         raise ValueError("nothing to generate: neither a body nor a face pipeline")
@@ -111,10 +120,21 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
         from motion.pipelines.face_inputs import check_phone_mode
 
         check_phone_mode(phones)
+    body_feats = face_feats = track = None
+    if isinstance(audio, (str, os.PathLike)):  # decode once, features for both, then drop the samples
+        from motion.audio import load_audio
+
+        speech = load_audio(audio, allow_silent=True)
+        if body_pipe is not None:
+            body_feats = body_pipe.speech_features(speech)
+        if face_pipe is not None and hasattr(face_pipe, "speech_inputs"):
+            face_feats, track = face_pipe.speech_inputs(speech, transcript, phones)  # type: ignore[arg-type]
+        del speech
     if body_pipe is not None:
-        body_out = body_pipe(audio, emotion=emotion, intensity=intensity,
+        body_out = body_pipe(audio, features=body_feats, emotion=emotion, intensity=intensity,
                              emotion_reference=emotion_reference, style=style, seed=seed,
                              **body_options)
+        body_feats = None
         motion = body_out.motion
     face_out = None
     if face_pipe is not None:
@@ -125,23 +145,31 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
             # One emotion source: the face shows the emotion the body's speech encoder hears.
             probs = np.asarray(body_out.audio_emotion_probs, np.float64)[:len(EMOTIONS)]
             face_emotion = dict(zip(EMOTIONS, probs.tolist()))
+        if not keep_outputs:
+            body_out = None  # its features and latents: the motion is all that is merged
         kwargs: dict[str, Any] = {"emotion": face_emotion, "style": style, "seed": seed}
         if transcript is not None:
             kwargs["transcript"] = transcript
         kwargs["phones"] = phones
         if intensity is not None:
             kwargs["intensity"] = float(intensity)
-        face_out = face_pipe(audio, **kwargs)
-        if body_out is None:
+        if face_feats is not None:  # the same output as from the audio: its features and phones
+            face_in, face_feats = face_feats, None
+            face_out = face_pipe(face_in, phonemes=track, **kwargs)
+        else:
+            face_out = face_pipe(audio, **kwargs)
+        if body_pipe is None:
             motion = Motion.zeros(face_out.num_frames, meta=MotionMeta(
                 emotion=emotion, intensity=intensity, style=None if style is None else str(style),
                 audio=str(audio) if isinstance(audio, (str, os.PathLike)) else None, seed=seed,
                 source="motion.pipelines.face"))
             notes.append("body: not generated (rest pose)")
-        motion = merge_face(motion, face_out)
+        motion = merge_face(motion, face_out, inplace=not keep_outputs)  # the body's output is dropped then
+        if not keep_outputs:
+            face_out = None
     else:
         notes.append(f"face: neutral ({face_note or 'no face pipeline'})")
-    motion.meta.extra["face"] = ("generated" if face_out is not None
+    motion.meta.extra["face"] = ("generated" if face_pipe is not None
                                  else f"neutral ({face_note or 'no face pipeline'})")
     if fps != motion.fps:
         motion = motion.resample(fps)
