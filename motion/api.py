@@ -52,6 +52,7 @@ def generate(
     smoothing: float | None = None,
     transcript: str | None = None,
     phones: str = "loop",
+    threads: int | None = None,
 ) -> Motion:
     """Speech -> one whole-character animation.
 
@@ -83,6 +84,11 @@ def generate(
             :mod:`motion.audio.closures`: a third of the loop's compute, lower precision), "words" (English word recognition, then
             alignment of the words heard: about twice the p/b/m found, ~10x the compute), or
             "off" (no phones: the lips follow the voice alone).
+        threads: torch intra-op threads for this call (``--threads`` of the command line);
+            ``None``: ``$MOTION_THREADS``, else a pool size you set yourself
+            (``torch.set_num_threads``, ``$OMP_NUM_THREADS``) is kept, else the cores this
+            process may use that are idle (:mod:`motion.threads`). torch's pool is put back
+            as it was when the call returns.
 
     Returns:
         A :class:`motion.Motion` with SMPL-X poses, translation, expression and metadata.
@@ -92,6 +98,10 @@ def generate(
         motion.pipelines.weights.WeightsNotFoundError: no weights; the message gives the
             ``motion fit`` commands that train them.
     """
+    from motion.threads import parse_threads
+
+    if threads is not None:
+        parse_threads(str(threads), "threads")  # before any work
     request = GenerationRequest(
         audio=Path(audio), emotion=emotion, intensity=2.0 if intensity is None else intensity,
         style=None if style is None else str(style), seed=seed, fps=fps, body=body, face=face,
@@ -106,6 +116,20 @@ def generate(
                          f"({window_s:g} s, --window / window_s)")  # before any weights load
     if emotion_reference is not None and not Path(emotion_reference).is_file():
         raise FileNotFoundError(f"emotion reference clip not found: {emotion_reference}")
+    from motion.threads import threads_for_call
+
+    with threads_for_call(threads):
+        return _generate(request, weights, emotion=emotion, intensity=intensity, style=style, seed=seed,
+                         emotion_reference=emotion_reference, transcript=transcript, phones=phones,
+                         given={"steps": steps, "audio_guidance": audio_guidance,
+                                "emotion_guidance": emotion_guidance, "sampler": sampler, "window_s": window_s,
+                                "overlap_s": overlap_s, "stitch": stitch, "smoothing": smoothing})
+
+
+def _generate(request: GenerationRequest, weights: str | os.PathLike[str] | None, *, emotion: str | None,
+              intensity: float | None, style: str | int | None, seed: int | None, emotion_reference: Any,
+              transcript: str | None, phones: str, given: dict[str, Any]) -> Motion:
+    """:func:`generate` after its checks, torch's pool sized; ``given``: the body's sampling options."""
     from motion.pipelines.generate import generate_motion, load_face_pipeline
     from motion.pipelines.weights import resolve_weights_dir
 
@@ -124,13 +148,10 @@ def generate(
             from motion.pipelines.weights import WeightsNotFoundError
 
             raise WeightsNotFoundError(f"face only was asked for, but {note}")
-    given = {"steps": steps, "audio_guidance": audio_guidance, "emotion_guidance": emotion_guidance,
-             "sampler": sampler, "window_s": window_s, "overlap_s": overlap_s, "stitch": stitch,
-             "smoothing": smoothing}
     options = {k: v for k, v in given.items() if v is not None and body_pipe is not None}
     out = generate_motion(str(request.audio), body_pipe, face_pipe, emotion=request.emotion,
                           intensity=intensity if intensity is None else request.intensity,
                           style=style, seed=seed, fps=request.fps,
                           emotion_reference=emotion_reference, face_note=note, transcript=transcript,
-                          phones=phones, **options)
+                          phones=phones, keep_outputs=False, **options)
     return out.motion

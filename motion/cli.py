@@ -424,7 +424,8 @@ def _run_generate(args: argparse.Namespace) -> int:
                       weights=args.weights, emotion_reference=args.emotion_ref,
                       audio_guidance=args.audio_guidance, emotion_guidance=args.emotion_guidance,
                       sampler=args.sampler, window_s=args.window, overlap_s=args.overlap,
-                      stitch=args.stitch, smoothing=args.smoothing, transcript=text, phones=args.phones)
+                      stitch=args.stitch, smoothing=args.smoothing, transcript=text, phones=args.phones,
+                      threads=getattr(args, "threads", None))
     path = export(motion, out)
     meta = motion.meta
     print(f"wrote {path} ({motion.num_frames} frames, {motion.duration:.2f} s; emotion "
@@ -725,7 +726,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if hasattr(args, "threads"):  # a command that runs the models: size torch's pool first
             from motion.threads import apply_threads
 
-            apply_threads(args.threads)
+            args.threads = apply_threads(args.threads)  # the count chosen: the API keeps it
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

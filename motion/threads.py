@@ -12,6 +12,11 @@ cgroup CPU quota, v2 ``cpu.max`` or v1 ``cpu.cfs_quota_us``) capped at
 :data:`MAX_AUTO_THREADS` and reduced to the cores that sat idle over the last 0.1 s
 (:func:`idle_cores`, from ``/proc/stat``): a neighbour that keeps a core busy costs a thread.
 No torch import here: :func:`apply_threads` imports it only when called.
+
+The Python API (:func:`motion.generate`) decides the same way for each call
+(:func:`threads_for_call`) and puts torch's pool back afterwards, but keeps a pool size its
+caller chose: one set with ``torch.set_num_threads`` (a size other than the one torch starts
+with, :func:`torch_default_threads`) or through ``$OMP_NUM_THREADS`` / ``$MKL_NUM_THREADS``.
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ENV = "MOTION_THREADS"
 #: Most threads chosen automatically: the models are small; past this, splitting costs more than it gains.
@@ -142,3 +150,81 @@ def apply_threads(requested: int | None = None) -> int:
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
+
+
+#: What the last :func:`threads_for_call` decided: ``{"threads": N, "source": ...}`` (None before any).
+_LAST_CHOICE: dict[str, Any] | None = None
+
+
+def physical_cores() -> int:
+    """Physical cores among the CPUs this process may run on (hyper-threads counted once), from
+    ``/sys/devices/system/cpu/cpuN/topology``; the CPU count where that is unreadable."""
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+    cores = set()
+    for cpu in cpus:
+        topo = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology")
+        try:
+            cores.add(((topo / "physical_package_id").read_text().strip(), (topo / "core_id").read_text().strip()))
+        except OSError:
+            return len(cpus)
+    return max(1, len(cores))
+
+
+def torch_default_threads() -> int | None:
+    """The intra-op pool size torch starts with here (``$OMP_NUM_THREADS``, else ``$MKL_NUM_THREADS``,
+    else the physical cores), or None when one of those variables is set: a size the user chose."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        if os.environ.get(var, "").strip():
+            return None
+    return physical_cores()
+
+
+def caller_chose_threads() -> bool:
+    """Whether torch's pool has a size the user chose (not the one torch starts with, or set
+    through ``$OMP_NUM_THREADS`` / ``$MKL_NUM_THREADS``). Imports torch."""
+    import torch
+
+    default = torch_default_threads()
+    return default is None or torch.get_num_threads() != default
+
+
+@contextmanager
+def threads_for_call(requested: int | None = None) -> Iterator[int]:
+    """Size torch's pool for one API call and put it back afterwards; yields the count used.
+
+    ``requested`` (the ``threads=`` argument) wins, then ``$MOTION_THREADS``; otherwise a pool
+    size the caller chose (:func:`caller_chose_threads`) is kept, and only an untouched pool
+    gets :func:`choose_threads`' automatic choice, as the command line does.
+
+    Raises:
+        ThreadsError: ``requested`` or ``$MOTION_THREADS`` is not a whole number of at least 1.
+    """
+    global _LAST_CHOICE
+    import torch
+
+    before = torch.get_num_threads()
+    if requested is not None:
+        n, source = parse_threads(str(requested), "threads"), "threads="
+    elif os.environ.get(ENV):
+        n, source = parse_threads(os.environ[ENV]), ENV
+    elif caller_chose_threads():
+        n, source = before, "caller"
+    else:
+        n, source = choose_threads(), "auto"
+    _LAST_CHOICE = {"threads": n, "source": source}
+    if n != before:
+        torch.set_num_threads(n)
+    try:
+        yield n
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
+
+
+def last_choice() -> dict[str, Any] | None:
+    """``{"threads": N, "source": "threads=" | "MOTION_THREADS" | "caller" | "auto"}`` of the last
+    :func:`threads_for_call` in this process (None before any)."""
+    return None if _LAST_CHOICE is None else dict(_LAST_CHOICE)
