@@ -9,6 +9,18 @@ at any moment, even by SIGKILL, leaves nothing: the kernel frees an unnamed file
 last descriptor. Where ``O_TMPFILE`` is missing (other systems, some network file systems)
 a hidden ``.NAME.<hex>.part.SUFFIX`` beside the destination is used and renamed instead.
 
+Replacing an existing file: Linux has no call that links an unnamed file over an existing
+name (``linkat`` refuses, ``renameat2`` needs a name), so the file is linked under a hidden
+``.NAME.<hex>.link.SUFFIX`` and renamed over the destination at once. What can land between
+those two system calls (a few microseconds) is narrowed as far as Linux allows:
+
+* catchable signals (SIGTERM, SIGINT, SIGHUP, SIGQUIT, ...) are blocked across the two calls
+  and delivered right after the rename: the destination is then complete, nothing is left;
+* only SIGKILL or a power cut in those microseconds can leave the ``.link`` name (holding
+  the complete new file). The writer holds an ``flock`` on the file from its creation, so
+  the next write to the same destination removes every ``.link`` name of it whose lock is
+  free (its writer is gone) and leaves those of live writers alone.
+
 Writers given a :class:`PendingFile` path must not rely on its suffix (it has none when
 unnamed): they pass the format explicitly (``format="png"``, ``-f mp4``, ...).
 """
@@ -16,8 +28,11 @@ unnamed): they pass the format explicitly (``format="png"``, ``-f mp4``, ...).
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
+import re
 import secrets
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -91,11 +106,67 @@ def _open_unnamed(folder: Path) -> int | None:
                 _TMPFILE_OK = False
             return None
         raise
+    try:  # "a live writer holds this file" for stale_link_names (released by the kernel at exit)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        pass  # a file system without flock: its .link names are never taken for stale
     if not os.path.exists(f"/proc/{os.getpid()}/fd/{fd}"):  # /proc not mounted: writers cannot reach it
         os.close(fd)
         _TMPFILE_OK = False
         return None
     return fd
+
+
+#: Signals blocked between linking the hidden name and renaming it over the destination.
+_WINDOW_SIGNALS: frozenset[int] = frozenset(
+    int(getattr(signal, n)) for n in ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGPIPE", "SIGALRM",
+                                      "SIGUSR1", "SIGUSR2", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF")
+    if hasattr(signal, n))
+
+
+def _link_name_pattern(dest: Path) -> re.Pattern[str]:
+    """The hidden names :meth:`PendingFile.commit` links ``dest``'s new file under."""
+    return re.compile(rf"\.{re.escape(dest.stem)}\.[0-9a-f]{{8}}\.link{re.escape(dest.suffix)}")
+
+
+def clean_stale_links(dest: str | os.PathLike[str]) -> list[str]:
+    """Remove the ``.NAME.<hex>.link.SUFFIX`` names of ``dest`` left by a writer killed (SIGKILL,
+    power cut) between linking and renaming; returns the names removed.
+
+    A name is stale when its file's ``flock`` is free: every writer holds it from the file's
+    creation until the rename, and the kernel releases it when the writer dies. Names of live
+    writers, other patterns and anything not a regular file are left alone.
+    """
+    out = Path(dest)
+    pattern = _link_name_pattern(out)
+    removed: list[str] = []
+    try:
+        names = [n for n in os.listdir(out.parent) if pattern.fullmatch(n)]
+    except OSError:
+        return removed
+    for name in names:
+        path = out.parent / name
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            continue
+        try:
+            st = os.fstat(fd)
+            if not (st.st_mode & 0o170000 == 0o100000):  # regular files only
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # a live writer: its rename follows within microseconds
+            now = os.lstat(path)
+            if (now.st_ino, now.st_dev) == (st.st_ino, st.st_dev):  # still the file we checked
+                os.unlink(path)
+                removed.append(name)
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+    return removed
 
 
 def _link(src: Path, name: str, folder: int) -> None:
@@ -143,23 +214,40 @@ class PendingFile:
             self._forget()
             return
         os.fchmod(self._fd, mode)
+        clean_stale_links(self.dest)
         folder = os.open(self.dest.parent, os.O_RDONLY | os.O_DIRECTORY)
         try:
             try:
                 _link(self.path, self.dest.name, folder)  # atomic, only where dest is absent
             except FileExistsError:
-                # No syscall links over an existing name: link under a hidden name, then rename
-                # over dest. Only a SIGKILL between these two calls (microseconds) leaves that name.
-                tmp = self._free_name()
-                _link(self.path, tmp.name, folder)
-                try:
-                    os.replace(tmp.name, self.dest.name, src_dir_fd=folder, dst_dir_fd=folder)
-                except BaseException:
-                    os.unlink(tmp.name, dir_fd=folder)
-                    raise
+                self._replace(folder)
         finally:
             os.close(folder)
         self.discard()
+
+    def _replace(self, folder: int) -> None:
+        """Link under a hidden name and rename it over the existing ``dest`` (module notes):
+        catchable signals wait until both calls are done; a SIGKILL between them leaves the
+        hidden ``.link`` name, which the next write to ``dest`` removes (its flock is free)."""
+        tmp = self._free_name()
+        blocked: set[int] | None = None  # the mask before (None: signal masks unavailable)
+        try:
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _WINDOW_SIGNALS)
+        except (AttributeError, OSError, ValueError):  # no signal masks here
+            pass
+        try:
+            _link(self.path, tmp.name, folder)
+            try:
+                os.replace(tmp.name, self.dest.name, src_dir_fd=folder, dst_dir_fd=folder)
+            except BaseException:
+                os.unlink(tmp.name, dir_fd=folder)
+                raise
+        finally:
+            if blocked is not None:
+                try:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+                except (AttributeError, OSError, ValueError):
+                    pass
 
     def discard(self) -> None:
         """Drop the file (a no-op after :meth:`commit`)."""
@@ -175,7 +263,7 @@ class PendingFile:
 
     def _free_name(self) -> Path:
         for _ in range(100):
-            tmp = self.dest.with_name(f".{self.dest.stem}.{secrets.token_hex(4)}.part{self.dest.suffix}")
+            tmp = self.dest.with_name(f".{self.dest.stem}.{secrets.token_hex(4)}.link{self.dest.suffix}")
             if not os.path.lexists(tmp):
                 return tmp
         raise FileExistsError(f"cannot find a free temporary name beside {self.dest}")
