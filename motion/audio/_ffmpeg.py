@@ -11,6 +11,7 @@ neither a decoded WAV in TMPDIR nor a running ffmpeg.
 from __future__ import annotations
 
 import contextlib
+import os
 import struct
 import subprocess
 import tempfile
@@ -79,7 +80,7 @@ def decoded_stream(path: Path, block_frames: int = 1 << 16, timeout_s: float = 6
     cmd = [
         ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error",
         # "file:" stops ffmpeg reading a name like "a:b.wav" as a protocol.
-        "-i", "file:" + str(path.resolve()),
+        "-i", "file:" + os.path.abspath(path),  # not resolve(): /proc/PID/fd/N of a memfd must stay as it is
         "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1", "-fflags", "+bitexact",
         "-c:a", "pcm_f32le", "-f", "wav", "pipe:1",
     ]  # fmt: skip

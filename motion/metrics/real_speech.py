@@ -32,10 +32,12 @@ jaw-envelope correlation >= 0.5.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,22 +123,61 @@ def _ffmpeg(args: list[str]) -> None:
                    check=True, capture_output=True, timeout=300)
 
 
-def write_format(samples: np.ndarray, sr: int, fmt: str, folder: Path) -> Path:
-    """Write mono ``samples (N,)`` as ``fmt`` (one of :data:`FORMATS`) in ``folder``; returns the file."""
+#: ffmpeg arguments of each format variant: codec options, then the muxer (the files have no suffix).
+_CODECS: dict[str, list[str]] = {
+    "flac": ["-c:a", "flac", "-f", "flac"], "mp3": ["-c:a", "libmp3lame", "-b:a", "128k", "-f", "mp3"],
+    "ogg": ["-c:a", "libvorbis", "-q:a", "4", "-f", "ogg"], "m4a": ["-c:a", "aac", "-b:a", "128k", "-f", "ipod"],
+    "wav6": ["-af", "pan=5.1|FC=c0", "-c:a", "pcm_s16le", "-f", "wav"]}
+
+
+@contextmanager
+def _memory_file(name: str) -> Iterator[Path]:
+    """A path to a new file held in memory (Linux ``memfd_create``), reached by this process and
+    its children (ffmpeg) through ``/proc/PID/fd/N``; it has no name on any file system, so the
+    kernel frees it with its descriptor, whatever ends the process (SIGKILL included). Where
+    memfds are missing, a temporary folder removed on the way out stands in."""
+    try:
+        fd = os.memfd_create(f"motion-real-{name}", os.MFD_CLOEXEC)  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        with tempfile.TemporaryDirectory(prefix="motion-real-") as tmp:
+            yield Path(tmp) / name
+        return
+    try:
+        yield Path(f"/proc/{os.getpid()}/fd/{fd}")
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def format_variant(samples: np.ndarray, sr: int, fmt: str) -> Iterator[Path]:
+    """Mono ``samples (N,)`` as a ``fmt`` file (one of :data:`FORMATS`), in memory (nothing on disk).
+
+    Yields the file's path (``/proc/PID/fd/N``; no suffix: readers find the format from the
+    content); it is freed on leaving the ``with`` block, or by the kernel if the process dies.
+    """
     import soundfile as sf
 
-    src = folder / "src.wav"
-    sf.write(src, samples, sr, subtype="PCM_16")
-    if fmt == "wav":
-        return src
-    dest = folder / f"clip.{'wav' if fmt == 'wav6' else fmt}"
-    codec = {"flac": ["-c:a", "flac"], "mp3": ["-c:a", "libmp3lame", "-b:a", "128k"],
-             "ogg": ["-c:a", "libvorbis", "-q:a", "4"], "m4a": ["-c:a", "aac", "-b:a", "128k"],
-             "wav6": ["-af", "pan=5.1|FC=c0", "-c:a", "pcm_s16le"]}
-    if fmt not in codec:
+    if fmt != "wav" and fmt not in _CODECS:
         raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
-    _ffmpeg(["-i", str(src), *codec[fmt], str(dest)])
-    return dest
+    with _memory_file("src.wav") as src:
+        sf.write(src, samples, sr, subtype="PCM_16", format="WAV")
+        if fmt == "wav":
+            yield src
+            return
+        with _memory_file(f"clip.{fmt}") as dest:
+            _ffmpeg(["-i", str(src), *_CODECS[fmt], str(dest)])
+            yield dest
+
+
+def write_format(samples: np.ndarray, sr: int, fmt: str, folder: Path) -> Path:
+    """Write mono ``samples (N,)`` as ``fmt`` (one of :data:`FORMATS`) in ``folder``; returns the file
+    (the evaluation itself uses :func:`format_variant`, in memory)."""
+    import shutil
+
+    name = "src.wav" if fmt == "wav" else f"clip.{'wav' if fmt == 'wav6' else fmt}"
+    with format_variant(samples, sr, fmt) as path:
+        shutil.copyfile(path, folder / name)
+    return folder / name
 
 
 def at_gain(samples: np.ndarray, gain_db: float) -> np.ndarray:
@@ -235,12 +276,10 @@ def evaluate_clip(clip: RealClip, generate: Callable[..., Any], geom: Any, *,
     res: dict[str, Any] = {"clip": clip.name, "duration_s": round(audio.duration, 3),
                            "transcript": bool(use_transcript and clip.transcript),
                            "gain": _sweep(list(runs.values()), speech)}
-    with tempfile.TemporaryDirectory(prefix="motion-real-") as tmp:
-        fruns = []
-        for fmt in formats:
-            sub = Path(tmp) / fmt
-            sub.mkdir()
-            fruns.append(_run(generate, write_format(x, audio.sr, fmt, sub), geom))
+    fruns = []
+    for fmt in formats:  # each variant in memory: nothing on disk, even if the process is killed
+        with format_variant(x, audio.sr, fmt) as path:
+            fruns.append(_run(generate, path, geom))
     res["format"] = _sweep(fruns, speech)
     gap = base.gap
     n = min(len(gap), len(env))
