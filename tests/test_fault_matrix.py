@@ -427,6 +427,132 @@ def test_sigkill_at_later_moments_of_generate(delay: float, inputs: dict[str, Pa
     assert dest.read_bytes() == b"old" or dest.read_bytes()[:2] == b"PK"
 
 
+# --------------------------------------------------------------------------- 3: the replace window
+# Replacing an existing file takes two system calls (link the unnamed file under a hidden
+# .NAME.<hex>.link.SUFFIX, rename it over NAME). strace's fault injection lands a signal on entry
+# to the rename (after the link), or a pause on exit from the second linkat (the first one, onto
+# NAME itself, fails with EEXIST): exactly inside the window. (A catchable signal injected on
+# entry to linkat is delivered as it returns; SIGKILL there would abort the link, hence the rename.)
+_REPLACE = """
+import sys
+from motion.atomic import atomic_write
+atomic_write(sys.argv[1], lambda f: f.write(sys.argv[2].encode()))
+print("replaced", flush=True)
+"""
+
+
+def _strace_replace(dest: Path, text: str, inject: str, tmpdir: Path, **popen: object) -> subprocess.Popen[str]:
+    """Replace ``dest`` with ``text`` in a child run under strace with ``-e inject=INJECT``."""
+    calls = inject.split(":")[0]
+    return subprocess.Popen(["strace", "-qq", "-f", "-o", "/dev/null", "-e", f"trace={calls}",
+                             "-e", f"inject={inject}", sys.executable, "-c", _REPLACE, str(dest), text],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals,
+                            env=dict(os.environ, TMPDIR=str(tmpdir)), **popen)  # type: ignore[call-overload]
+
+
+def _default_signals() -> None:
+    """In the child: default dispositions (a background job inherits SIGINT ignored)."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+needs_strace = pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace (fault injection)")
+
+
+@needs_strace
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT", "SIGHUP"])
+def test_catchable_signal_between_link_and_rename_waits_for_the_rename(sig: str, out: Path, tmpdir_env: Path) -> None:
+    dest = out / "x.txt"
+    dest.write_text("old")
+    proc = _strace_replace(dest, "new", f"linkat:signal={sig}:when=2", tmpdir_env)  # delivered as linkat returns
+    stdout, err = proc.communicate(timeout=60)
+    assert proc.returncode in (128 + getattr(signal, sig), -getattr(signal, sig), 1, 130), (proc.returncode, err)
+    assert "replaced" not in stdout  # the signal did land (after the rename)
+    assert _names(out) == ["x.txt"] and dest.read_text() == "new"  # complete, and no .link name
+    assert _names(tmpdir_env) == []
+
+
+@needs_strace
+def test_sigkill_between_link_and_rename_is_cleaned_by_the_next_write(out: Path, tmpdir_env: Path) -> None:
+    dest = out / "x.txt"
+    dest.write_text("old")
+    (out / ".x.part.txt").write_text("a user's")  # other hidden names are never touched
+    (out / ".y.0123abcd.link.txt").write_text("another destination's")
+    proc = _strace_replace(dest, "new", "rename,renameat,renameat2:signal=SIGKILL:when=1", tmpdir_env)
+    proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    left = [n for n in _names(out) if n.startswith(".x.") and n.endswith(".link.txt")]
+    assert len(left) == 1 and (out / left[0]).read_text() == "new"  # the window Linux cannot close
+    assert dest.read_text() == "old"
+    from motion.atomic import atomic_write
+
+    atomic_write(dest, lambda f: f.write(b"newer"))
+    assert _names(out) == [".x.part.txt", ".y.0123abcd.link.txt", "x.txt"] and dest.read_text() == "newer"
+
+
+@needs_strace
+def test_a_live_writers_link_name_is_left_alone(out: Path, tmpdir_env: Path) -> None:
+    """A writer paused (5 s) between link and rename keeps its name; both writes complete."""
+    dest = out / "x.txt"
+    dest.write_text("old")
+    proc = _strace_replace(dest, "slow", "linkat:delay_exit=5000000:when=2", tmpdir_env)
+    deadline = time.monotonic() + 30
+    while not any(n.endswith(".link.txt") for n in _names(out)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    link = [n for n in _names(out) if n.endswith(".link.txt")]
+    assert link and proc.poll() is None, "the writer never reached the window"
+    from motion.atomic import atomic_write
+
+    atomic_write(dest, lambda f: f.write(b"fast"))
+    assert (out / link[0]).read_text() == "slow" and dest.read_text() == "fast"  # live: not removed
+    stdout, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "replaced" in stdout, err
+    assert _names(out) == ["x.txt"] and dest.read_text() == "slow"
+
+
+# --------------------------------------------------------------------------- 3: evaluate --real format variants
+def test_format_variants_are_made_in_memory(tmpdir_env: Path) -> None:
+    """Every format of the real-speech sweep decodes from a file with no name on disk."""
+    from motion.audio import load_audio
+    from motion.metrics.real_speech import FORMATS, format_variant
+
+    x = load_audio(REPO / "tests" / "data" / "real" / "mfa_acoustic_corpus.wav").samples
+    for fmt in FORMATS:
+        with format_variant(x, 16000, fmt) as path:
+            fd = int(path.name)
+            assert str(path).startswith("/proc/") and os.readlink(path).startswith("/memfd:")
+            assert abs(load_audio(path).duration - len(x) / 16000) < 0.06, fmt
+            assert _names(tmpdir_env) == []
+        with pytest.raises(OSError):
+            os.fstat(fd)  # closed: the memory is the kernel's again
+    assert _names(tmpdir_env) == []
+
+
+def test_kill_evaluate_real_during_the_format_sweep_leaves_nothing(tmp_path: Path, tmpdir_env: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    for name in ("mfa_acoustic_corpus.wav", "mfa_acoustic_corpus.TextGrid"):
+        shutil.copyfile(REPO / "tests" / "data" / "real" / name, real / name)
+    proc = _run(["evaluate", "--real", str(real), "--json", str(tmp_path / "r.json"), "--steps", "2"], tmpdir_env)
+    kids: list[int] = []  # killed while ffmpeg encodes a format variant (its files exist then)
+    deadline = time.monotonic() + 240
+    while not kids and proc.poll() is None and time.monotonic() < deadline:
+        try:
+            kids = [k for k in _children(proc.pid) if b"libmp3lame" in Path(f"/proc/{k}/cmdline").read_bytes()]
+        except OSError:
+            pass
+        time.sleep(0.002)
+    assert kids, "the format sweep was never seen: " + (proc.communicate(timeout=30)[1] if proc.poll() is not None else "")
+    proc.kill()
+    proc.communicate(timeout=30)
+    for _ in range(200):
+        if not any(_alive(k) for k in kids):
+            break
+        time.sleep(0.01)
+    assert not any(_alive(k) for k in kids)
+    assert _names(tmpdir_env) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["TMPDIR", "real"]
+
+
 # --------------------------------------------------------------------------- 9: thread choice
 def test_thread_choice_follows_idle_cores_quota_and_the_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from motion import threads
@@ -446,3 +572,49 @@ def test_thread_choice_follows_idle_cores_quota_and_the_user(tmp_path: Path, mon
     assert threads._cgroup_quota(tmp_path) == 1.5
     (tmp_path / "cpu.max").write_text("max 100000\n")
     assert threads._cgroup_quota(tmp_path) is None
+
+
+_API_THREADS = """
+import json, os, sys
+import torch
+import motion
+from motion.threads import last_choice, torch_default_threads
+
+res = {"start": torch.get_num_threads(), "default": torch_default_threads()}
+
+def run(**kw):
+    motion.generate(sys.argv[1], face=False, steps=2, seed=0, **kw)
+    return [last_choice(), torch.get_num_threads()]
+
+res["auto"] = run()
+res["explicit"] = run(threads=1)
+os.environ["MOTION_THREADS"] = "1"
+res["env"] = run()
+del os.environ["MOTION_THREADS"]
+res["mine"] = mine = 3 if res["start"] != 3 else 2
+torch.set_num_threads(mine)  # the caller's own choice
+res["caller"] = run()
+res["caller_explicit"] = run(threads=1)
+print(json.dumps(res))
+"""
+
+
+def test_api_chooses_threads_like_the_cli_and_keeps_the_callers(inputs: dict[str, Path], tmpdir_env: Path) -> None:
+    import json
+
+    env = {k: v for k, v in os.environ.items() if k not in ("MOTION_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    res = subprocess.run([sys.executable, "-c", _API_THREADS, str(inputs["wav"])], capture_output=True, text=True,
+                         env=dict(env, TMPDIR=str(tmpdir_env)), timeout=300)
+    assert res.returncode == 0, res.stderr
+    r = json.loads(res.stdout.strip().splitlines()[-1])
+    start, mine = r["start"], r["mine"]
+    assert r["default"] == start  # torch's own start-up size is recognised as untouched
+    assert r["auto"][0]["source"] == "auto" and 1 <= r["auto"][0]["threads"] <= 4 and r["auto"][1] == start
+    assert r["explicit"] == [{"threads": 1, "source": "threads="}, start]  # put back afterwards
+    assert r["env"] == [{"threads": 1, "source": "MOTION_THREADS"}, start]
+    assert r["caller"] == [{"threads": mine, "source": "caller"}, mine]  # torch.set_num_threads is kept
+    assert r["caller_explicit"] == [{"threads": 1, "source": "threads="}, mine]
+    import motion
+
+    with pytest.raises(ValueError, match="threads must be 1 or more"):
+        motion.generate(inputs["wav"], threads=0)
