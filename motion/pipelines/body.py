@@ -323,7 +323,7 @@ class BodyPipeline:
                 dec = self.vae.decode(self.latent_norm.inverse(z), b - a)[0]
                 stitcher.add(a, dec.cpu().numpy(), crossfade=stitch != "concat")
                 timings["decode"] += time.perf_counter() - t0
-        body = smooth_features(stitcher.out, smoothing)
+        body = smooth_features(stitcher.out, smoothing, inplace=True)  # the stitcher's own array
         poses, trans = decode_body_chunked(body, self.features.fps)
         probs = speech.emotion_probs()
         heard = EMOTIONS[int(probs.argmax())] if probs is not None and audio is not None else None

@@ -175,14 +175,31 @@ def plan_clip(num_frames: int, downsample: int, fps: float, train_window: int | 
     return windows, W * downsample / fps, O * downsample / fps
 
 
-def smooth_features(features: np.ndarray, sigma: float) -> np.ndarray:
+def smooth_features(features: np.ndarray, sigma: float, inplace: bool = False, chunk: int = 4096) -> np.ndarray:
     """``(T, D)`` features filtered over time by a Gaussian of ``sigma`` frames (edges: nearest
-    frame repeated); ``sigma = 0`` returns them unchanged."""
+    frame repeated); ``sigma = 0`` returns them unchanged.
+
+    ``inplace``: filter ``features`` itself, ``chunk`` frames at a time, each with the kernel's
+    reach of original frames on both sides (kept aside before they are overwritten): the same
+    numbers as filtering the whole array, without a second array of the clip's length.
+    """
     if sigma <= 0 or features.shape[0] < 2:
         return features
     from scipy.ndimage import gaussian_filter1d
 
-    return gaussian_filter1d(features, sigma, axis=0, mode="nearest").astype(features.dtype, copy=False)
+    if not inplace:
+        return gaussian_filter1d(features, sigma, axis=0, mode="nearest").astype(features.dtype, copy=False)
+    T, reach = features.shape[0], int(4.0 * float(sigma) + 0.5)  # gaussian_filter1d's radius (truncate 4)
+    chunk = max(int(chunk), reach + 1)
+    before = features[:0].copy()  # original frames [a - reach, a)
+    for a in range(0, T, chunk):
+        b = min(a + chunk, T)
+        seg = np.concatenate([before, features[a:min(b + reach, T)]])
+        out = gaussian_filter1d(seg, sigma, axis=0, mode="nearest")
+        k = before.shape[0]
+        before = features[max(b - reach, 0):b].copy()
+        features[a:b] = out[k:k + b - a]
+    return features
 
 
 def decode_body_chunked(features: np.ndarray, fps: float, chunk: int = 1800
