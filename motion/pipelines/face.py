@@ -227,15 +227,26 @@ class FacePipeline:
         return self._finish(expr, jaw, seed, timings, meta, closures=phones != "off")
 
     def speech_inputs(self, audio: AudioLike, transcript: str | None = None, phones: PhoneMode = "loop",
-                      phonemes: Any = None) -> tuple[np.ndarray, Any]:
+                      phonemes: Any = None, features: np.ndarray | None = None) -> tuple[np.ndarray, Any]:
         """``(features (T, F), phone track or None)`` of the speech, the recording decoded once.
 
         What :meth:`__call__` computes from its audio first; a caller may compute it, drop the
-        recording, and pass ``features`` with ``phonemes=track`` (the same output, less memory)."""
+        recording, and pass ``features`` with ``phonemes=track`` (the same output, less memory).
+        ``features``: this audio's features of :meth:`feature_config`, if the caller has them."""
         audio = as_audio(audio)
         track = phone_track(audio, transcript, phones) if self.needs_phones(phonemes, phones) else None  # None for features
+        if features is not None:
+            return features, track
         visemes = track if track is None or track.source != "detected" else None  # no phones in it
         return self._features(audio, transcript, visemes), track
+
+    def feature_config(self) -> Any:
+        """The :class:`~motion.data.feature_cache.FeatureConfig` of this export's speech features."""
+        from motion.data.feature_cache import FeatureConfig
+
+        s = self.settings
+        return FeatureConfig(s["audio_features"], int(s["n_mels"]), self.fps,  # type: ignore[arg-type]
+                             s.get("loudness_lufs", TARGET_LUFS))
 
     def needs_phones(self, phonemes: Any = None, phones: PhoneMode = "loop") -> bool:
         """True when a call without ``phonemes`` would recognise or align them itself."""

@@ -128,7 +128,12 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
         if body_pipe is not None:
             body_feats = body_pipe.speech_features(speech)
         if face_pipe is not None and hasattr(face_pipe, "speech_inputs"):
-            face_feats, track = face_pipe.speech_inputs(speech, transcript, phones)  # type: ignore[arg-type]
+            shared = None  # the same speech features for both (log-mel at the same settings): computed once
+            if body_feats is not None and body_pipe.features.audio_features == "log_mel" \
+                    and face_pipe.feature_config() == body_pipe.features:  # type: ignore[union-attr]
+                shared = body_feats
+            face_feats, track = face_pipe.speech_inputs(speech, transcript, phones,  # type: ignore[arg-type]
+                                                        features=shared)
         del speech
     if body_pipe is not None:
         body_out = body_pipe(audio, features=body_feats, emotion=emotion, intensity=intensity,

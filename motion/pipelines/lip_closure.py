@@ -191,13 +191,15 @@ class LipCloser:
         E = min(self.num_expressions, expression.shape[1])
         x0 = np.zeros((len(idx), self.num_expressions + 3), np.float32)
         x0[:, :E], x0[:, -3:] = expression[idx, :E], jaw[idx]
-        x0_t = torch.from_numpy(x0)  # solved in batches: memory stays flat on long audio
-        xs = torch.cat([self.solve(x0_t[i:i + self.batch]) for i in range(0, len(idx), self.batch)]).double().numpy()
-        # Least intervention: lips already within `target_gap` stay as they are, wider ones move
-        # only as far as `target_gap` (the map is nearly linear in x, so the step scales the gap).
-        g0 = self.gap(x0[:, :self.num_expressions], x0[:, -3:]).astype(np.float64)
-        share = np.clip(1.0 - self.target_gap / np.maximum(g0, 1e-9), 0.0, 1.0)
-        delta = (w[idx] * share)[:, None] * (xs - x0)
-        expr[idx, :E] = (expression[idx, :E] + delta[:, :E]).astype(expression.dtype)
-        jw[idx] = (jaw[idx] + delta[:, -3:]).astype(jaw.dtype)
+        x0_t = torch.from_numpy(x0)
+        for i in range(0, len(idx), self.batch):  # in batches: memory stays flat on long audio
+            rows, b0 = idx[i:i + self.batch], x0[i:i + self.batch]
+            xs = self.solve(x0_t[i:i + self.batch]).double().numpy()
+            # Least intervention: lips already within `target_gap` stay as they are, wider ones move
+            # only as far as `target_gap` (the map is nearly linear in x, so the step scales the gap).
+            g0 = self.gap(b0[:, :self.num_expressions], b0[:, -3:]).astype(np.float64)
+            share = np.clip(1.0 - self.target_gap / np.maximum(g0, 1e-9), 0.0, 1.0)
+            delta = (w[rows] * share)[:, None] * (xs - b0)
+            expr[rows, :E] = (expression[rows, :E] + delta[:, :E]).astype(expression.dtype)
+            jw[rows] = (jaw[rows] + delta[:, -3:]).astype(jaw.dtype)
         return expr, jw
