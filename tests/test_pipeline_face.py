@@ -88,12 +88,13 @@ def test_content_and_inputs_agree(content_pipe: FacePipeline, wav: Path) -> None
     from motion.pipelines.face_inputs import speech_features
 
     feats = speech_features(wav)
-    ref = content_pipe(wav, emotion="sad", intensity=1.5, seed=0)
+    # phones off: features hold no audio to find lip closures in, the wav would
+    ref = content_pipe(wav, emotion="sad", intensity=1.5, seed=0, phones="off")
     assert content_pipe.speech_encoder is not None
     with torch.no_grad():
         content = content_pipe.speech_encoder.encode(torch.from_numpy(feats)[None]).content[0]
     for out in (content_pipe(feats, emotion="sad", intensity=1.5, seed=0),
-                content_pipe(wav, emotion="sad", intensity=1.5, seed=0, content=content)):
+                content_pipe(wav, emotion="sad", intensity=1.5, seed=0, content=content, phones="off")):
         np.testing.assert_allclose(out.expression, ref.expression, atol=1e-5)
     heard = content_pipe(wav, emotion=None, intensity=1.5, seed=0)  # the emotion the encoder hears
     assert heard.meta["emotion"] != ref.meta["emotion"] and abs(sum(heard.meta["emotion"].values()) - 1) < 1e-3

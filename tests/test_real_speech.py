@@ -134,7 +134,8 @@ def test_cli_evaluate_real(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
 def test_lips_shut_on_the_bilabials_of_a_real_voice(shipped: tuple) -> None:
     """The shipped face on a real voice: the labelled p/b/m (MFA, independent of pocketsphinx)
-    are shut whether the phones are recognised or aligned to the transcript; vowels stay open."""
+    are shut whether the phones are detected (the default), recognised or aligned to the
+    transcript; vowels stay open."""
     from motion.metrics.evaluate_face import build_face_geometry
     from motion.metrics.face import bilabial_middle_frames, lip_gap
     from motion.types import JAW
@@ -142,9 +143,10 @@ def test_lips_shut_on_the_bilabials_of_a_real_voice(shipped: tuple) -> None:
     _, face = shipped
     geom = build_face_geometry(face.prior.num_expressions)
     labels = read_phone_labels(GRID)
-    for text, source, shut in ((None, "recognised", 2),
-                               ("this is the acoustic corpus i'm talking pretty fast here", "aligned", 3)):
-        out = face(str(WAV), seed=0, transcript=text)
+    for text, phones, source, shut in ((None, "detector", "detected", 2), (None, "loop", "recognised", 2),
+                                       ("this is the acoustic corpus i'm talking pretty fast here", "detector",
+                                        "aligned", 3)):
+        out = face(str(WAV), seed=0, transcript=text, phones=phones)
         assert out.meta["phones"]["source"] == source and out.meta["phones"]["closures"] >= shut
         gap = lip_gap(geom.vertices(out.expression, out.jaw, keep=np.asarray(geom.ids.lip_centres)), (0, 1))
         mids = bilabial_middle_frames(labels, len(gap), 30.0)

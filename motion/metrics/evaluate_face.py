@@ -252,7 +252,7 @@ def _style(face_pipe: Any, speaker: int) -> int | None:
 
 
 def _generate(clips: list[FaceClip], face_pipe: Any, seed: int, swap_emotions: bool, use_phonemes: bool,
-              phones: str = "loop") -> tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]], list[int]]:
+              phones: str = "detector") -> tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]], list[int]]:
     """(expression, jaw) of the generated and swapped rows, and the swapped rows' requested emotions."""
     E = face_pipe.prior.num_expressions
     gen, swapped, swap_req = [], [], []
@@ -360,7 +360,7 @@ def evaluate_blinks(clips: list[FaceClip], face_pipe: Any, geom: FaceGeometry, s
 # --------------------------------------------------------------------------- evaluation
 def evaluate_face(clips: list[FaceClip], face_pipe: Any, emotion_net: nn.Module | None = None, seed: int = 0,
                   swap_emotions: bool = False, blink_seconds: float | None = BLINK_SECONDS,
-                  use_phonemes: bool = False, models_dir: str | None = None, phones: str = "loop") -> dict[str, Any]:
+                  use_phonemes: bool = False, models_dir: str | None = None, phones: str = "detector") -> dict[str, Any]:
     """Generate for every clip and score every row (module docstring); JSON-ready dict.
 
     Args:

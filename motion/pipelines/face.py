@@ -189,7 +189,7 @@ class FacePipeline:
     def __call__(self, audio_path_or_features: AudioLike | None, *, emotion: EmotionLike = None,
                  intensity: float = 2.0, style: StyleLike = None, seed: int | None = None,
                  content: torch.Tensor | np.ndarray | None = None, phonemes: Any = None,
-                 transcript: str | None = None, phones: PhoneMode = "loop") -> FaceOutput:
+                 transcript: str | None = None, phones: PhoneMode = "detector") -> FaceOutput:
         """Generate the face for one recording (module notes); ``transcript``: the words spoken,
         if known (the phones are aligned to them instead of recognised); ``phones``: how the
         phones are found without one (``"loop"``, ``"detector"``, ``"words"``; ``"off"``: no closures)."""
@@ -226,7 +226,7 @@ class FacePipeline:
         timings, meta["phones"] = self._phones(phonemes if phonemes is not None else track)
         return self._finish(expr, jaw, seed, timings, meta, closures=phones != "off")
 
-    def speech_inputs(self, audio: AudioLike, transcript: str | None = None, phones: PhoneMode = "loop",
+    def speech_inputs(self, audio: AudioLike, transcript: str | None = None, phones: PhoneMode = "detector",
                       phonemes: Any = None, features: np.ndarray | None = None) -> tuple[np.ndarray, Any]:
         """``(features (T, F), phone track or None)`` of the speech, the recording decoded once.
 
@@ -248,7 +248,7 @@ class FacePipeline:
         return FeatureConfig(s["audio_features"], int(s["n_mels"]), self.fps,  # type: ignore[arg-type]
                              s.get("loudness_lufs", TARGET_LUFS))
 
-    def needs_phones(self, phonemes: Any = None, phones: PhoneMode = "loop") -> bool:
+    def needs_phones(self, phonemes: Any = None, phones: PhoneMode = "detector") -> bool:
         """True when a call without ``phonemes`` would recognise or align them itself."""
         closing = self.lip_closure and phones != "off"
         return phonemes is None and (closing or self.settings["audio_features"] == "log_mel_visemes")

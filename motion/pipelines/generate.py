@@ -84,7 +84,7 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
                     emotion: str | None = None, intensity: float | None = None,
                     style: object | None = None, seed: int | None = None, fps: float = FPS,
                     emotion_reference: Any = None, face_note: str | None = None,
-                    transcript: str | None = None, phones: str = "loop", keep_outputs: bool = True,
+                    transcript: str | None = None, phones: str = "detector", keep_outputs: bool = True,
                     **body_options: Any) -> GenerationOutput:
     """Run the body and/or face pipeline on ``audio`` and merge them.
 
@@ -98,8 +98,8 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
             label the speech encoder hears in it.
         face_note: why there is no face pipeline (recorded in the metadata).
         transcript: the words spoken, if known (the face aligns its phones to them).
-        phones: how the face finds p/b/m without a transcript: "loop" (phone recogniser),
-            "detector" (lip-event network, fast),
+        phones: how the face finds p/b/m without a transcript: "detector" (lip-event
+            network, fast; default), "loop" (phone recogniser),
             "words" (word recogniser, then alignment: more accurate, slower) or "off".
         keep_outputs: keep the pipelines' own outputs (``body``: features and latents, ``face``)
             in the result; False drops each as soon as it is merged (less memory on long audio;
