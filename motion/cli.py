@@ -773,15 +773,19 @@ def _terminate_as_interrupt() -> Any:
         raise Terminated()
 
     hook = sys.unraisablehook
+    terminating = threading.Event()
 
     def unraisable(info: Any) -> None:
-        # A signal handler that raises inside a finaliser or weakref callback (e.g. logging's
-        # _releaseLock) has its exception swallowed and printed as "Exception ignored in ...".
-        # Say nothing and deliver SIGTERM again a moment later from another thread: the handler
-        # then raises in the main thread's ordinary code, where ``finally`` blocks run.
+        # A signal handler that raises inside a finaliser, weakref or at-fork callback (e.g.
+        # logging's _releaseLock) has its exception swallowed and printed as "Exception ignored
+        # in ...". Say nothing and deliver SIGTERM again a moment later from another thread: the
+        # handler then raises in the main thread's ordinary code, where ``finally`` blocks run.
+        # Errors of callbacks that the interruption left half done (filelock's after-fork hook
+        # after its before-fork hook was cut short) are just as moot once we are terminating.
         if isinstance(info.exc_value, Terminated):
+            terminating.set()
             threading.Timer(0.01, os.kill, (os.getpid(), signal.SIGTERM)).start()
-        else:
+        elif not terminating.is_set():
             hook(info)
 
     sys.unraisablehook = unraisable

@@ -185,3 +185,39 @@ def test_sigterm_inside_a_finaliser_still_terminates_quietly() -> None:
     out = _run_py(script)
     assert out.returncode == 143 and "survived" not in out.stdout, out
     assert "Traceback" not in out.stderr and "Exception ignored" not in out.stderr, out.stderr
+
+
+def test_sigterm_inside_a_fork_hook_leaves_no_traceback() -> None:
+    """SIGTERM that cuts a before-fork hook short (the after-fork hook then fails on the state it
+    left, as filelock's did in CI): exit 143 and no traceback of either hook."""
+    import textwrap
+
+    script = textwrap.dedent("""
+        import os, signal, sys, time
+        from motion import cli
+        state = []
+        def before():
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(1000):
+                pass
+            state.append(1)
+        def after():
+            state.pop()  # IndexError when before() was cut short
+        os.register_at_fork(before=before, after_in_parent=after)
+        def work(args):
+            if os.fork() == 0:
+                os._exit(0)
+            time.sleep(30)
+            print("survived")
+            return 0
+        parser = cli.build_parser
+        def build():
+            p = parser()
+            p.set_defaults(func=work, command="corpus")
+            return p
+        cli.build_parser = build
+        sys.exit(cli.main([]))
+    """)
+    out = _run_py(script)
+    assert out.returncode == 143 and "survived" not in out.stdout, out
+    assert "Traceback" not in out.stderr and "Exception ignored" not in out.stderr, out.stderr
