@@ -238,6 +238,9 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--arkit-map", type=Path, default=None,
                    help="ARKit CSV: expression -> ARKit map (.csv / .npz with named rows and columns; "
                    "default: the stand-in map)")
+    p.add_argument("--arkit", action="store_true",
+                   help="FBX / GLB / glTF: the face as ARKit's 52 blendshapes named as Apple's (eyeBlinkLeft ... "
+                   "tongueOut), animated through the FLAME -> ARKit map (--arkit-map), for MetaHuman / Unity / ARKit rigs")
     p.add_argument("--no-overwrite", action="store_true", help="fail if OUT exists")
     p.set_defaults(func=_run_export)
 
@@ -271,6 +274,8 @@ def _run_export(args: argparse.Namespace) -> int:
         opts["models_dir"] = str(args.models)
     if args.arkit_map is not None:
         opts["arkit_map"] = str(args.arkit_map)
+    if args.arkit:
+        opts["arkit"] = True
     out = export(motion, args.output, format=args.format, overwrite=not args.no_overwrite, **opts)
     print(f"wrote {out}")
     return 0
@@ -399,6 +404,8 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
                    "phone recogniser (3x the compute, fewer p/b/m, fewer false closures); words = English word "
                    "recogniser, then alignment (~10x the compute); off = the lips follow the voice alone")
     p.add_argument("--no-face", action="store_true", help="body only (neutral face)")
+    p.add_argument("--arkit", action="store_true",
+                   help="with -o OUT.fbx / .glb / .gltf: the face as ARKit's 52 blendshapes (Apple's names)")
     p.add_argument("--weights", type=Path, default=None, help="weights folder (body export, or a root with body/ face/)")
     _add_threads(p)
     p.set_defaults(func=_run_generate)
@@ -413,6 +420,8 @@ def _run_generate(args: argparse.Namespace) -> int:
         raise CLIError(f"{args.audio.stem}.npz exists in this folder; pass -o {args.audio.stem}.npz to replace it "
                        "or -o another name")
     out = check_destination(args.output or Path(args.audio.stem + ".npz"))  # before minutes of generation
+    if args.arkit and out.suffix.lower() not in (".fbx", ".glb", ".gltf"):
+        raise CLIError(f"--arkit needs an .fbx, .glb or .gltf output, not {out.name}")
     text = args.text
     if text is not None and text.endswith(".txt"):
         try:
@@ -426,7 +435,7 @@ def _run_generate(args: argparse.Namespace) -> int:
                       sampler=args.sampler, window_s=args.window, overlap_s=args.overlap,
                       stitch=args.stitch, smoothing=args.smoothing, transcript=text, phones=args.phones,
                       threads=getattr(args, "threads", None))
-    path = export(motion, out)
+    path = export(motion, out, **({"arkit": True} if args.arkit else {}))
     meta = motion.meta
     print(f"wrote {path} ({motion.num_frames} frames, {motion.duration:.2f} s; emotion "
           f"{meta.emotion} ({meta.extra.get('emotion_source')}), seed {meta.seed}, face "

@@ -15,7 +15,10 @@ stand-in's expression names; whether the iPhone app mirrors them is *unverified*
   (out = away from the nose), up = -pitch / 20 degrees, down = pitch / 25 degrees.
 * every blendshape also gets ``M @ expression`` from a linear map (:mod:`.maps.arkit_map`;
   default the stand-in map, ``arkit_map=`` any ``.csv`` / ``.npz`` with named rows and
-  columns); blinks are a direct 1:1 row of the stand-in map. Sums are clipped to [0, 1].
+  columns); blinks are a direct 1:1 row of the stand-in map. ``MouthClose`` (the stand-in
+  map's row: how far the expression shuts the inner lips, in full jaw openings) is capped at
+  ``JawOpen``: lips held together while the jaw is open; beyond that it is ``MouthPress``.
+  Sums are clipped to [0, 1].
 * ``HeadYaw/Pitch/Roll``: the neck-then-head rotation (relative to spine3); ``LeftEye*`` /
   ``RightEye*``: each eye joint (relative to the head). Intrinsic Y-X-Z Euler angles in
   RADIANS (Live Link Face's unit is unverified): yaw + = turn to the character's left,
@@ -96,6 +99,8 @@ def arkit_frames(motion: Motion, arkit_map: ArkitMap | str | os.PathLike[str] | 
     for name, values in joints.items():
         if name in ARKIT_BLENDSHAPES:
             shapes[:, ARKIT_BLENDSHAPES.index(name)] += values
+    close, jaw_open = ARKIT_BLENDSHAPES.index("MouthClose"), ARKIT_BLENDSHAPES.index("JawOpen")
+    shapes[:, close] = np.minimum(shapes[:, close], shapes[:, jaw_open])  # lips held shut against the jaw
     rot = np.stack([joints[c] for c in ROTATION_COLUMNS], 1)
     return np.concatenate([np.clip(shapes, 0.0, 1.0), rot], 1)
 

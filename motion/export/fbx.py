@@ -18,7 +18,9 @@ What the file holds:
 * a mesh skinned with the model's weights (one vertex group per joint; weights < 1e-4
   dropped and the rest renormalised), and shape keys ``Basis`` + the first
   ``num_expressions`` expression blendshapes (default ``min(50, E)``; stand-in keys carry
-  the semantic names ``smile``, ``blink_left``...). Shape key sliders span [-10, 10].
+  the semantic names ``smile``, ``blink_left``...), or with ``arkit=True`` ARKit's 52
+  (``eyeBlinkLeft`` ... ``tongueOut``, :mod:`motion.export.arkit_shapes`). Shape key sliders
+  span [-10, 10].
 * one action: a quaternion key per bone per frame, root (pelvis) location keys, shape key
   value keys; frames ``0..T-1``, so the first key is at time 0 (Blender's importer puts it on
   frame 1); scene fps = motion fps (fractional rates via ``fps_base``).
@@ -72,6 +74,7 @@ from motion.types import (
 if TYPE_CHECKING:  # pragma: no cover
     from motion.container import Motion
     from motion.export._rest import RestModel
+    from motion.export.arkit_shapes import ArkitFace
 
 SCRIPT = Path(__file__).with_name("_blender_fbx.py")
 #: Interpreter that runs the Blender script (default: this one).
@@ -114,7 +117,8 @@ PRESETS: dict[str, FBXPreset] = {name: FBXPreset(**p) for name, p in FBX_PRESETS
 
 
 def prepare_rig(motion: Motion, rest: RestModel, num_expressions: int | None = None,
-                semantic_names: bool = False, floor: bool = True) -> dict[str, np.ndarray]:
+                semantic_names: bool = False, floor: bool = True, arkit: ArkitFace | None = None
+                ) -> dict[str, np.ndarray]:
     """The arrays the Blender script needs (SMPL-X coordinates, metres).
 
     Returns a dict: ``joint_names`` (55,), ``parents`` (55,), ``heads``/``tails``/``roll_axes``
@@ -122,13 +126,16 @@ def prepare_rig(motion: Motion, rest: RestModel, num_expressions: int | None = N
     ``w_value`` (K,), ``shape_names`` (N,), ``shape_deltas`` (N, V, 3), ``quats`` (T, 55, 4)
     local rotations as WXYZ quaternions (mean pose included), ``root`` (T, 3) pelvis position
     ``J_pelvis + trans`` (raised by :func:`motion.export.floor.floor_offset` when ``floor``),
-    ``expression`` (T, N), ``fps`` ().
+    ``expression`` (T, N), ``fps`` (). With ``arkit`` (:func:`motion.export.arkit_shapes.arkit_face`)
+    the shapes are ARKit's 52 and ``expression`` their weights; the jaw and eyes stay at rest.
     """
     from scipy.spatial.transform import Rotation
 
     from motion.export.gltf import expression_names
 
     assert motion.expression is not None
+    if arkit is not None:
+        motion = arkit.motion
     T, E = motion.num_frames, motion.num_expressions
     n = min(NUM_FACE_EXPRESSIONS_DEFAULT, E) if num_expressions is None else int(num_expressions)
     n = max(0, min(n, rest.expr_dirs.shape[-1]))
@@ -145,13 +152,18 @@ def prepare_rig(motion: Motion, rest: RestModel, num_expressions: int | None = N
         from motion.export.floor import floor_offset
 
         root[:, 1] += floor_offset(motion, rest)
+    shape_names = np.array(expression_names(n, semantic_names), dtype=str)
+    shape_deltas = np.ascontiguousarray(rest.expr_dirs[:, :, :n].transpose(2, 0, 1), dtype=np.float32)
+    if arkit is not None:
+        shape_names = np.array(arkit.names, dtype=str)
+        shape_deltas = np.ascontiguousarray(arkit.deltas, dtype=np.float32)
+        expr = np.ascontiguousarray(arkit.weights, dtype=np.float32)
     return {
         "joint_names": np.array(JOINT_NAMES), "parents": np.array(PARENTS, np.int32),
         "heads": rest.joints, "tails": tails, "roll_axes": roll,
         "vertices": rest.vertices, "faces": rest.faces.astype(np.int32),
         "w_vertex": wv.astype(np.int32), "w_joint": wj.astype(np.int32), "w_value": w[wv, wj].astype(np.float32),
-        "shape_names": np.array(expression_names(n, semantic_names), dtype=str),
-        "shape_deltas": np.ascontiguousarray(rest.expr_dirs[:, :, :n].transpose(2, 0, 1), dtype=np.float32),
+        "shape_names": shape_names, "shape_deltas": shape_deltas,
         "quats": xyzw[..., [3, 0, 1, 2]], "root": root,
         "expression": expr, "fps": np.float64(motion.fps),
     }
@@ -230,6 +242,8 @@ def write_fbx(
     preset: str = "blender",
     num_expressions: int | None = None,
     floor: bool = True,
+    arkit: bool = False,
+    arkit_map: Any = None,
     body_model: Any = None,
     models_dir: str | None = None,
     timeout: float = 600.0,
@@ -242,6 +256,10 @@ def write_fbx(
         preset: ``"blender"``, ``"unity"`` or ``"unreal"`` (see the module docstring).
         num_expressions: shape keys to export (default ``min(50, E)``).
         floor: raise the root so the lowest vertex over the clip is at the floor.
+        arkit: the face as ARKit's 52 shape keys named as Apple's (``eyeBlinkLeft`` ...), animated
+            with the ARKit weights, jaw and eyes in the shapes (:mod:`motion.export.arkit_shapes`);
+            ``num_expressions`` is then ignored.
+        arkit_map: the FLAME -> ARKit map for ``arkit`` (default the stand-in map).
         body_model: an :mod:`smplx` SMPL-X model (loaded for the motion when omitted).
         models_dir: models folder used when loading the body model.
         timeout: seconds Blender may take.
@@ -256,7 +274,13 @@ def write_fbx(
         raise ExportError(f"unknown FBX preset {preset!r}; choose one of {', '.join(PRESETS)}")
     check_blender()
     model = load_model(motion, body_model, models_dir)
-    rig = prepare_rig(motion, rest_model(model, motion.betas), num_expressions, _is_standin(model), floor)
+    rest = rest_model(model, motion.betas)
+    face = None
+    if arkit:
+        from motion.export.arkit_shapes import arkit_face
+
+        face = arkit_face(motion, rest, model, arkit_map, _is_standin(model))
+    rig = prepare_rig(motion, rest, num_expressions, _is_standin(model), floor, face)
     # The rig goes to Blender in an unnamed temporary file (O_TMPFILE where the system has it),
     # read through /proc/PID/fd/N: a kill leaves nothing in TMPDIR.
     with tempfile.TemporaryFile(prefix="motion-fbx-", suffix=".npz") as data:

@@ -35,6 +35,7 @@ from motion.types import JOINT_NAMES, NUM_FACE_EXPRESSIONS_DEFAULT, NUM_JOINTS
 if TYPE_CHECKING:  # pragma: no cover
     from motion.container import Motion
     from motion.export._rest import RestModel
+    from motion.export.arkit_shapes import ArkitFace
 
 #: Index of the node that holds the skinned mesh.
 MESH_NODE: int = NUM_JOINTS
@@ -108,6 +109,7 @@ def build_gltf(
     sparse_morphs: bool | None = None,
     semantic_names: bool = False,
     floor: bool = True,
+    arkit: ArkitFace | None = None,
 ) -> Any:
     """Compose the :class:`pygltflib.GLTF2` of ``motion`` on the body ``rest``.
 
@@ -121,6 +123,9 @@ def build_gltf(
             whichever is smaller.
         semantic_names: name morph targets after the stand-in's expressions.
         floor: raise the root so the lowest vertex over the clip is at ``y = 0``.
+        arkit: the face as ARKit's 52 blendshapes (:func:`motion.export.arkit_shapes.arkit_face`):
+            its shapes replace the expression morph targets, its weights their animation, and
+            its motion (jaw and eyes at rest) ``motion``.
     """
     import pygltflib as gl
     from scipy.spatial.transform import Rotation
@@ -128,9 +133,15 @@ def build_gltf(
     from motion.export._gltf_build import GLTFBuilder
 
     assert motion.expression is not None
+    if arkit is not None:
+        motion = arkit.motion
     T, E = motion.num_frames, motion.num_expressions
     n_expr = min(NUM_FACE_EXPRESSIONS_DEFAULT, E) if num_expressions is None else int(num_expressions)
     n_expr = max(0, min(n_expr, rest.expr_dirs.shape[-1]))
+    morph_deltas = rest.expr_dirs.transpose(2, 0, 1)[:n_expr]  # (N, V, 3)
+    morph_names = expression_names(n_expr, semantic_names)
+    if arkit is not None:
+        morph_deltas, morph_names, n_expr = arkit.deltas, list(arkit.names), len(arkit.names)
     b = GLTFBuilder()
     g = b.gltf
 
@@ -145,7 +156,7 @@ def build_gltf(
     attrs.WEIGHTS_0 = b.accessor(w4, target=gl.ARRAY_BUFFER)
     targets = []
     for k in range(n_expr):
-        delta = rest.expr_dirs[:, :, k].astype(np.float32)
+        delta = morph_deltas[k].astype(np.float32)
         nnz = int(np.any(delta != 0, axis=1).sum())
         sparse = (nnz * 16 < delta.nbytes) if sparse_morphs is None else sparse_morphs
         acc = b.sparse_accessor(delta) if sparse else b.accessor(delta, target=gl.ARRAY_BUFFER, minmax=True)
@@ -161,7 +172,7 @@ def build_gltf(
     if n_expr:
         prim.targets = targets
         mesh.weights = [0.0] * n_expr
-        mesh.extras = {"targetNames": expression_names(n_expr, semantic_names)}
+        mesh.extras = {"targetNames": morph_names}
     g.meshes.append(mesh)
 
     # ---- skeleton and skin
@@ -204,7 +215,10 @@ def build_gltf(
                                   "betas": [float(x) for x in motion.betas], "gender": motion.gender}})
     for j in range(NUM_JOINTS):
         channel(j, "rotation", np.ascontiguousarray(quats[:, j]))
-    if n_expr:
+    if arkit is not None:
+        anim.extras["arkit"] = True  # morph weights are ARKit's, not expression coefficients
+        channel(MESH_NODE, "weights", np.ascontiguousarray(arkit.weights, np.float32).reshape(-1))
+    elif n_expr:
         w = np.zeros((T, n_expr), np.float32)
         m = min(n_expr, E)
         w[:, :m] = motion.expression[:, :m]
@@ -220,6 +234,8 @@ def write_gltf(
     num_expressions: int | None = None,
     sparse_morphs: bool | None = None,
     floor: bool = True,
+    arkit: bool = False,
+    arkit_map: Any = None,
     body_model: Any = None,
     models_dir: str | None = None,
 ) -> None:
@@ -229,24 +245,34 @@ def write_gltf(
         motion: the animation.
         path: destination; a ``.gltf`` suffix gives JSON, any other GLB.
         num_expressions, sparse_morphs, floor: see :func:`build_gltf`.
+        arkit: the face as ARKit's 52 named blendshapes (:mod:`motion.export.arkit_shapes`)
+            instead of the expression components; ``num_expressions`` is then ignored.
+        arkit_map: the FLAME -> ARKit map for ``arkit`` (an :class:`~motion.export.maps.arkit_map.ArkitMap`
+            or a ``.csv`` / ``.npz`` file; default the stand-in map).
         body_model: an :mod:`smplx` SMPL-X model (loaded for the motion when omitted).
         models_dir: models folder used when loading the body model.
     """
     _write_gltf(motion, path, Path(path).suffix.lower() != ".gltf", num_expressions=num_expressions,
-                sparse_morphs=sparse_morphs, floor=floor, body_model=body_model, models_dir=models_dir)
+                sparse_morphs=sparse_morphs, floor=floor, arkit=arkit, arkit_map=arkit_map, body_model=body_model,
+                models_dir=models_dir)
 
 
 def _write_gltf(motion: Motion, path: str | Path, is_glb: bool, *, num_expressions: int | None = None,
-                sparse_morphs: bool | None = None, floor: bool = True, body_model: Any = None,
-                models_dir: str | None = None) -> None:
+                sparse_morphs: bool | None = None, floor: bool = True, arkit: bool = False, arkit_map: Any = None,
+                body_model: Any = None, models_dir: str | None = None) -> None:
     """:func:`write_gltf` with the container given (GLB or JSON), not taken from the suffix."""
     from motion.export._rest import load_model, rest_model
 
     p = Path(path)
     model = load_model(motion, body_model, models_dir)
     rest = rest_model(model, motion.betas)
+    face = None
+    if arkit:
+        from motion.export.arkit_shapes import arkit_face
+
+        face = arkit_face(motion, rest, model, arkit_map, _is_standin(model))
     gltf = build_gltf(motion, rest, num_expressions=num_expressions, binary=is_glb, sparse_morphs=sparse_morphs,
-                      semantic_names=_is_standin(model), floor=floor)
+                      semantic_names=_is_standin(model), floor=floor, arkit=face)
     if is_glb:
         gltf.save_binary(str(p))
     else:

@@ -77,6 +77,8 @@ def read_gltf_motion(path: str | Path, *, fps: float | None = None) -> Motion:
     trans[:, 1] -= float(info.get("floor_offset", 0.0))
     weights = next((v for (node, path_), v in tracks.items() if path_ == "weights"), None)
     expression = None if weights is None else weights.reshape(T, -1).astype(np.float32)
+    if extras.get("arkit"):  # an arkit export: the morph weights are ARKit's 52, not expression coefficients
+        expression = None
     betas = np.asarray(info.get("betas", np.zeros(10)), np.float32)
     motion = Motion(poses=poses.astype(np.float32), trans=trans.astype(np.float32), betas=betas,
                     expression=expression, fps=rate, gender=str(info.get("gender", "neutral")))

@@ -10,8 +10,11 @@ Method (see ``README.md`` beside this file for the figures):
    :data:`RECIPES`). Four ARKit shapes have no stand-in counterpart and get a hand-made
    field: ``MouthDimple*`` (smile's lip-corner motion, backwards only), ``MouthRoll*`` (the
    back-motion of lips_press, upper / lower lip), ``MouthShrugUpper`` (upper lip up and
-   forward), ``MouthShrugLower`` (frown's chin part). ``MouthClose``, ``TongueOut``, the jaw
-   and the eye-look shapes have no field: the exporter drives jaw and gaze from the joints.
+   forward), ``MouthShrugLower`` (frown's chin part). ``MouthPress*`` and ``MouthLowerDown*``
+   are 1.5 x their coefficient's field (:data:`FULL_SCALE`: generated speech drives
+   ``lips_press`` and ``mouth_open`` past 1, and ARKit's 1 is the most a face does).
+   ``MouthClose``, ``TongueOut``, the jaw and the eye-look shapes are not fitted: the
+   exporter drives jaw and gaze from the joints.
 2. Non-negative least squares, FLAME -> ARKit: for every expression coefficient ``k`` (all
    100, incl. the unnamed local modes 20-99) find ARKit weights ``m_k >= 0`` minimising
    ``||D m_k - B_k||^2 + lam ||m_k||^2`` (``D`` = targets as columns, ``B_k`` = the
@@ -20,6 +23,10 @@ Method (see ``README.md`` beside this file for the figures):
    (plain least squares writes ``mouth_open`` as funnel minus pucker). The map
    is ``M = [m_0 ... m_99]`` (52 x 100), so ``arkit = clip(M @ expression, 0, 1)``.
 3. ``EyeBlinkLeft/Right`` rows are set to the blink coefficients exactly (direct map).
+4. ``MouthClose`` ("lips closed independent of the jaw") is geometric: each coefficient's
+   closing of the inner-lip gap in units of the gap a full ``JawOpen`` opens
+   (:func:`close_row`; signed: lip-parting coefficients weigh negatively). The exporter caps it
+   at ``JawOpen``, so it is the jaw opening that the lips hold shut.
 
 Residuals ``||D m_k - B_k|| / ||B_k||`` are printed per coefficient.
 """
@@ -29,6 +36,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,10 +47,17 @@ Field = np.ndarray  # (V, 3) displacement
 RECIPES: dict[str, Callable[[dict[str, Field], dict[str, np.ndarray]], Field]] = {}
 
 
+#: ARKit's 1.0 is "maximum movement"; the stand-in's unit coefficient is not always the most the face
+#: does: generated speech drives ``lips_press`` (lip closures) and ``mouth_open`` past 1. These ARKit
+#: shapes are that many times the stand-in coefficient's field, so ordinary speech stays under 1.
+FULL_SCALE: dict[str, float] = {"MouthPress{}": 1.5, "MouthLowerDown{}": 1.5}
+
+
 def _sided(name: str, comp: str, mask: str | None = None) -> None:
+    k = FULL_SCALE.get(name, 1.0)
     for side, s in (("Left", "L"), ("Right", "R")):
         RECIPES[name.format(side)] = (
-            lambda b, m, comp=comp, s=s, mask=mask: b[comp] * (m[s] * (m[mask] if mask else 1.0))[:, None])
+            lambda b, m, comp=comp, s=s, mask=mask, k=k: k * b[comp] * (m[s] * (m[mask] if mask else 1.0))[:, None])
 
 
 for _n, _c, _m in (("MouthSmile{}", "smile", None), ("MouthFrown{}", "frown", None),
@@ -69,12 +84,17 @@ RECIPES.update({
 })
 
 
-def standin_fields(models_dir: str | None = None) -> tuple[dict[str, Field], dict[str, np.ndarray], np.ndarray]:
-    """Named basis fields, masks and the full basis ``(V, 3, E)`` of the stand-in SMPL-X model."""
+def standin_fields(models_dir: str | None = None, model: Any = None
+                   ) -> tuple[dict[str, Field], dict[str, np.ndarray], np.ndarray]:
+    """Named basis fields, masks and the full basis ``(V, 3, E)`` of the stand-in SMPL-X model
+    (``model``, else loaded from ``models_dir``)."""
     from motion.bodymodels import face_regions, load_body_model
     from motion.bodymodels.names import EXPRESSION_NAMES
 
-    model = load_body_model(models_dir)
+    if model is None:
+        model = load_body_model(models_dir)
+    else:
+        models_dir = getattr(model, "models_dir", models_dir)
     basis = model.expr_dirs.detach().cpu().numpy().astype(np.float64)
     v = model.v_template.detach().cpu().numpy().astype(np.float64)
     fields = {n: basis[:, :, k] for k, n in enumerate(EXPRESSION_NAMES)}
@@ -91,6 +111,19 @@ def standin_fields(models_dir: str | None = None) -> tuple[dict[str, Field], dic
              "upper_lip": in_lips * upper,
              "chin": ((v[:, 1] < mouth_y - 0.012) & (np.abs(v[:, 0]) < 0.035)).astype(float)}
     return fields, masks, basis
+
+
+def close_row(models_dir: str | None = None) -> np.ndarray:
+    """``(E,)`` the ``MouthClose`` row: lip closing per coefficient in full jaw openings
+    (:func:`motion.export.arkit_shapes.mouth_close_row`, on the unshaped stand-in)."""
+    from motion.bodymodels import load_body_model
+    from motion.export._rest import rest_model
+    from motion.export.arkit_shapes import mouth_close_row
+    from motion.pipelines.lip_closure import inner_lip_pairs
+
+    model = load_body_model(models_dir)
+    rest = rest_model(model, np.zeros(0))
+    return mouth_close_row(rest.expr_dirs, rest.vertices, rest.weights, rest.joints, inner_lip_pairs(model))
 
 
 def fit_map(models_dir: str | None = None, lam: float = 1e-6) -> tuple[ArkitMap, np.ndarray]:
@@ -116,6 +149,7 @@ def fit_map(models_dir: str | None = None, lam: float = 1e-6) -> tuple[ArkitMap,
         row = ARKIT_BLENDSHAPES.index(f"EyeBlink{side.title()}")
         full[row] = 0.0
         full[row, expression_index(f"blink_{side}")] = 1.0
+    full[ARKIT_BLENDSHAPES.index("MouthClose")] = close_row(models_dir)
     full[np.abs(full) < 1e-6] = 0.0
     cols = tuple(EXPRESSION_NAMES[k] if k < len(EXPRESSION_NAMES) else f"expression_{k:03d}" for k in range(E))
     return ArkitMap(full, ARKIT_BLENDSHAPES, cols), resid
