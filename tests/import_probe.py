@@ -8,7 +8,9 @@ option at its default) made of it, in Blender's world (Z up, metres):
 * ``min_z`` / ``height``: lowest world z and z extent of the evaluated (skinned) mesh, per
   frame of the first ``K`` frames of the action (BVH: bone heads and tails, no mesh);
 * ``smooth``: share of polygons shaded smooth; ``first_key``: first key frame of the
-  armature's action; ``frame_start`` / ``fps``: the scene after import; ``bones``.
+  armature's action; ``frame_start`` / ``fps``: the scene after import; ``bones``;
+* ``shape_keys`` (names, Basis left out), ``shape_curves`` (animated shape-key F-curves) and
+  ``shape_values`` (every shape key's value per probed frame).
 """
 
 from __future__ import annotations
@@ -53,11 +55,17 @@ def probe(path: str, frames: int, render: str | None) -> dict[str, Any]:
                            "fps": scene.render.fps / scene.render.fps_base, "bones": [b.name for b in arm.data.bones],
                            "smooth": (sum(p.use_smooth for p in mesh.data.polygons) / len(mesh.data.polygons))
                            if mesh is not None else None, "min_z": [], "height": []}
+    key = mesh.data.shape_keys if mesh is not None else None
+    out["shape_keys"] = [k.name for k in key.key_blocks[1:]] if key is not None else []
+    kad = key.animation_data if key is not None else None
+    out["shape_curves"] = len(kad.action.fcurves) if kad is not None and kad.action is not None else 0
+    out["shape_values"] = []
     for f in range(first, first + frames):
         scene.frame_set(f)
         zs = [p.z for p in _points(arm, mesh)]
         out["min_z"].append(min(zs))
         out["height"].append(max(zs) - min(zs))
+        out["shape_values"].append([k.value for k in key.key_blocks[1:]] if key is not None else [])
     if render:
         scene.frame_set(first)
         _render(path, render, arm, mesh)

@@ -106,8 +106,19 @@ def describe(arm, frames):
         "sync_mode": scene.sync_mode, "audaspace": bool(bpy.app.build_options.audaspace),
         "sounds": [bpy.path.abspath(s.filepath) for s in bpy.data.sounds],
         "audio_prop": arm.get("motion_speech_audio", ""), "rotation": list(arm.rotation_euler),
-        "joints": joints_at(arm, frames),
+        "joints": joints_at(arm, frames), "min_z": lowest(mesh, frames),
     }
+
+
+def lowest(mesh, frames):
+    """Lowest world z of the skinned mesh at each frame."""
+    res = {}
+    for f in frames:
+        bpy.context.scene.frame_set(f)
+        ev = mesh.evaluated_get(bpy.context.evaluated_depsgraph_get())
+        mw = ev.matrix_world
+        res[f] = min((mw @ v.co).z for v in ev.data.vertices)
+    return res
 
 
 def reimport(path):
@@ -116,15 +127,22 @@ def reimport(path):
     fps = (bpy.context.scene.render.fps, bpy.context.scene.render.fps_base)
     if path.endswith(".glb"):  # glTF keys are seconds: frame = time * scene fps
         bpy.ops.import_scene.gltf(filepath=path)
-    else:
-        bpy.ops.import_scene.fbx(filepath=path, anim_offset=0)
+    else:  # default settings: time 0 lands on frame 1
+        bpy.ops.import_scene.fbx(filepath=path)
     bpy.context.scene.render.fps, bpy.context.scene.render.fps_base = fps
     new = [bpy.data.objects[n] for n in set(bpy.data.objects.keys()) - names_before]
     imp = next(o for o in new if o.type == "ARMATURE")
     meshes = [o for o in new if o.type == "MESH" and o.data.shape_keys is not None]
     r = {"imported_name": imp.name, "imported_bones": len(imp.data.bones),
+         "bone_names": [b.name for b in imp.data.bones],
          "imported_range": list(imp.animation_data.action.frame_range), "joints": joints_at(imp, frames),
          "shape_keys": len(meshes[0].data.shape_keys.key_blocks) if meshes else 0}
+    if "root" in imp.pose.bones:  # world head of the root bone, and of the pelvis, per frame
+        r["root"] = {}
+        for f in frames:
+            bpy.context.scene.frame_set(f)
+            mw = imp.matrix_world
+            r["root"][f] = [list(mw @ imp.pose.bones[n].head) for n in ("root", "pelvis")]
     bpy.data.batch_remove(new)
     bpy.context.view_layer.update()
     return r
@@ -605,13 +623,49 @@ def test_import_places_the_clip_audio(scenario: dict[str, Any], corpus: dict[str
         assert r["strips"] == [] and "no audio support" in scenario["stdout"]
 
 
+def _floor(clip: Path) -> float:
+    """The toolkit's own floor offset of ``clip`` (``motion.export.floor``)."""
+    from motion.bodymodels import load_body_model
+    from motion.data.formats import read_motion
+    from motion.export._rest import rest_model
+    from motion.export.floor import floor_offset
+
+    m = read_motion(clip)
+    return floor_offset(m, rest_model(load_body_model(), m.betas))
+
+
 def test_import_matches_forward_kinematics(scenario: dict[str, Any], corpus: dict[str, Path]) -> None:
     fk = _fk(corpus["clip"])
+    fk[..., 1] += _floor(corpus["clip"])  # raised onto the floor, as the toolkit's exports
     idx = [rig.JOINT_INDEX[n] for n in JOINTS]
     ref = {f: fk[int(f) - 1, idx] for f in scenario["out"]["import"]["joints"]}
     got = {f: _to_smplx(v) for f, v in scenario["out"]["import"]["joints"].items()}
     worst = max(float(np.abs(got[f] - ref[f]).max()) for f in ref)
     assert worst < 1e-3, f"max joint error {worst * 1000:.3f} mm"
+
+
+def test_import_stands_on_the_floor(scenario: dict[str, Any], corpus: dict[str, Path]) -> None:
+    """The lowest skinned vertex is at z = 0 (the toolkit's floor logic); before, the feet stood ~1 m under it."""
+    low = scenario["out"]["import"]["min_z"]
+    assert min(low.values()) > -1e-3 and min(low.values()) < 0.02, low
+    assert 0.5 < _floor(corpus["clip"]) < 1.5
+    for flavour in ("amass", "amass_z_up", "amuse"):  # Z-up captures stand on the floor too
+        r = scenario["out"]["flavours"][flavour]
+        assert min(r["min_z"].values()) == pytest.approx(min(low.values()), abs=1e-4), flavour
+
+
+def test_floor_offset_is_the_toolkits(corpus: dict[str, Path], standin_model: Path) -> None:
+    """The add-on's numpy floor offset equals ``motion.export.floor.floor_offset`` (Y up and Z up)."""
+    bm = smplx_data.load_body_model(standin_model)
+    motion = smplx_data.read_motion(corpus["clip"])
+    a = smplx_data.animation_arrays(motion, bm, 0)
+    ref = _floor(corpus["clip"])
+    assert smplx_data.floor_offset(bm, motion, a["quats"], a["root"]) == pytest.approx(ref, abs=1e-6)
+    turn = np.array([np.sqrt(0.5), np.sqrt(0.5), 0.0, 0.0])  # +90 degrees about X: the body lies Z up
+    quats = a["quats"].copy()
+    quats[:, 0] = rig.qmul(turn[None], quats[:, 0])
+    root = a["root"] @ smplx_data.quat_to_matrix(turn).T  # every point turned about the origin
+    assert smplx_data.floor_offset(bm, motion, quats, root, "Z") == pytest.approx(ref, abs=1e-6)
 
 
 @pytest.mark.parametrize("flavour", ("amass", "amass_z_up", "amuse"))
@@ -735,10 +789,15 @@ def _gltf_world_joints(path: Path, names: tuple[str, ...], samples: list[int]) -
 def test_fbx_export_reimports_onto_the_same_joints(scenario: dict[str, Any], kind: str, unit: float, name: str) -> None:
     r = scenario["out"]["export"][kind]
     assert r["result"] == ["FINISHED"], r["error"]
-    assert r["exists"] and r["unchanged"] and r["imported_bones"] == 55 and r["shape_keys"] == 51
+    assert r["exists"] and r["unchanged"] and r["imported_bones"] == 56 and r["shape_keys"] == 51
+    # first key at time 0: Blender's importer (default settings) puts it on frame 1, as the toolkit's FBX
     assert r["imported_name"].split(".")[0] == name and r["imported_range"][0] == 1.0
     worst = _worst(r["joints"], scenario["out"]["import"]["joints"], unit)
     assert worst < 1e-3, f"{kind}: max joint error {worst * 1000:.3f} mm"
+    # a root bone on the floor (z = 0) under the pelvis, following it (root motion)
+    assert r["bone_names"][0] == "root"
+    for f, (root, pelvis) in r["root"].items():
+        assert abs(root[2]) < 1e-4 and np.allclose(root[:2], pelvis[:2], atol=1e-4), (f, root, pelvis)
 
 
 def test_fbx_export_of_a_z_up_capture(scenario: dict[str, Any]) -> None:

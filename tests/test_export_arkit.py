@@ -134,3 +134,79 @@ def test_packaged_standin_map() -> None:
     assert (np.delete(dense, close, 0) >= 0).all()  # non-negative least squares
     # MouthClose is geometric and signed: lip-parting coefficients weigh against it
     assert dense[close, expression_index("mouth_open")] < -0.2 and dense[close, expression_index("smile")] == 0.0
+
+
+# --------------------------------------------------------------------------- generated speech
+SPEECH = Path(__file__).parent / "data" / "real" / "mfa_acoustic_corpus.wav"
+
+
+@pytest.fixture(scope="module")
+def smiling_speech() -> Motion:
+    """A happy, speaking face generated with the shipped weights (real speech, lips shut on p/b/m)."""
+    import motion
+
+    return motion.generate(str(SPEECH), emotion="happy", intensity=3.0, seed=0, steps=2)
+
+
+def test_csv_of_generated_speech_smiles_closes_and_does_not_saturate(smiling_speech: Motion, tmp_path: Path) -> None:
+    """Issue 15: smile and close were always 0 in the Live Link CSV, MouthPress sat at exactly 1.0."""
+    _, rows = read_csv(export(smiling_speech, tmp_path / "face.csv"))
+    col = {c: np.array([float(r[c]) for r in rows]) for c in HEADER[2:54]}
+    for side in ("Left", "Right"):
+        assert col[f"MouthSmile{side}"].mean() > 0.1  # the happy face smiles
+        assert col[f"MouthPress{side}"].max() < 0.95  # pressed lips, never pinned at 1
+        assert (col[f"MouthPress{side}"] > 0.05).any()
+    close = col["MouthClose"]
+    assert (close > 0.01).sum() >= 3  # lips shut against an open jaw at the closures
+    assert (close <= col["JawOpen"] + 1e-6).all()  # never more than the jaw opens
+    saturated = [c for c, v in col.items() if (v >= 0.999).mean() > 0.01 and not c.startswith("EyeBlink")]
+    assert saturated == []  # only blinks reach 1 in ordinary speech
+
+
+def test_arkit_shapes_reproduce_the_flame_face(smiling_speech: Motion) -> None:
+    """Applying the ARKit weights to the ARKit shapes gives back the face (expression + jaw + gaze)."""
+    from motion.bodymodels import load_body_model
+    from motion.export._rest import rest_model
+    from motion.export.arkit_shapes import APPLE_BLENDSHAPES, arkit_face, joint_rotation_field
+
+    m, model = smiling_speech, load_body_model()
+    rest = rest_model(model, m.betas)
+    face = arkit_face(m, rest, model, None, True)
+    assert face.names == APPLE_BLENDSHAPES and face.deltas.shape == (52, len(rest.vertices), 3)
+    assert (np.abs(face.deltas).reshape(52, -1).max(1) > 1e-3).all()  # every shape moves the mesh (> 1 mm)
+    assert face.weights.min() >= 0.0 and face.weights.max() <= 1.0
+    head = np.flatnonzero(np.abs(rest.expr_dirs).reshape(len(rest.vertices), -1).max(1) > 0)
+    err, size = [], []
+    for t in range(0, m.num_frames, 7):
+        target = rest.expr_dirs[head] @ m.expression[t]
+        for j in (JAW, LEFT_EYE, LEFT_EYE + 1):
+            target = target + joint_rotation_field(rest.vertices, rest.weights, rest.joints, j, m.poses[t, j])[head]
+        got = np.einsum("kvc,k->vc", face.deltas[:, head], face.weights[t])
+        err.append(np.linalg.norm(got - target, axis=1).mean())
+        size.append(np.linalg.norm(target, axis=1).mean())
+    assert np.mean(err) < 0.2 * np.mean(size), (np.mean(err), np.mean(size))  # measured 0.12 on a happy clip
+    # any other map: the least-squares fit B M^T (M M^T + lam)^-1, as good on this face
+    fitted = arkit_face(m, rest, model, load_arkit_map(), False)
+    got = np.einsum("kvc,k->vc", fitted.deltas[:, head], fitted.weights[0])
+    ref = np.einsum("kvc,k->vc", face.deltas[:, head], face.weights[0])
+    assert np.linalg.norm(got - ref, axis=1).mean() < 0.5 * np.linalg.norm(ref, axis=1).mean()
+
+
+def test_arkit_glb_names_and_weights(smiling_speech: Motion, tmp_path: Path) -> None:
+    import pygltflib as gl
+
+    from motion.data.formats import read_motion
+    from motion.export._gltf_build import read_accessor
+    from motion.export.arkit_shapes import APPLE_BLENDSHAPES
+
+    path = export(smiling_speech, tmp_path / "face.glb", arkit=True)
+    g = gl.GLTF2().load(str(path))
+    assert g.meshes[0].extras["targetNames"] == list(APPLE_BLENDSHAPES)
+    assert len(g.meshes[0].primitives[0].targets) == 52
+    ch = next(c for c in g.animations[0].channels if c.target.path == "weights")
+    w = read_accessor(g, g.animations[0].samplers[ch.sampler].output).reshape(smiling_speech.num_frames, 52)
+    assert w.min() >= 0.0 and w.max() <= 1.0 and w[:, APPLE_BLENDSHAPES.index("mouthSmileLeft")].mean() > 0.1
+    back = read_motion(path)  # ARKit weights are not expression coefficients: not read back as such
+    assert back.expression.size == 0 or np.abs(back.expression).max() == 0.0
+    with pytest.raises(ExportError, match="no option 'arkit'"):
+        export(smiling_speech, tmp_path / "face.bvh", arkit=True)

@@ -35,7 +35,8 @@ HAS_BPY = importlib.util.find_spec("bpy") is not None
 HERE = Path(__file__).parent
 T, FPS = 6, 30.0
 EXPORTS = {"blender.fbx": {"preset": "blender"}, "unity.fbx": {"preset": "unity"},
-           "unreal.fbx": {"preset": "unreal"}, "clip.glb": {}, "clip.gltf": {}, "clip.bvh": {}}
+           "unreal.fbx": {"preset": "unreal"}, "clip.glb": {}, "clip.gltf": {}, "clip.bvh": {},
+           "arkit_unreal.fbx": {"preset": "unreal", "arkit": True}, "arkit.glb": {"arkit": True}}
 FLOOR_TOL = 0.02  # metres
 HEIGHT = (1.5, 2.0)  # metres
 ROT_TOL = 1e-4  # radians
@@ -124,7 +125,7 @@ def test_blender_import_starts_on_the_first_frame(imported: dict[str, Any], expo
 @pytest.mark.blender
 def test_engine_presets_have_a_floor_level_root(imported: dict[str, Any]) -> None:
     assert "root" not in imported["blender.fbx"]["bones"]
-    for name in ("unity.fbx", "unreal.fbx"):
+    for name in ("unity.fbx", "unreal.fbx", "arkit_unreal.fbx"):
         assert imported[name]["bones"][0] == "root" and len(imported[name]["bones"]) == 56
 
 
@@ -137,7 +138,31 @@ def _validator() -> tuple[str, str] | None:
     return node, str(root)
 
 
-@pytest.mark.parametrize("name", ["clip.glb", "clip.gltf"])
+@pytest.mark.blender
+@pytest.mark.parametrize("name", ["arkit_unreal.fbx", "arkit.glb"])
+def test_arkit_exports_import_with_apples_52_shapes(imported: dict[str, Any], exported: dict[str, Any],
+                                                   body_model: Any, name: str) -> None:
+    """ARKit rigs retarget by name: Blender's importers find exactly Apple's 52 shapes, in Apple's order,
+    animated with the exporter's weights in [0, 1]; the jaw and eyes are in the shapes, not the bones."""
+    from motion.export._rest import rest_model
+    from motion.export.arkit_shapes import APPLE_BLENDSHAPES, arkit_face
+
+    r, m = imported[name], exported["motion"]
+    assert r["shape_keys"] == list(APPLE_BLENDSHAPES) and len(r["shape_keys"]) == 52
+    assert r["shape_keys"][:2] == ["eyeBlinkLeft", "eyeLookDownLeft"] and r["shape_keys"][-1] == "tongueOut"
+    values = np.array(r["shape_values"])  # (frames, 52)
+    assert r["shape_curves"] == 52 and values.min() >= 0.0 and values.max() <= 1.0
+    face = arkit_face(m, rest_model(body_model, m.betas), body_model, None, True)
+    # the probe steps scene frames; Blender's glTF importer keeps the scene's 24 fps (keys at time x 24)
+    x = np.arange(len(values)) * m.fps / r["fps"]
+    expected = np.stack([np.interp(x, np.arange(m.num_frames), face.weights[:, k]) for k in range(52)], 1)
+    np.testing.assert_allclose(values, expected, atol=1e-5)
+    moving = np.ptp(values, axis=0) > 1e-3
+    assert all(moving[APPLE_BLENDSHAPES.index(n)] for n in ("mouthSmileLeft", "jawRight", "eyeLookInLeft"))
+    assert np.abs(face.motion.poses[:, [22, 23, 24]]).max() == 0.0 and np.abs(m.poses[:, 22]).max() > 0.0
+
+
+@pytest.mark.parametrize("name", ["clip.glb", "clip.gltf", "arkit.glb"])
 def test_khronos_validator_reports_nothing(exported: dict[str, Any], name: str) -> None:
     found = _validator()
     if found is None:

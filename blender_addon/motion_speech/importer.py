@@ -3,7 +3,8 @@
 Everything that can fail (reading the motion, the SMPL-X model, shapes) happens before the
 scene is touched, so a failed import leaves the scene as it was. Then the character is
 built (:func:`rig.build_character`) or an existing SMPL-X rig is reused, keys are written
-for all 55 bones (quaternions), the root location, the expression shape keys (jaw and eyes
+for all 55 bones (quaternions), the root location (raised so the character stands on the
+floor, as in the toolkit's exports), the expression shape keys (jaw and eyes
 are bones), the scene's frame rate and range are set, and the audio goes into the
 sequencer at frame 1 with the scene's sync mode set to "Sync to Audio", so playback stays
 in sync.
@@ -26,7 +27,15 @@ import bpy
 import numpy as np
 
 from . import rig
-from .smplx_data import BodyModel, MotionData, animation_arrays, character_arrays, load_body_model, read_motion
+from .smplx_data import (
+    BodyModel,
+    MotionData,
+    animation_arrays,
+    character_arrays,
+    floor_offset,
+    load_body_model,
+    read_motion,
+)
 
 #: Custom properties the add-on sets on armatures it builds or keys.
 PROP_MODEL, PROP_SOURCE, PROP_AUDIO, PROP_UP = "motion_speech_model", "motion_speech_source", "motion_speech_audio", "motion_speech_up"
@@ -47,6 +56,9 @@ class ImportOptions:
             ``NEW`` or ``ACTIVE``.
         num_shape_keys: expression shape keys of a new character.
         audio: audio file to place (empty: the one the motion records, if any).
+        floor: stand the character on the floor: the root is raised by one constant so the
+            lowest skinned vertex of the clip is at height 0 (as the toolkit's exports,
+            :func:`smplx_data.floor_offset`); the translation is otherwise kept.
     """
 
     parts: str = "both"
@@ -55,6 +67,7 @@ class ImportOptions:
     character: str = "AUTO"
     num_shape_keys: int = 50
     audio: str = ""
+    floor: bool = True
 
 
 @dataclass
@@ -197,6 +210,8 @@ def import_motion(context: Any, path: str | Path, model_path: str | Path, option
             arm[PROP_UP] = "Y"
         anim = animation_arrays(motion, model, n_keys)
         joints, key_root, key_face = _joints_for(options.parts)
+        if options.floor and key_root:  # on the floor, as the toolkit's exports
+            anim["root"][:, 2 if up == "Z" else 1] += floor_offset(model, motion, anim["quats"], anim["root"], up)
         merge = reused and options.parts != "both"
         rig.key_motion(arm, anim["quats"], anim["root"], y_up_data=False, scale=1.0, joints=joints,
                        key_root=key_root, action_name=None if merge else stem)

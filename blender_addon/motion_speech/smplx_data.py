@@ -456,3 +456,57 @@ def animation_arrays(motion: MotionData, model: BodyModel, num_shape_keys: int) 
     n = min(num_shape_keys, motion.expression.shape[1])
     expr[:, :n] = motion.expression[:, :n]
     return {"quats": quats, "root": motion.trans + joints[0], "expression": expr}
+
+
+# --------------------------------------------------------------------------- floor
+#: Frames sampled (evenly, first and last included) to find the lowest vertex
+#: (== ``motion.export.floor.MAX_FRAMES``).
+FLOOR_FRAMES = 96
+
+
+def quat_to_matrix(q: np.ndarray) -> np.ndarray:
+    """``(..., 4)`` WXYZ quaternions -> ``(..., 3, 3)`` rotation matrices (normalised first)."""
+    q = np.asarray(q, np.float64)
+    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
+    w, x, y, z = np.moveaxis(q, -1, 0)
+    return np.stack([
+        np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], -1),
+        np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
+        np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
+    ], -2)
+
+
+def floor_offset(model: BodyModel, motion: MotionData, quats: np.ndarray, root: np.ndarray,
+                 up_axis: str | None = None, max_frames: int = FLOOR_FRAMES) -> float:
+    """Metres to add to the root's up coordinate so the lowest skinned vertex of the clip is at 0.
+
+    The add-on's copy of the toolkit's ``motion.export.floor.floor_offset`` (same sampled
+    frames, same linear blend skinning of the shaped rest mesh, no pose correctives), so an
+    import stands where the toolkit's exports stand; the up axis is the motion's (SMPL-X ``y``,
+    or ``z`` for Z-up captures, whose armature object is turned -90 degrees about X).
+
+    Args:
+        model: the SMPL-X model. motion: the motion (betas, up axis).
+        quats: ``(T, 55, 4)`` WXYZ local rotations (mean pose included). root: ``(T, 3)`` pelvis
+            positions (``J_pelvis + trans``). up_axis: ``Y`` / ``Z`` (default the motion's).
+    """
+    vertices, joints = rest_shape(model, motion.betas)
+    T = len(quats)
+    idx = np.arange(T) if T <= max_frames else np.unique(np.linspace(0, T - 1, max_frames).round().astype(np.int64))
+    rot = quat_to_matrix(np.asarray(quats)[idx])  # (K, 55, 3, 3)
+    up = 2 if (up_axis or motion.up_axis) == "Z" else 1
+    g_rot = np.empty_like(rot)
+    g_pos = np.empty(rot.shape[:2] + (3,))
+    for j in range(rig.NUM_JOINTS):
+        p = rig.PARENTS[j]
+        if p < 0:
+            g_rot[:, j], g_pos[:, j] = rot[:, j], np.asarray(root, np.float64)[idx]
+        else:
+            g_rot[:, j] = g_rot[:, p] @ rot[:, j]
+            g_pos[:, j] = g_pos[:, p] + np.einsum("tab,b->ta", g_rot[:, p], joints[j] - joints[p])
+    # the up row of each joint's world transform: h = R_up . v + (p_up - R_up . J_rest)
+    r_up = g_rot[:, :, up, :]  # (K, 55, 3)
+    t_up = g_pos[:, :, up] - np.einsum("tja,ja->tj", r_up, joints)  # (K, 55)
+    coef = np.einsum("vj,tja->tva", model.weights, r_up)  # (K, V, 3)
+    heights = np.einsum("tva,va->tv", coef, vertices) + t_up @ model.weights.T
+    return -float(heights.min())
