@@ -135,7 +135,10 @@ def reimport(path):
     meshes = [o for o in new if o.type == "MESH" and o.data.shape_keys is not None]
     r = {"imported_name": imp.name, "imported_bones": len(imp.data.bones),
          "bone_names": [b.name for b in imp.data.bones],
-         "imported_range": list(imp.animation_data.action.frame_range), "joints": joints_at(imp, frames),
+         "imported_range": list(imp.animation_data.action.frame_range),
+         # a GLB starts at time 0 (frame 0 on import); FBX's time 0 lands on frame 1
+         "joints": ({f: v for f, v in zip(frames, joints_at(imp, [f - 1 for f in frames]).values())}
+                    if path.endswith(".glb") else joints_at(imp, frames)),
          "shape_keys": len(meshes[0].data.shape_keys.key_blocks) if meshes else 0}
     if "root" in imp.pose.bones:  # world head of the root bone, and of the pelvis, per frame
         r["root"] = {}
@@ -812,7 +815,7 @@ def test_glb_export_holds_the_same_joints(scenario: dict[str, Any]) -> None:
     assert r["result"] == ["FINISHED"], r["error"]
     assert r["exists"] and r["unchanged"] and r["imported_bones"] == 55 and r["shape_keys"] == 51
     base = scenario["out"]["import"]["joints"]
-    assert r["imported_range"][0] == 1.0
+    assert r["imported_range"][0] == 0.0  # the first key at time 0, as the toolkit's own GLB
     worst = _worst(r["joints"], base)  # re-imported into Blender
     assert worst < 1e-3, f"GLB re-imported: max joint error {worst * 1000:.3f} mm"
     got, g = _gltf_world_joints(Path(scenario["args"]["tmp"]) / "clip.glb", JOINTS, [int(f) - 1 for f in base])

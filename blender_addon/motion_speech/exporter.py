@@ -232,6 +232,8 @@ def export_glb(arm: Any, mesh: Any, path: str | Path) -> Path:
             export_animations=True, export_animation_mode="ACTIVE_ACTIONS", export_force_sampling=True,
             export_optimize_animation_size=False, export_frame_range=True, export_skins=True,
             export_def_bones=False, export_morph=True, export_morph_animation=True,
+            # the scene's first frame at time 0, as the toolkit's own GLB (glTF keys are seconds)
+            export_anim_slide_to_zero=True,
             # default True: with one armature, every armature action in the file is merged in
             export_anim_single_armature=False,
         )
