@@ -156,6 +156,18 @@ def test_sigterm_mid_export_leaves_nothing_behind(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz", "out.bvh"] and dest.read_text() == "old"
 
 
+#: Appended to a script that defines ``work(args)``: run it as a CLI command through ``main``.
+_AS_COMMAND = """
+parser = cli.build_parser
+def build():
+    p = parser()
+    p.set_defaults(func=work, command="corpus")
+    return p
+cli.build_parser = build
+sys.exit(cli.main([]))
+"""
+
+
 def test_sigterm_inside_a_finaliser_still_terminates_quietly() -> None:
     """SIGTERM that lands in a finaliser (where Python swallows the handler's exception and prints
     "Exception ignored in ...") still ends the command with 143, silently (CI saw it in logging)."""
@@ -174,15 +186,8 @@ def test_sigterm_inside_a_finaliser_still_terminates_quietly() -> None:
             time.sleep(30)
             print("survived")
             return 0
-        parser = cli.build_parser
-        def build():
-            p = parser()
-            p.set_defaults(func=work, command="corpus")
-            return p
-        cli.build_parser = build
-        sys.exit(cli.main([]))
     """)
-    out = _run_py(script)
+    out = _run_py(script + _AS_COMMAND)
     assert out.returncode == 143 and "survived" not in out.stdout, out
     assert "Traceback" not in out.stderr and "Exception ignored" not in out.stderr, out.stderr
 
@@ -210,14 +215,7 @@ def test_sigterm_inside_a_fork_hook_leaves_no_traceback() -> None:
             time.sleep(30)
             print("survived")
             return 0
-        parser = cli.build_parser
-        def build():
-            p = parser()
-            p.set_defaults(func=work, command="corpus")
-            return p
-        cli.build_parser = build
-        sys.exit(cli.main([]))
     """)
-    out = _run_py(script)
+    out = _run_py(script + _AS_COMMAND)
     assert out.returncode == 143 and "survived" not in out.stdout, out
     assert "Traceback" not in out.stderr and "Exception ignored" not in out.stderr, out.stderr
