@@ -156,8 +156,45 @@ def test_sigterm_mid_export_leaves_nothing_behind(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz", "out.bvh"] and dest.read_text() == "old"
 
 
-#: Appended to a script that defines ``work(args)``: run it as a CLI command through ``main``.
-_AS_COMMAND = """
+#: Where a SIGTERM lands that Python cannot raise through: a finaliser, and a before-fork hook
+#: cut short (its after-fork hook then fails on the state it left, as filelock's did in CI).
+_SWALLOWED_SIGTERM = {
+    "finaliser": """
+class Dropped:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(1000):
+            pass
+def trigger():
+    Dropped()
+""",
+    "fork_hook": """
+state = []
+def before():
+    os.kill(os.getpid(), signal.SIGTERM)
+    for _ in range(1000):
+        pass
+    state.append(1)
+def after():
+    state.pop()  # IndexError when before() was cut short
+os.register_at_fork(before=before, after_in_parent=after)
+def trigger():
+    if os.fork() == 0:
+        os._exit(0)
+""",
+}
+
+
+@pytest.mark.parametrize("where", sorted(_SWALLOWED_SIGTERM))
+def test_sigterm_python_cannot_raise_still_terminates_quietly(where: str) -> None:
+    """SIGTERM inside a finaliser or a fork hook (where Python swallows the handler's exception
+    and prints "Exception ignored in ...") still ends the command with 143, silently."""
+    script = "import os, signal, sys, time\nfrom motion import cli\n" + _SWALLOWED_SIGTERM[where] + """
+def work(args):
+    trigger()
+    time.sleep(30)
+    print("survived")
+    return 0
 parser = cli.build_parser
 def build():
     p = parser()
@@ -166,56 +203,6 @@ def build():
 cli.build_parser = build
 sys.exit(cli.main([]))
 """
-
-
-def test_sigterm_inside_a_finaliser_still_terminates_quietly() -> None:
-    """SIGTERM that lands in a finaliser (where Python swallows the handler's exception and prints
-    "Exception ignored in ...") still ends the command with 143, silently (CI saw it in logging)."""
-    import textwrap
-
-    script = textwrap.dedent("""
-        import os, signal, sys, time
-        from motion import cli
-        class Dropped:
-            def __del__(self):
-                os.kill(os.getpid(), signal.SIGTERM)
-                for _ in range(1000):
-                    pass
-        def work(args):
-            Dropped()
-            time.sleep(30)
-            print("survived")
-            return 0
-    """)
-    out = _run_py(script + _AS_COMMAND)
-    assert out.returncode == 143 and "survived" not in out.stdout, out
-    assert "Traceback" not in out.stderr and "Exception ignored" not in out.stderr, out.stderr
-
-
-def test_sigterm_inside_a_fork_hook_leaves_no_traceback() -> None:
-    """SIGTERM that cuts a before-fork hook short (the after-fork hook then fails on the state it
-    left, as filelock's did in CI): exit 143 and no traceback of either hook."""
-    import textwrap
-
-    script = textwrap.dedent("""
-        import os, signal, sys, time
-        from motion import cli
-        state = []
-        def before():
-            os.kill(os.getpid(), signal.SIGTERM)
-            for _ in range(1000):
-                pass
-            state.append(1)
-        def after():
-            state.pop()  # IndexError when before() was cut short
-        os.register_at_fork(before=before, after_in_parent=after)
-        def work(args):
-            if os.fork() == 0:
-                os._exit(0)
-            time.sleep(30)
-            print("survived")
-            return 0
-    """)
-    out = _run_py(script + _AS_COMMAND)
+    out = _run_py(script)
     assert out.returncode == 143 and "survived" not in out.stdout, out
     assert "Traceback" not in out.stderr and "Exception ignored" not in out.stderr, out.stderr
