@@ -189,12 +189,9 @@ def build_face_geometry(num_expressions: int, emotion_net: nn.Module | None = No
     full = face_metric_ids(model, models_dir)
     emo = None
     if emotion_net is not None:
-        from motion.training.face_decoder_losses import (
-            EMOTION_NET_SET,
-            vertex_sets_spec,
-        )
+        from motion.models.face.perceptual import perceptual_vertex_set
 
-        region, stride = vertex_sets_spec(None, emotion_net)[EMOTION_NET_SET]
+        region, stride = perceptual_vertex_set(emotion_net)
         emo = region_vertex_ids(region, model, num_expressions, models_dir, stride)
     parts = [full.lips, full.upper_face, np.asarray(full.lip_centres), full.lid_pairs.ravel()]
     union = np.unique(np.concatenate([np.asarray(p, np.int64) for p in parts + ([emo] if emo is not None else [])]))

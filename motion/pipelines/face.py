@@ -170,7 +170,7 @@ class FacePipeline:
         """Load an export folder of :class:`motion.training.face_decoder.FaceDecoderModule`
         (``face_decoder``, ``flint``, optional ``speech_encoder``, ``face_pipeline.json``)."""
         from motion.models.config import load_module
-        from motion.training.face_prior import load_prior
+        from motion.models.face.flint import load_prior
 
         folder = Path(folder)
         decoder = load_module(folder, "face_decoder", expected=EmoteDecoder)

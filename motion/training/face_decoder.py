@@ -50,7 +50,7 @@ EXPORT_NAME, PIPELINE_FILE = "face_decoder", "face_pipeline.json"
 def _resolve(export: str | None, module: M | None, name: str, cls: type[M], required: bool = True) -> M | None:
     if export is not None:
         if cls is FlintPrior:
-            from motion.training.face_prior import load_prior
+            from motion.models.face.flint import load_prior
 
             return load_prior(export)  # type: ignore[return-value]
         return load_module(Path(export), name, expected=cls)

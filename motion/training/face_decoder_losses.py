@@ -39,6 +39,7 @@ from torch import nn
 
 from motion.metrics.face import CLOSED_LIP_GAP
 from motion.models.face.flint import FlintPrior
+from motion.models.face.perceptual import perceptual_vertex_set
 from motion.models.face.vertices import FaceVertexSets
 
 #: Vertex-set names used by :class:`FaceDecoderLoss`.
@@ -78,7 +79,7 @@ def vertex_sets_spec(lip_net: nn.Module | None, emotion_net: nn.Module | None,
         spec[CLOSURE_SET] = ("lip_centres", 1)
     for name, net in ((LIP_NET_SET, lip_net), (EMOTION_NET_SET, emotion_net)):
         if net is not None:
-            spec[name] = (str(net.region), int(getattr(net, "vertex_stride", 1)))
+            spec[name] = perceptual_vertex_set(net)
     return spec
 
 

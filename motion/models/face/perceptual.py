@@ -55,6 +55,12 @@ class FacePerceptualNet(Protocol):
         ...
 
 
+def perceptual_vertex_set(net: nn.Module) -> tuple[str, int]:
+    """``(region, stride)``: the FLAME vertices a perceptual network sees (its ``region`` and
+    ``vertex_stride``, default 1), as :func:`motion.models.face.vertices.region_vertex_ids` takes them."""
+    return str(net.region), int(getattr(net, "vertex_stride", 1))
+
+
 def check_perceptual(net: object, what: str) -> None:
     """Raise a clear error if ``net`` does not follow :class:`FacePerceptualNet`."""
     if not isinstance(net, nn.Module) or not isinstance(net, FacePerceptualNet):
