@@ -1,12 +1,18 @@
 """Streaming down-mix + resampling: blocks in, one float32 mono array out.
 
 Peak memory is the output array (grown in place) plus one input block, so a long
-file never has to be held at its native rate or channel count.
+file never has to be held at its native rate or channel count. With a ``spill`` file the
+output is not held at all: it goes to an unnamed temporary file, and :class:`SpilledSamples`
+reads it back range by range (with the level fixes :meth:`MonoResampler.finish` would have
+made, :class:`OutputTransform`), so memory does not grow with the length of the recording.
 """
 
 from __future__ import annotations
 
 import math
+import os
+from dataclasses import dataclass
+from typing import IO, Any
 
 import numpy as np
 
@@ -52,7 +58,8 @@ class MonoResampler:
     """
 
     def __init__(
-        self, in_sr: int, out_sr: int, source: str, expected_frames: int | None = None
+        self, in_sr: int, out_sr: int, source: str, expected_frames: int | None = None,
+        spill: IO[bytes] | None = None,
     ) -> None:
         import soxr
 
@@ -69,12 +76,18 @@ class MonoResampler:
                 self.in_sr, self.out_sr, 1, dtype="float32", quality=RESAMPLE_QUALITY
             )
         )
-        if expected_frames is not None and expected_frames > 0:
+        if spill is not None:
+            capacity = 0
+        elif expected_frames is not None and expected_frames > 0:
             capacity = math.ceil(expected_frames * self.out_sr / self.in_sr) + 64
         else:
             capacity = 1 << 16
         self._buf = np.empty(capacity, dtype=np.float32)
         self._n = 0
+        #: ``spill``: a binary file the output goes to (raw float32, before :meth:`finish`'s
+        #: level fixes) instead of memory; :meth:`finish_spill` closes the stream.
+        self._spill = spill
+        self._max, self._min = -math.inf, math.inf  # of the spilled output
         self._channel_energy: np.ndarray | None = None  # (C,) sum of squares per channel
         self._mono_energy = 0.0
 
@@ -132,6 +145,37 @@ class MonoResampler:
                 np.clip(out, -1.0, 1.0, out=out)
         return out
 
+    @property
+    def out_frames(self) -> int:
+        """Output samples so far."""
+        return self._n
+
+    def finish_spill(self) -> OutputTransform:
+        """Flush the resampler into the ``spill`` file; the :class:`OutputTransform` that makes the
+        spilled samples what :meth:`finish` would have returned (the same float32 numbers)."""
+        if self._spill is None:
+            raise RuntimeError("finish_spill needs a MonoResampler made with spill=")
+        if self._stream is not None:
+            self._append(self._stream.resample_chunk(np.zeros(0, np.float32), last=True))
+        self._spill.flush()
+        gain = self.downmix_gain()
+        g32 = np.float32(gain) if gain != 1.0 else None
+        if g32 is not None:
+            self.peak *= gain
+        scale, clip = None, False
+        if self._n:
+            # finish() takes the peak of the gained float32 output; rounding is monotonic, so the
+            # extreme products are the products of the extremes
+            hi, lo = np.float32(self._max), np.float32(self._min)
+            if g32 is not None:
+                hi, lo = hi * g32, lo * g32
+            peak = max(float(hi), -float(lo))
+            if peak > 1.0:
+                clip = True
+                if self.peak > 1.0:
+                    scale = np.float32(1.0 / peak)
+        return OutputTransform(g32, scale, clip)
+
     def downmix_gain(self) -> float:
         """Gain that brings the channel average to the loudest channel's energy (class notes)."""
         ce = self._channel_energy
@@ -140,6 +184,14 @@ class MonoResampler:
         return float(np.clip(np.sqrt(ce.max() / self._mono_energy), 1.0, ce.size))
 
     def _append(self, x: np.ndarray) -> None:
+        if self._spill is not None:
+            if x.size:
+                x = np.ascontiguousarray(x, np.float32)
+                self._max = max(self._max, float(x.max()))
+                self._min = min(self._min, float(x.min()))
+                self._spill.write(memoryview(x).cast("B"))
+                self._n += x.size
+            return
         need = self._n + x.size
         if need > self._buf.size:
             grown = np.empty(max(need, int(self._buf.size * 1.5)), dtype=np.float32)
@@ -147,3 +199,112 @@ class MonoResampler:
             self._buf = grown
         self._buf[self._n : need] = x
         self._n = need
+
+
+@dataclass(frozen=True)
+class OutputTransform:
+    """The level fixes of :meth:`MonoResampler.finish`, element by element: times the down-mix
+    ``gain``, times ``scale`` (an unnormalised float input), clipped to [-1, 1] (``clip``).
+    Applied to any range of the raw output, it gives the numbers ``finish`` gives there."""
+
+    gain: np.float32 | None = None
+    scale: np.float32 | None = None
+    clip: bool = False
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        """``x`` (float32, changed in place) with the fixes applied."""
+        if self.gain is not None:
+            x *= self.gain
+        if self.scale is not None:
+            x *= self.scale
+        if self.clip:
+            np.clip(x, -1.0, 1.0, out=x)
+        return x
+
+
+class SpilledSamples:
+    """``(N,)`` float32 mono samples kept in a file instead of memory, read back range by range.
+
+    Stands in for the ``samples`` array of an :class:`~motion.audio.io.Audio`
+    (:func:`motion.audio.io.open_audio`): ``len``, ``shape``, ``size``, ``ndim``, ``dtype`` and
+    slicing ``x[a:b]`` (a new float32 array; reads only that range), so code that walks a
+    recording chunk by chunk (features, loudness, the lip-event detector, the phone recogniser)
+    holds one chunk at a time. ``np.asarray(x)`` reads it all (code that needs the whole array).
+    Reads use ``pread`` (no shared file position) and no mapping, so what was read does not stay
+    in the process's memory. The file (an unnamed temporary file: nothing is left on disk, even
+    after a kill) is closed with the object.
+
+    Args:
+        file: the open binary file holding the raw output (native-endian float32).
+        n: number of samples.
+        transform: the level fixes applied to what is read.
+    """
+
+    ndim = 1
+    dtype = np.dtype(np.float32)
+
+    def __init__(self, file: IO[bytes], n: int, transform: OutputTransform | None = None) -> None:
+        self._file = file
+        self._n = int(n)
+        self.transform = transform or OutputTransform()
+        self._cache: dict[Any, Any] = {}
+
+    @property
+    def shape(self) -> tuple[int]:
+        return (self._n,)
+
+    @property
+    def size(self) -> int:
+        return self._n
+
+    def __len__(self) -> int:
+        return self._n
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Samples ``[start, stop)`` (clamped to ``[0, N)``), float32."""
+        a, b = max(int(start), 0), min(int(stop), self._n)
+        out = np.empty(max(b - a, 0), np.float32)
+        view, offset, fd = memoryview(out).cast("B"), a * 4, self._file.fileno()
+        done = 0
+        while done < view.nbytes:
+            got = os.preadv(fd, [view[done:]], offset + done)
+            if got <= 0:
+                raise OSError(f"the decoded audio's temporary file ended after {(offset + done) // 4} of {self._n} samples")
+            done += got
+        return self.transform.apply(out)
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, slice):
+            a, b, step = key.indices(self._n)
+            if step == 1:
+                return self.read(a, b) if b > a else np.zeros(0, np.float32)
+            return np.asarray(self)[key]
+        if isinstance(key, (int, np.integer)):
+            k = int(key) + (self._n if key < 0 else 0)
+            if not 0 <= k < self._n:
+                raise IndexError(f"index {key} is out of bounds for {self._n} samples")
+            return self.read(k, k + 1)[0]
+        return np.asarray(self)[key]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        x = self.read(0, self._n)
+        return x if dtype is None else x.astype(dtype, copy=False)
+
+    def cached(self, key: Any, compute: Any) -> Any:
+        """``compute()``, once per ``key`` for these samples (they never change): e.g. their
+        integrated loudness, which several feature extractors ask for."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def close(self) -> None:
+        """Close the file (and free its disk space)."""
+        self._file.close()
+
+    def __repr__(self) -> str:
+        return f"SpilledSamples({self._n} samples, {self.transform})"
+
+
+def samples_or_array(x: Any) -> Any:
+    """``x`` itself if it is :class:`SpilledSamples` (read it range by range), else ``np.asarray(x)``."""
+    return x if isinstance(x, SpilledSamples) else np.asarray(x)

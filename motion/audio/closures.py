@@ -22,6 +22,14 @@ Features (:func:`closure_features`), one row per 10 ms (Kaldi frame ``k`` centre
 Decoding (:func:`decode_closures`): a bilabial is a run of frames whose bilabial probability
 stays over ``low`` and peaks over ``high`` (hysteresis); a pause is a run of frames whose
 pause probability is over 0.5.
+
+Long recordings: the features are computed 10 s at a time (the dither drawn in sample order,
+so the numbers are those of the whole clip, bit for bit), and the network runs on
+``chunk_frames`` (60 s) at a time with its receptive field (0.7 s) of context on either side,
+keeping only the chunk's own frames: the probabilities are those of one run over the whole
+clip to float rounding (the convolutions may sum in another order). What is held is the
+filterbank (``(F, 40)`` float32, 58 MB per hour) and per-frame probabilities, never the
+samples (with :func:`motion.audio.io.open_audio` they stay on disk).
 """
 
 from __future__ import annotations
@@ -58,28 +66,62 @@ LOW: Final[float] = 0.2
 PAUSE: Final[float] = 0.5
 #: More bilabials per second of speech than this is not speech (music, noise).
 MAX_BILABIAL_RATE: Final[float] = 4.0
+#: Frames the network runs on at once (60 s); clips up to this long are one run.
+CHUNK_FRAMES: Final[int] = 6000
 
 _LOCK = threading.Lock()
 
 
 def closure_features(audio: Audio) -> np.ndarray:
     """``(F, N_BANDS)`` float32 features of ``audio`` (module notes), F = Kaldi frames at 16 kHz."""
-    from motion.audio.fbank import kaldi_fbank
-    from motion.audio.io import Audio as _Audio
-    from motion.audio.loudness import TARGET_LUFS, normalize_loudness
-
     if audio.samples.size == 0:
         return np.zeros((0, N_BANDS), np.float32)
-    level, _ = normalize_loudness(audio, TARGET_LUFS)
-    rng = np.random.default_rng(0)
-    x = level.samples + (DITHER_RMS * rng.standard_normal(level.samples.shape[0])).astype(np.float32)
-    fb = kaldi_fbank(_Audio(x.astype(np.float32), audio.sr, audio.path), n_mels=N_BANDS)
+    fb = _dithered_fbank(audio)
     if fb.shape[0] == 0:
         return fb
-    energy = np.log(np.exp(fb.astype(np.float64)).sum(1))  # natural-log energy per frame
+    energy = np.empty(fb.shape[0])  # natural-log energy per frame
+    for a, b in _chunks(fb.shape[0], 1 << 14):
+        energy[a:b] = np.log(np.exp(fb[a:b].astype(np.float64)).sum(1))
     gate = energy > np.percentile(energy, 95) - GATE_DB / (10.0 / np.log(10.0))
-    mean = fb[gate].mean(0) if gate.any() else fb.mean(0)
-    return (fb - mean).astype(np.float32)
+    # the mean of the gated rows (the same sum as fb[gate].mean(0), without the copy)
+    mean = np.mean(fb, axis=0, where=gate[:, None]) if gate.any() else fb.mean(0)
+    fb -= mean
+    return fb
+
+
+def _chunks(n: int, size: int) -> list[tuple[int, int]]:
+    return [(a, min(a + size, n)) for a in range(0, n, size)]
+
+
+def _dithered_fbank(audio: Audio) -> np.ndarray:
+    """``(F, N_BANDS)`` Kaldi filterbank of ``audio`` brought to ``TARGET_LUFS`` plus the dither
+    (``default_rng(0)``, one draw per sample in order), 10 s at a time (module notes)."""
+    from motion.audio._stream import samples_or_array
+    from motion.audio.fbank import (FBANK_SR, FRAME_LENGTH, FRAME_SHIFT, fbank_basis, fbank_chunk_frames,
+                                    fbank_rows, kaldi_fbank, num_fbank_frames)
+    from motion.audio.io import Audio as _Audio
+    from motion.audio.loudness import TARGET_LUFS, loudness_scale, normalize_loudness
+
+    rng = np.random.default_rng(0)
+    if audio.sr != FBANK_SR:  # the level and the dither at the recording's rate, then resampled
+        level, _ = normalize_loudness(audio, TARGET_LUFS)
+        x = level.samples + (DITHER_RMS * rng.standard_normal(level.samples.shape[0])).astype(np.float32)
+        return kaldi_fbank(_Audio(x.astype(np.float32), audio.sr, audio.path), n_mels=N_BANDS)
+    scale, _ = loudness_scale(audio, TARGET_LUFS)
+    y = samples_or_array(audio.samples)
+    F = num_fbank_frames(y.shape[0])
+    out = np.empty((F, N_BANDS), np.float32)
+    basis = fbank_basis(N_BANDS)
+    seg, start, end = np.zeros(0, np.float32), 0, 0  # seg: the dithered signal over [start, end)
+    for k0, k1 in _chunks(F, fbank_chunk_frames()):  # kaldi_fbank's chunks: the same numbers
+        stop = (k1 - 1) * FRAME_SHIFT + FRAME_LENGTH
+        new = y[end:stop]
+        level = new if scale is None else np.multiply(new, scale, dtype=np.float32)
+        x = level + (DITHER_RMS * rng.standard_normal(level.shape[0])).astype(np.float32)
+        seg = np.concatenate([seg[k0 * FRAME_SHIFT - start:], x])
+        start, end = k0 * FRAME_SHIFT, stop
+        out[k0:k1] = fbank_rows(seg, k0, k1, basis, offset=start)
+    return out
 
 
 def frame_labels(phonemes: Any, num_frames: int) -> np.ndarray:
@@ -141,17 +183,31 @@ def load_detector(folder: str | None = None) -> ClosureDetector:
     return load_module(where, "closure_detector", expected=ClosureDetector).eval()
 
 
-def closure_probs(audio: Audio, model: ClosureDetector | None = None) -> np.ndarray:
-    """``(F, 3)`` float32 class probabilities per 10 ms frame of ``audio``."""
+def closure_probs(audio: Audio, model: ClosureDetector | None = None, chunk_frames: int = CHUNK_FRAMES) -> np.ndarray:
+    """``(F, 3)`` float32 class probabilities per 10 ms frame of ``audio`` (the network run
+    ``chunk_frames`` at a time, :func:`detector_probs`)."""
+    return detector_probs(closure_features(audio), model, chunk_frames)
+
+
+def detector_probs(feats: np.ndarray, model: ClosureDetector | None = None,
+                   chunk_frames: int = CHUNK_FRAMES) -> np.ndarray:
+    """``(F, 3)`` float32 class probabilities of features ``(F, N_BANDS)``: the network on
+    ``chunk_frames`` frames at a time, each run with ``model.receptive_frames`` of context either
+    side (so its own frames see what they would see in one run over all; module notes)."""
     import torch
 
     model = model or load_detector()
-    feats = closure_features(audio)
-    if feats.shape[0] == 0:
-        return np.zeros((0, 3), np.float32)
+    F = feats.shape[0]
+    out = np.empty((F, 3), np.float32)
+    if F == 0:
+        return out
+    reach = model.receptive_frames
     with _LOCK, torch.inference_mode():
-        logits = model(torch.from_numpy(feats)[None])[0]
-    return torch.softmax(logits.float(), -1).numpy()
+        for a, b in _chunks(F, max(int(chunk_frames), 1)):
+            lo, hi = max(a - reach, 0), min(b + reach, F)
+            logits = model(torch.from_numpy(np.ascontiguousarray(feats[lo:hi]))[None])[0]
+            out[a:b] = torch.softmax(logits.float(), -1)[a - lo:b - lo].numpy()
+    return out
 
 
 def detect_closures(audio: Audio, model: ClosureDetector | None = None, high: float = HIGH,

@@ -80,25 +80,46 @@ def kaldi_fbank(
     AST/AMUSE subtract the waveform mean before the fbank; with Kaldi's per-frame DC
     removal that step changes nothing, so it is skipped (no copy of the signal).
     """
-    y = np.asarray(audio.samples, dtype=np.float32)
+    from motion.audio._stream import SpilledSamples
+
+    if isinstance(audio.samples, SpilledSamples) and audio.sr == FBANK_SR:
+        y = audio.samples  # on disk: read chunk by chunk
+    else:
+        y = np.asarray(audio.samples, dtype=np.float32)
     if audio.sr != FBANK_SR:
         import soxr
 
         y = soxr.resample(y, audio.sr, FBANK_SR, quality="HQ").astype(np.float32)
     n_frames = num_fbank_frames(y.shape[0])
     out = np.empty((n_frames, n_mels), np.float32)
-    banks = kaldi_mel_banks(n_mels).T  # (257, n_mels)
+    basis = fbank_basis(n_mels)
+    for k0, k1 in chunks(n_frames, fbank_chunk_frames(chunk_seconds)):
+        out[k0:k1] = fbank_rows(y, k0, k1, basis)
+    return out
+
+
+def fbank_chunk_frames(chunk_seconds: float = 10.0) -> int:
+    """Frames :func:`kaldi_fbank` computes at once for ``chunk_seconds``."""
+    return max(1, int(round(chunk_seconds * FBANK_SR / FRAME_SHIFT)))
+
+
+def fbank_basis(n_mels: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(mel banks (257, n_mels), window (400,))`` of :func:`fbank_rows`."""
     n = np.arange(FRAME_LENGTH)
     window = 0.5 - 0.5 * np.cos(2.0 * math.pi * n / (FRAME_LENGTH - 1))  # symmetric Hann
-    chunk_frames = max(1, int(round(chunk_seconds * FBANK_SR / FRAME_SHIFT)))
-    for k0, k1 in chunks(n_frames, chunk_frames):
-        frames = frame_at(y, k0 * FRAME_SHIFT, k1 - k0, FRAME_SHIFT, FRAME_LENGTH)
-        x = frames - frames.mean(axis=1, keepdims=True)  # remove DC offset
-        prev = np.concatenate([x[:, :1], x[:, :-1]], axis=1)  # x[-1] := x[0]
-        x = (x - PREEMPHASIS * prev) * window
-        power = np.abs(np.fft.rfft(x, PADDED_LENGTH, axis=1)) ** 2
-        out[k0:k1] = np.log(np.maximum(power @ banks, LOG_FLOOR))
-    return out
+    return kaldi_mel_banks(n_mels).T, window
+
+
+def fbank_rows(y: np.ndarray, k0: int, k1: int, basis: tuple[np.ndarray, np.ndarray], offset: int = 0) -> np.ndarray:
+    """``(k1 - k0, n_mels)`` float32 rows ``k0..k1-1`` of :func:`kaldi_fbank`, from ``y`` holding the
+    16 kHz signal from sample ``offset`` on (a chunk of it, or all with ``offset`` 0)."""
+    banks, window = basis
+    frames = frame_at(y, k0 * FRAME_SHIFT - offset, k1 - k0, FRAME_SHIFT, FRAME_LENGTH)
+    x = frames - frames.mean(axis=1, keepdims=True)  # remove DC offset
+    prev = np.concatenate([x[:, :1], x[:, :-1]], axis=1)  # x[-1] := x[0]
+    x = (x - PREEMPHASIS * prev) * window
+    power = np.abs(np.fft.rfft(x, PADDED_LENGTH, axis=1)) ** 2
+    return np.log(np.maximum(power @ banks, LOG_FLOOR)).astype(np.float32)
 
 
 def normalize_fbank(

@@ -1,7 +1,9 @@
 """Load, validate and save audio: any common file in, 16 kHz float32 mono out.
 
 Files are read in blocks and resampled with a streaming soxr resampler, so peak
-memory is about the size of the output (10 min at 16 kHz float32 = 38 MB).
+memory is about the size of the output (10 min at 16 kHz float32 = 38 MB);
+:func:`open_audio` keeps even that out of memory (the decoded samples go to an unnamed
+temporary file and are read back range by range).
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from motion.audio._stream import MonoResampler, check_sample_rate
+from motion.audio._stream import MonoResampler, SpilledSamples, check_sample_rate
 from motion.audio.errors import (
     AudioDecodeError,
     AudioError,
@@ -112,6 +114,34 @@ def load_audio(
         AudioWarning: the WAV is truncated (its header declares more than it holds), or the
             recording is (almost) silent (under 0.5 s above -50 dBFS).
     """
+    return _load(path, sr, allow_silent, silence_threshold, block_frames, spill=False)
+
+
+def open_audio(
+    path: PathLike,
+    sr: int = AUDIO_SR,
+    *,
+    allow_silent: bool = False,
+    silence_threshold: float = SILENCE_THRESHOLD,
+    block_frames: int = BLOCK_FRAMES,
+) -> Audio:
+    """:func:`load_audio`, with the samples kept on disk instead of in memory.
+
+    The file is decoded once, as by :func:`load_audio` (same checks, errors and warnings), into
+    an unnamed temporary file (in ``$TMPDIR``; 230 MB per hour of audio, freed with the
+    :class:`Audio`, and never left behind, even by a kill); ``samples`` is then a
+    :class:`~motion.audio._stream.SpilledSamples` that reads ranges of it back, the same float32
+    numbers as :func:`load_audio`'s array. Code that walks the recording chunk by chunk (speech
+    features, loudness, the lip-event detector, the phone recogniser) then holds one chunk at a
+    time, so memory does not grow with the length; ``np.asarray(audio.samples)`` reads it all.
+    Where no temporary file can be written, the samples are held in memory (:func:`load_audio`).
+    """
+    return _load(path, sr, allow_silent, silence_threshold, block_frames, spill=True)
+
+
+def _load(path: PathLike, sr: int, allow_silent: bool, silence_threshold: float, block_frames: int,
+          spill: bool) -> Audio:
+    """:func:`load_audio` (``spill`` False) or :func:`open_audio` (True)."""
     import soundfile as sf
 
     from motion.audio._ffmpeg import FFmpegError
@@ -124,11 +154,11 @@ def load_audio(
             "re-export it"
         )
     try:
-        samples, peak = _read_soundfile(p, p, sr, block_frames)
+        samples, peak = _spilling(_read_soundfile, spill, p, p, sr, block_frames)
     except sf.SoundFileError as sf_exc:
         # libsndfile cannot read it: let ffmpeg try (m4a, opus in webm, ...).
         try:
-            samples, peak = _read_ffmpeg(p, sr, block_frames)
+            samples, peak = _spilling(_read_ffmpeg, spill, p, sr, block_frames)
         except FFmpegError as ff_exc:
             size = p.stat().st_size
             raise AudioDecodeError(
@@ -144,6 +174,37 @@ def load_audio(
     return Audio(samples=samples, sr=int(sr), path=p)
 
 
+def _spilling(read: Any, spill: bool, *args: Any) -> tuple[Any, float]:
+    """``read(*args, spill=file)`` into a new unnamed temporary file when ``spill`` (the file is
+    closed again if reading fails), else (or when no temporary file can be written)
+    ``read(*args)`` into memory."""
+    if spill:
+        import tempfile
+
+        try:
+            file = tempfile.TemporaryFile(prefix="motion_audio_")
+        except OSError:
+            file = None
+        if file is not None:
+            try:
+                return read(*args, spill=file)
+            except OSError as exc:
+                file.close()
+                if not _is_disk_error(exc):
+                    raise
+            except BaseException:
+                file.close()
+                raise
+    return read(*args)
+
+
+def _is_disk_error(exc: OSError) -> bool:
+    """True for an error of writing the temporary file (full disk, quota), not of reading the audio."""
+    import errno
+
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO)
+
+
 def _warn_if_odd(path: Path, samples: np.ndarray, sr: int) -> None:
     """:class:`AudioWarning` for a truncated WAV or a recording without sound."""
     import warnings
@@ -152,7 +213,7 @@ def _warn_if_odd(path: Path, samples: np.ndarray, sr: int) -> None:
 
     for note in (truncated_wav(path), silence_note(samples, sr, str(path))):
         if note:
-            warnings.warn(AudioWarning(note), stacklevel=3)
+            warnings.warn(AudioWarning(note), stacklevel=4)  # caller of load_audio / open_audio
 
 
 def load_audio_from_array(
@@ -239,12 +300,13 @@ def save_wav(path: PathLike, samples: np.ndarray, sr: int, subtype: str = "PCM_1
 
 
 def _read_soundfile(
-    file: Path, source: Path, sr: int, block_frames: int
-) -> tuple[np.ndarray, float]:
-    """Stream ``file`` through soundfile into a mono ``sr`` Hz array.
+    file: Path, source: Path, sr: int, block_frames: int, spill: IO[bytes] | None = None
+) -> tuple[np.ndarray | SpilledSamples, float]:
+    """Stream ``file`` through soundfile into a mono ``sr`` Hz array (or into ``spill``).
 
     Returns:
-        ((N,) float32 samples, peak of the mono input). Errors name ``source``.
+        ((N,) float32 samples, or :class:`SpilledSamples` of ``spill``; peak of the mono input).
+        Errors name ``source``.
     """
     import soundfile as sf
 
@@ -252,28 +314,36 @@ def _read_soundfile(
         check_sample_rate(f.samplerate, str(source))
         if f.frames == 0:
             _raise_empty(str(source))
-        resampler = MonoResampler(f.samplerate, sr, str(source), expected_frames=f.frames)
+        resampler = MonoResampler(f.samplerate, sr, str(source), expected_frames=f.frames, spill=spill)
         for block in _blocks(f, block_frames):
             resampler.push(block)
-        return resampler.finish(), resampler.peak
+        return _finish(resampler, spill), resampler.peak
 
 
-def _read_ffmpeg(path: Path, sr: int, block_frames: int) -> tuple[np.ndarray, float]:
-    """Decode ``path`` with ffmpeg through a pipe into a mono ``sr`` Hz array (nothing on disk).
+def _read_ffmpeg(path: Path, sr: int, block_frames: int, spill: IO[bytes] | None = None
+                 ) -> tuple[np.ndarray | SpilledSamples, float]:
+    """Decode ``path`` with ffmpeg through a pipe into a mono ``sr`` Hz array (or into ``spill``).
 
     Returns:
-        ((N,) float32 samples, peak of the mono input).
+        ((N,) float32 samples or :class:`SpilledSamples`, peak of the mono input).
     """
     from motion.audio._ffmpeg import decoded_stream
 
     with decoded_stream(path, block_frames) as dec:
         check_sample_rate(dec.sr, str(path))
-        resampler = MonoResampler(dec.sr, sr, str(path))
+        resampler = MonoResampler(dec.sr, sr, str(path), spill=spill)
         for block in dec.blocks:
             resampler.push(block)
         if resampler.in_frames == 0:
             _raise_empty(str(path))
-        return resampler.finish(), resampler.peak
+        return _finish(resampler, spill), resampler.peak
+
+
+def _finish(resampler: MonoResampler, spill: IO[bytes] | None) -> np.ndarray | SpilledSamples:
+    if spill is None:
+        return resampler.finish()
+    transform = resampler.finish_spill()
+    return SpilledSamples(spill, resampler.out_frames, transform)
 
 
 def _blocks(f: SoundFile, block_frames: int) -> Iterator[np.ndarray]:

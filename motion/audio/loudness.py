@@ -77,7 +77,9 @@ def hop_mean_squares(samples: np.ndarray, sr: int, chunk: int = CHUNK_SAMPLES) -
     """
     from scipy.signal import lfilter, lfilter_zi
 
-    x = np.asarray(samples)
+    from motion.audio._stream import samples_or_array
+
+    x = samples_or_array(samples)  # on-disk samples are read chunk by chunk
     hop = int(round(HOP_S * sr))
     n_hops = x.shape[0] // hop
     out = np.zeros(n_hops, np.float64)
@@ -94,10 +96,21 @@ def hop_mean_squares(samples: np.ndarray, sr: int, chunk: int = CHUNK_SAMPLES) -
 
 
 def integrated_loudness(samples: np.ndarray, sr: int) -> float:
-    """BS.1770-4 gated loudness (LUFS) of a mono signal ``(N,)``; ``-inf`` for silence."""
-    x = np.asarray(samples)
+    """BS.1770-4 gated loudness (LUFS) of a mono signal ``(N,)``; ``-inf`` for silence.
+
+    On-disk samples (:func:`motion.audio.io.open_audio`) are read chunk by chunk, and measured
+    once (the features and the lip-event detector both ask)."""
+    from motion.audio._stream import SpilledSamples, samples_or_array
+
+    x = samples_or_array(samples)
     if x.ndim != 1:
         raise ValueError(f"integrated_loudness takes mono (N,) samples, got shape {x.shape}")
+    if isinstance(x, SpilledSamples):
+        return float(x.cached(("integrated_loudness", int(sr)), lambda: _integrated_loudness(x, sr)))
+    return _integrated_loudness(x, sr)
+
+
+def _integrated_loudness(x: np.ndarray, sr: int) -> float:
     hops_per_block = int(round(BLOCK_S / HOP_S))
     z_hop = hop_mean_squares(x, sr)
     if z_hop.shape[0] >= hops_per_block:
@@ -106,7 +119,7 @@ def integrated_loudness(samples: np.ndarray, sr: int) -> float:
     else:  # shorter than one block: the whole clip is one block
         from scipy.signal import lfilter
 
-        y = x.astype(np.float64)
+        y = np.asarray(x, np.float64)
         for b, a in _k_weighting(sr):
             y = lfilter(b, a, y)
         z = np.array([np.mean(y**2)]) if y.size else np.zeros(0)

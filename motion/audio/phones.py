@@ -250,7 +250,7 @@ class _Mismatch(_AlignmentFailed):
 class _Prepared:
     """Audio as decoded: 16 kHz samples, 10 ms frame levels, gate and gain."""
 
-    x: np.ndarray  # (N,) float32
+    x: np.ndarray  # (N,) float32 (or SpilledSamples: on disk, read by range)
     db: np.ndarray  # (F,) frame level, dBFS
     gate: np.ndarray  # (F,) bool, speech
     gain: float
@@ -271,15 +271,26 @@ class _Prepared:
 
 
 def _prepare(audio: Audio) -> _Prepared:
-    """Resample to 16 kHz and gate (module notes)."""
-    x = np.asarray(audio.samples, np.float32)
+    """Resample to 16 kHz and gate (module notes). Samples on disk
+    (:func:`motion.audio.io.open_audio`) stay there: the levels are measured chunk by chunk and
+    :meth:`_Prepared.pcm` reads each decoded stretch when it is decoded."""
+    from motion.audio._stream import SpilledSamples
+
+    if isinstance(audio.samples, SpilledSamples) and audio.sr == _SR:
+        x = audio.samples
+    else:
+        x = np.asarray(audio.samples, np.float32)
     if audio.sr != _SR and len(x):
         from motion.audio.io import load_audio_from_array
 
         x = load_audio_from_array(x, audio.sr, target_sr=_SR, allow_silent=True).samples
     n, full = -(-len(x) // _HOP), len(x) // _HOP
-    frames = x[: full * _HOP].reshape(full, _HOP)
-    ms = np.einsum("ij,ij->i", frames, frames, dtype=np.float64) / _HOP
+    ms = np.empty(full, np.float64)
+    step = 1 << 14  # frames (164 s) at a time
+    for f0 in range(0, full, step):
+        f1 = min(f0 + step, full)
+        frames = x[f0 * _HOP: f1 * _HOP].reshape(f1 - f0, _HOP)
+        ms[f0:f1] = np.einsum("ij,ij->i", frames, frames, dtype=np.float64) / _HOP
     if n > full:  # last, partial frame (zero-padded)
         tail = x[full * _HOP:].astype(np.float64)
         ms = np.append(ms, tail @ tail / _HOP)
