@@ -294,8 +294,6 @@ class Motion:
         ``j`` samples time ``j / fps``; the frame count is ``round(T * fps / self.fps)``
         so the duration is kept.
         """
-        from motion.resample import resample_motion
-
         return resample_motion(self, fps)
 
     def concat(self, other: "Motion", crossfade: int = 0) -> "Motion":
@@ -306,15 +304,11 @@ class Motion:
         so that its first overlapped frame meets ``self``'s (horizontal axes only), so
         the character does not jump. The result has ``T1 + T2 - crossfade`` frames.
         """
-        from motion.resample import concat_motions
-
         return concat_motions([self, other], crossfade=crossfade)
 
     @staticmethod
     def concatenate(motions: Sequence["Motion"], crossfade: int = 0) -> "Motion":
         """Concatenate several motions (see :meth:`concat`)."""
-        from motion.resample import concat_motions
-
         return concat_motions(list(motions), crossfade=crossfade)
 
     # ------------------------------------------------------------------ geometry
@@ -349,3 +343,56 @@ class Motion:
             f"Motion(frames={self.num_frames}, fps={self.fps:g}, duration={self.duration:.2f}s, "
             f"betas={self.betas.shape[0]}, expression={self.num_expressions}, meta={self.meta.to_dict()})"
         )
+
+
+# ---------------------------------------------------------------------- resampling, concatenation
+def resample_motion(motion: Motion, fps: float) -> Motion:
+    """Return ``motion`` resampled to ``fps`` (see :meth:`Motion.resample`; the arithmetic is
+    :func:`motion.resample.resample_channels`)."""
+    from motion.resample import resample_channels
+
+    fps = float(fps)
+    if fps <= 0:
+        raise ValueError(f"target fps must be positive, got {fps}")
+    if abs(fps - motion.fps) < 1e-9:
+        return motion.copy()
+    assert motion.expression is not None
+    poses, trans, expression = resample_channels(motion.poses, motion.trans, motion.expression, motion.fps, fps)
+    return motion.replace(poses=poses, trans=trans, expression=expression, fps=fps)
+
+
+def concat_motions(motions: list[Motion], crossfade: int = 0) -> Motion:
+    """Concatenate motions, blending ``crossfade`` frames at each junction.
+
+    Args:
+        motions: at least one motion; all must share fps, betas size and expression size.
+        crossfade: number of overlapping frames at each junction (0 = hard cut).
+
+    Returns:
+        A motion of ``sum(T_i) - crossfade * (len(motions) - 1)`` frames with the first
+        motion's metadata.
+    """
+    if not motions:
+        raise ValueError("concat needs at least one motion")
+    if crossfade < 0:
+        raise ValueError(f"crossfade must be >= 0, got {crossfade}")
+    out = motions[0].copy()
+    for nxt in motions[1:]:
+        out = _concat_two(out, nxt, crossfade)
+    return out
+
+
+def _concat_two(a: Motion, b: Motion, n: int) -> Motion:
+    from motion.resample import crossfade_channels
+
+    if abs(a.fps - b.fps) > 1e-6:
+        raise ValueError(f"cannot concatenate motions at {a.fps:g} and {b.fps:g} fps; resample one first")
+    assert a.expression is not None and b.expression is not None
+    if a.expression.shape[1] != b.expression.shape[1]:
+        raise ValueError(
+            f"cannot concatenate motions with {a.expression.shape[1]} and {b.expression.shape[1]} expression coefficients"
+        )
+    if n > min(a.num_frames, b.num_frames):
+        raise ValueError(f"crossfade of {n} frames is longer than a motion ({a.num_frames}, {b.num_frames} frames)")
+    poses, trans, expr = crossfade_channels((a.poses, a.trans, a.expression), (b.poses, b.trans, b.expression), n)
+    return a.replace(poses=poses, trans=trans, expression=expr)

@@ -17,10 +17,7 @@ import shutil
 from collections import defaultdict
 from pathlib import Path
 
-from motion.types import EMOTIONS
-
-#: Emotions shown by the demo, in order (chosen to be easy to tell apart).
-DEMO_EMOTIONS: tuple[str, ...] = ("happy", "sad", "angry", "surprised")
+from motion.types import DEMO_EMOTIONS, EMOTIONS
 
 
 def _pick_clips(corpus_root: Path, emotions: tuple[str, ...]) -> list:

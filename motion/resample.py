@@ -1,18 +1,18 @@
-"""Frame-rate resampling and concatenation with cross-fade for :class:`~motion.container.Motion`.
+"""Frame-rate resampling and cross-fade of animation channels: the numeric core of
+:meth:`motion.container.Motion.resample` and :meth:`~motion.container.Motion.concat`.
 
-Rotations are interpolated on SO(3) by quaternion slerp (Shoemake, "Animating rotation
-with quaternion curves", SIGGRAPH 1985); vector channels (translation, expression)
-linearly.
+Works on plain arrays (``poses (T, J, 3)`` axis-angle, ``trans (T, 3)``, ``expression (T, E)``),
+so it knows nothing of :class:`~motion.container.Motion`. Rotations are interpolated on SO(3)
+by quaternion slerp (Shoemake, "Animating rotation with quaternion curves", SIGGRAPH 1985);
+vector channels (translation, expression) linearly.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-if TYPE_CHECKING:  # pragma: no cover
-    from motion.container import Motion
+#: ``(poses (T, J, 3), trans (T, 3), expression (T, E))`` of one animation.
+Channels = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _interp_indices(src_len: int, src_fps: float, dst_fps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -49,21 +49,13 @@ def _lerp(x: np.ndarray, i0: np.ndarray, i1: np.ndarray, w: np.ndarray) -> np.nd
     return ((1.0 - ww) * x[i0] + ww * x[i1]).astype(np.float32)
 
 
-def resample_motion(motion: "Motion", fps: float) -> "Motion":
-    """Return ``motion`` resampled to ``fps`` (see :meth:`Motion.resample`)."""
-    fps = float(fps)
-    if fps <= 0:
-        raise ValueError(f"target fps must be positive, got {fps}")
-    if abs(fps - motion.fps) < 1e-9:
-        return motion.copy()
-    assert motion.expression is not None
-    i0, i1, w = _interp_indices(motion.num_frames, motion.fps, fps)
-    return motion.replace(
-        poses=_slerp_frames(motion.poses, i0, i1, w),
-        trans=_lerp(motion.trans, i0, i1, w),
-        expression=_lerp(motion.expression, i0, i1, w),
-        fps=fps,
-    )
+def resample_channels(poses: np.ndarray, trans: np.ndarray, expression: np.ndarray, src_fps: float,
+                      dst_fps: float) -> Channels:
+    """The channels resampled from ``src_fps`` to ``dst_fps``: output frame ``j`` samples time
+    ``j / dst_fps``, ``round(T * dst_fps / src_fps)`` frames (at least 1); poses slerped,
+    translation and expression lerped."""
+    i0, i1, w = _interp_indices(int(poses.shape[0]), src_fps, dst_fps)
+    return _slerp_frames(poses, i0, i1, w), _lerp(trans, i0, i1, w), _lerp(expression, i0, i1, w)
 
 
 def smoothstep(n: int) -> np.ndarray:
@@ -72,60 +64,38 @@ def smoothstep(n: int) -> np.ndarray:
     return s * s * (3.0 - 2.0 * s)
 
 
-def concat_motions(motions: list["Motion"], crossfade: int = 0) -> "Motion":
-    """Concatenate motions, blending ``crossfade`` frames at each junction.
+def crossfade_channels(a: Channels, b: Channels, n: int) -> Channels:
+    """``a`` then ``b``, their last / first ``n`` frames blended (``n = 0``: a hard cut).
 
-    Args:
-        motions: at least one motion; all must share fps, betas size and expression size.
-        crossfade: number of overlapping frames at each junction (0 = hard cut).
-
-    Returns:
-        A motion of ``sum(T_i) - crossfade * (len(motions) - 1)`` frames with the first
-        motion's metadata.
+    Over the overlap, poses are slerped and translation / expression lerped with
+    :func:`smoothstep` weights; ``b``'s translation is first shifted horizontally (x, z;
+    SMPL-X is Y-up) so its first overlapped frame meets ``a``'s. The caller checks that the
+    shapes agree and that ``n`` is at most either length.
     """
-    if not motions:
-        raise ValueError("concat needs at least one motion")
-    if crossfade < 0:
-        raise ValueError(f"crossfade must be >= 0, got {crossfade}")
-    out = motions[0].copy()
-    for nxt in motions[1:]:
-        out = _concat_two(out, nxt, crossfade)
-    return out
-
-
-def _concat_two(a: "Motion", b: "Motion", n: int) -> "Motion":
     import torch
 
     from motion.rotations import slerp_rotvec
 
-    if abs(a.fps - b.fps) > 1e-6:
-        raise ValueError(f"cannot concatenate motions at {a.fps:g} and {b.fps:g} fps; resample one first")
-    assert a.expression is not None and b.expression is not None
-    if a.expression.shape[1] != b.expression.shape[1]:
-        raise ValueError(
-            f"cannot concatenate motions with {a.expression.shape[1]} and {b.expression.shape[1]} expression coefficients"
-        )
-    if n > min(a.num_frames, b.num_frames):
-        raise ValueError(f"crossfade of {n} frames is longer than a motion ({a.num_frames}, {b.num_frames} frames)")
-    b_trans = b.trans.copy()
+    (a_poses, a_trans, a_expr), (b_poses, b_trans_in, b_expr) = a, b
+    b_trans = b_trans_in.copy()
     if n == 0:  # hard cut: both parts stay as they are
-        poses = np.concatenate([a.poses, b.poses])
-        trans = np.concatenate([a.trans, b_trans])
-        expr = np.concatenate([a.expression, b.expression])
+        poses = np.concatenate([a_poses, b_poses])
+        trans = np.concatenate([a_trans, b_trans])
+        expr = np.concatenate([a_expr, b_expr])
     else:
         # Shift b horizontally (x, z; SMPL-X is Y-up) so its first overlapped frame
         # meets a's, so the character does not slide during the blend.
-        offset = a.trans[a.num_frames - n] - b_trans[0]
+        offset = a_trans[a_poses.shape[0] - n] - b_trans[0]
         offset[1] = 0.0
         b_trans += offset
         w = smoothstep(n)
-        pa, pb = torch.from_numpy(a.poses[-n:]), torch.from_numpy(b.poses[:n])
+        pa, pb = torch.from_numpy(a_poses[-n:]), torch.from_numpy(b_poses[:n])
         t = torch.from_numpy(w)[:, None].expand(pa.shape[:-1])
         blend_p = slerp_rotvec(pa, pb, t).numpy()
         wv = w[:, None]
-        blend_t = (1 - wv) * a.trans[-n:] + wv * b_trans[:n]
-        blend_e = (1 - wv) * a.expression[-n:] + wv * b.expression[:n]
-        poses = np.concatenate([a.poses[:-n], blend_p, b.poses[n:]])
-        trans = np.concatenate([a.trans[:-n], blend_t, b_trans[n:]])
-        expr = np.concatenate([a.expression[:-n], blend_e, b.expression[n:]])
-    return a.replace(poses=poses, trans=trans, expression=expr)
+        blend_t = (1 - wv) * a_trans[-n:] + wv * b_trans[:n]
+        blend_e = (1 - wv) * a_expr[-n:] + wv * b_expr[:n]
+        poses = np.concatenate([a_poses[:-n], blend_p, b_poses[n:]])
+        trans = np.concatenate([a_trans[:-n], blend_t, b_trans[n:]])
+        expr = np.concatenate([a_expr[:-n], blend_e, b_expr[n:]])
+    return poses, trans, expr

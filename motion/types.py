@@ -35,6 +35,8 @@ EMOTION_ALIASES: Final[dict[str, str]] = {
 }
 #: MEAD intensity levels.
 INTENSITY_LEVELS: Final[tuple[int, ...]] = (1, 2, 3)
+#: Emotions shown by ``motion demo`` and the README gallery, in order (chosen to be easy to tell apart).
+DEMO_EMOTIONS: Final[tuple[str, ...]] = ("happy", "sad", "angry", "surprised")
 
 
 def canonical_emotion(label: str) -> str:

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from motion.container import Motion, MotionMeta
-from motion.resample import concat_motions, smoothstep
+from motion.container import Motion, MotionMeta, concat_motions
+from motion.resample import smoothstep
 from motion.rotations import REP_DIMS, as_tensor, convert, matrix_to_6d, quat_slerp, sixd_to_matrix, slerp_rotvec
 
 

@@ -24,7 +24,8 @@ Where each shape's geometry comes from:
   together, as Apple defines it; ``jawForward``: the jaw-skinned vertices 4 mm forward;
   ``tongueOut``: the lower lip pushed 3 mm forward and 1.5 mm down (no tongue in the mesh);
 * the other shapes, on the stand-in model with the packaged map: the very target fields that
-  map was fitted to (:mod:`motion.export.maps.fit_standin_map`; ``M`` fits ``D M ~ B``);
+  map was fitted to (:mod:`motion.export.maps.standin_targets`, fitted by
+  :mod:`motion.export.maps.fit_standin_map`; ``M`` fits ``D M ~ B``);
 * with any other map or model: the least-squares fit ``D = B M^T (M M^T + lam I)^-1`` of the
   expression basis ``B`` ``(3V, E)`` through the map ``M`` ``(52, E)``, so that applying the
   ARKit weights ``M e`` gives back ``B e`` for every expression in the map's row space.
@@ -99,7 +100,7 @@ def lower_lip_mask(vertices: np.ndarray, weights: np.ndarray, lower_lip: np.ndar
     """``(V,)`` in [0, 1]: jaw-skinned vertices near the lower inner lip (1 within 1.5 cm, 0 beyond 3 cm).
 
     Args:
-        lower_lip: ``(K,)`` vertex ids of the lower inner lip (:func:`motion.pipelines.lip_closure.inner_lip_pairs`).
+        lower_lip: ``(K,)`` vertex ids of the lower inner lip (:func:`motion.bodymodels.flame_landmarks.inner_lip_pairs`).
     """
     centre = vertices[lower_lip].mean(0)
     d = np.linalg.norm(vertices - centre, axis=1)
@@ -167,12 +168,12 @@ def arkit_shape_deltas(rest: RestModel, model: Any, arkit_map: ArkitMap | None =
         arkit_map: the FLAME -> ARKit map; ``None``: the packaged stand-in map.
         standin: ``model`` is the stand-in (then, with the packaged map, its fitted target fields).
     """
-    from motion.pipelines.lip_closure import inner_lip_pairs
+    from motion.bodymodels.flame_landmarks import inner_lip_pairs
 
     pairs = inner_lip_pairs(model)
     fields = np.zeros((len(ARKIT_BLENDSHAPES),) + rest.vertices.shape)
     if standin and arkit_map is None:
-        from motion.export.maps.fit_standin_map import RECIPES, standin_fields
+        from motion.export.maps.standin_targets import RECIPES, standin_fields
 
         named, masks, _ = standin_fields(model=model)
         for a, recipe in RECIPES.items():

@@ -26,13 +26,18 @@ from typing import Any
 
 import numpy as np
 
-#: iBUG-68 indices of the inner-lip centres and the eyelid pairs (upper, lower).
-IBUG_UPPER_LIP_CENTRE, IBUG_LOWER_LIP_CENTRE = 62, 66
+from motion.bodymodels.flame_landmarks import (  # noqa: F401 (re-exported: the metrics' landmark vertices)
+    FIRST_STATIC_IBUG,
+    IBUG_LOWER_LIP_CENTRE,
+    IBUG_UPPER_LIP_CENTRE,
+    landmark_vertex_ids,
+    lip_centre_ids,
+)
+
 #: Lip gap (m) under which a bilabial's mouth counts as closed.
 CLOSED_LIP_GAP = 0.002
+#: iBUG-68 eyelid pairs (upper, lower).
 IBUG_LID_PAIRS = ((37, 41), (38, 40), (43, 47), (44, 46))
-#: the FLAME static landmarks are iBUG 17-67.
-FIRST_STATIC_IBUG = 17
 
 
 def _np(x: Any) -> np.ndarray:
@@ -50,21 +55,6 @@ class FaceMetricIds:
     lip_centres: tuple[int, int]  # (upper, lower) inner-lip centre vertex
     lid_pairs: np.ndarray  # (4, 2) upper / lower eyelid vertex pairs
     template: np.ndarray
-
-
-def landmark_vertex_ids(face_model: Any) -> np.ndarray:
-    """``(51,)`` vertex id nearest to each static landmark (corner of largest barycentric weight)."""
-    faces = _np(face_model.faces_tensor).astype(np.int64)
-    fidx = _np(face_model.lmk_faces_idx).astype(np.int64)
-    bary = _np(face_model.lmk_bary_coords)
-    return faces[fidx, bary.argmax(1)]
-
-
-def lip_centre_ids(face_model: Any, landmarks: np.ndarray | None = None) -> tuple[int, int]:
-    """Vertex ids under the upper and lower inner-lip centre landmarks (iBUG 62, 66);
-    ``landmarks``: :func:`landmark_vertex_ids` of the model when already at hand."""
-    lm = landmark_vertex_ids(face_model) if landmarks is None else landmarks
-    return int(lm[IBUG_UPPER_LIP_CENTRE - FIRST_STATIC_IBUG]), int(lm[IBUG_LOWER_LIP_CENTRE - FIRST_STATIC_IBUG])
 
 
 def face_metric_ids(face_model: Any = None, models_dir: str | None = None) -> FaceMetricIds:
@@ -113,9 +103,8 @@ def lip_gap(verts: Any, lip_centres: tuple[int, int]) -> np.ndarray:
 
 def bilabial_middle_frames(phonemes: Sequence[Any] | Mapping[str, Any], num_frames: int, fps: float) -> np.ndarray:
     """Frame nearest the middle of every bilabial phoneme, ``(N,)`` (timings as
-    :func:`motion.pipelines.face_smoothing.phoneme_triples` accepts)."""
-    from motion.pipelines.face_smoothing import phoneme_triples
-    from motion.tts.phonemes import is_bilabial
+    :func:`motion.tts.phonemes.phoneme_triples` accepts)."""
+    from motion.tts.phonemes import is_bilabial, phoneme_triples
 
     mids = [0.5 * (s + e) for sym, s, e in phoneme_triples(phonemes) if is_bilabial(sym)]
     return np.clip(np.round(np.asarray(mids) * fps), 0, num_frames - 1).astype(np.int64)

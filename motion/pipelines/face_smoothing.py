@@ -24,24 +24,11 @@ from typing import Any
 import numpy as np
 
 from motion.container import Motion
+from motion.tts.phonemes import PhonemeLike, phoneme_triples  # noqa: F401 (phoneme_triples re-exported)
 from motion.types import JAW
 
-PhonemeLike = Mapping[str, Any] | Sequence[Any]
 #: ``lips_press`` column of the stand-in expression basis (:data:`motion.bodymodels.names.EXPRESSION_NAMES`).
 STANDIN_LIPS_PRESS = 4
-
-
-def phoneme_triples(phonemes: Sequence[PhonemeLike] | Mapping[str, Any]) -> list[tuple[str, float, float]]:
-    """``(symbol, start_s, end_s)`` from ``load_timings()`` output (a dict with ``"phonemes"``),
-    a list of ``{"symbol", "start", "end"}`` dicts, or a list of triples."""
-    items = phonemes.get("phonemes", []) if isinstance(phonemes, Mapping) else phonemes
-    out = []
-    for p in items:
-        if isinstance(p, Mapping):
-            out.append((str(p["symbol"]), float(p["start"]), float(p["end"])))
-        else:
-            out.append((str(p[0]), float(p[1]), float(p[2])))
-    return out
 
 
 def closure_mask(phonemes: Sequence[PhonemeLike] | Mapping[str, Any], num_frames: int, fps: float) -> np.ndarray:

@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 import torch
 
-#: iBUG inner-lip landmark pairs (upper, lower): left, centre, right.
-IBUG_INNER_LIP_PAIRS: tuple[tuple[int, int], ...] = ((61, 67), (62, 66), (63, 65))
+from motion.bodymodels.flame_landmarks import IBUG_INNER_LIP_PAIRS, inner_lip_pairs  # noqa: F401 (re-exported)
+
 #: Default ease in / out around each bilabial (s): about two frames at 30 fps.
 RAMP_S = 0.07
 
@@ -58,7 +58,7 @@ def closure_weights(phonemes: Sequence[Any] | Mapping[str, Any], num_frames: int
         ramp_s: ease-in / ease-out time (s).
         min_hold_s: a bilabial shorter than this is held closed this long around its middle.
     """
-    from motion.pipelines.face_smoothing import phoneme_triples
+    from motion.tts.phonemes import phoneme_triples
     from motion.tts.phonemes import is_bilabial
 
     w = np.zeros(num_frames)
@@ -91,7 +91,7 @@ def rest_weights(phonemes: Sequence[Any] | Mapping[str, Any], num_frames: int, f
     """``(T,)`` float weight in [0, 1] that shuts the mouth in pauses: 1 inside every pause
     (symbol ``_``) of at least ``min_pause_s``, shrunk by ``margin_s`` where it meets speech,
     easing to 0 over ``ramp_s`` (raised cosine) towards the speech."""
-    from motion.pipelines.face_smoothing import phoneme_triples
+    from motion.tts.phonemes import phoneme_triples
 
     w = np.zeros(num_frames)
     for sym, s, e in phoneme_triples(phonemes):
@@ -104,15 +104,6 @@ def rest_weights(phonemes: Sequence[Any] | Mapping[str, Any], num_frames: int, f
         d = np.maximum(np.maximum(lo - t, t - hi), 0.0)
         w[a:b] = np.maximum(w[a:b], _ease(d, ramp_s))
     return w.astype(np.float32)
-
-
-def inner_lip_pairs(face_model: Any) -> np.ndarray:
-    """``(K, 2)`` vertex ids (upper, lower) under the iBUG inner-lip landmark pairs."""
-    from motion.metrics.face import FIRST_STATIC_IBUG, landmark_vertex_ids
-
-    lm = landmark_vertex_ids(face_model)
-    return np.array([[lm[a - FIRST_STATIC_IBUG], lm[b - FIRST_STATIC_IBUG]] for a, b in IBUG_INNER_LIP_PAIRS],
-                    np.int64)
 
 
 class LipCloser:

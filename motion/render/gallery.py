@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from motion.demo import DEMO_EMOTIONS
+from motion.types import DEMO_EMOTIONS
 
 if TYPE_CHECKING:  # pragma: no cover
     from motion.container import Motion

@@ -34,7 +34,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from motion.tts import speak_lib as sl
+import motion.tts.speak_lib as sl
 from motion.tts.phonemes import is_pause
 
 

@@ -26,7 +26,8 @@ class          espeak mnemonics (first letters)            mouth
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
 STRESS_MARKS: Final[dict[str, int]] = {"'": 2, ",": 1}
 
@@ -90,3 +91,20 @@ def is_vowel(symbol: str) -> bool:
 def is_bilabial(symbol: str) -> bool:
     """True for p, b, m (the lips must close)."""
     return viseme_class(symbol) == "bilabial"
+
+
+#: One timed phoneme: a ``{"symbol", "start", "end"}`` mapping or a ``(symbol, start_s, end_s)`` sequence.
+PhonemeLike = Mapping[str, Any] | Sequence[Any]
+
+
+def phoneme_triples(phonemes: Sequence[PhonemeLike] | Mapping[str, Any]) -> list[tuple[str, float, float]]:
+    """``(symbol, start_s, end_s)`` from ``load_timings()`` output (a dict with ``"phonemes"``),
+    a list of ``{"symbol", "start", "end"}`` dicts, or a list of triples."""
+    items = phonemes.get("phonemes", []) if isinstance(phonemes, Mapping) else phonemes
+    out = []
+    for p in items:
+        if isinstance(p, Mapping):
+            out.append((str(p["symbol"]), float(p["start"]), float(p["end"])))
+        else:
+            out.append((str(p[0]), float(p[1]), float(p[2])))
+    return out

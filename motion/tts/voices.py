@@ -5,7 +5,7 @@ from __future__ import annotations
 import ctypes
 from dataclasses import dataclass
 
-from motion.tts import speak_lib as sl
+import motion.tts.speak_lib as sl
 from motion.tts.espeak import _ensure_loaded, _State
 
 

@@ -2,7 +2,8 @@
 
 * ``standin_flame_to_arkit.csv``: stand-in FLAME / SMPL-X expression coefficients -> the 52
   ARKit blendshapes (rows = ARKit names, columns = expression coefficient names). Made by
-  :mod:`motion.export.maps.fit_standin_map`; method and residuals in ``README.md`` here.
+  :mod:`motion.export.maps.fit_standin_map` from the stand-in's ARKit target fields
+  (:mod:`motion.export.maps.standin_targets`); method and residuals in ``README.md`` here.
 """
 
 from __future__ import annotations

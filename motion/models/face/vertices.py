@@ -38,7 +38,7 @@ def region_vertex_ids(region: str, face_model: Any, num_expressions: int = 50, m
     elif region == "all":
         ids = np.arange(int(face_model.v_template.shape[0]))
     elif region == "lip_centres":
-        from motion.metrics.face import lip_centre_ids
+        from motion.bodymodels.flame_landmarks import lip_centre_ids
 
         ids = np.array(lip_centre_ids(face_model))
     else:
