@@ -126,10 +126,9 @@ def _dithered_fbank(audio: Audio) -> np.ndarray:
 
 def frame_labels(phonemes: Any, num_frames: int) -> np.ndarray:
     """``(F,)`` int64 class ids (:data:`~motion.models.closure_detector.CLOSURE_CLASSES`) of feature
-    frames from phone timings (as :func:`motion.pipelines.face_smoothing.phoneme_triples` takes):
+    frames from phone timings (as :func:`motion.tts.phonemes.phoneme_triples` takes):
     a frame whose centre lies in a bilabial is 1, in a pause or outside every phone 2, else 0."""
-    from motion.pipelines.face_smoothing import phoneme_triples
-    from motion.tts.phonemes import is_bilabial
+    from motion.tts.phonemes import is_bilabial, phoneme_triples
 
     t = FRAME_OFFSET_S + np.arange(num_frames) / FRAME_RATE
     out = np.full(num_frames, 2, np.int64)
