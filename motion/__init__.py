@@ -27,6 +27,7 @@ _LAZY = {
     "load_body_model": ("motion.bodymodels", "load_body_model"),
     "load_face_model": ("motion.bodymodels", "load_face_model"),
     "EMOTIONS": ("motion.types", "EMOTIONS"),
+    "MotionError": ("motion.errors", "MotionError"),
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from motion.errors import MotionError
 from motion.pipelines.request import GenerationRequest
 from motion.types import FPS
 
@@ -13,7 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from motion.container import Motion
 
 
-class NotBuiltError(NotImplementedError):
+class NotBuiltError(MotionError, NotImplementedError):
     """Raised by parts of the toolkit that are planned but not built yet."""
 
 

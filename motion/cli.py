@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from motion.errors import MotionError
 from motion.pipelines.request import (
     DEFAULT_AUDIO_GUIDANCE,
     DEFAULT_BODY_SMOOTHING,
@@ -47,7 +48,7 @@ built-in stand-in models are used.
 #: Subcommands that are planned but not built yet (name -> what they will do).
 
 
-class CLIError(Exception):
+class CLIError(MotionError):
     """An error to show the user as one line, without a traceback."""
 
 

@@ -29,6 +29,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from motion.errors import MotionError
+
 ENV = "MOTION_THREADS"
 #: Most threads chosen automatically: the models are small; past this, splitting costs more than it gains.
 MAX_AUTO_THREADS = 4
@@ -38,7 +40,7 @@ IDLE_SAMPLE_S = 0.1
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
-class ThreadsError(ValueError):
+class ThreadsError(MotionError, ValueError):
     """``--threads`` / ``$MOTION_THREADS`` is not a whole number of at least 1."""
 
 

@@ -23,11 +23,13 @@ from typing import IO
 
 import numpy as np
 
+from motion.errors import MotionError
+
 #: Bytes of one decoded sample (pcm_f32le).
 SAMPLE_BYTES = 4
 
 
-class FFmpegError(RuntimeError):
+class FFmpegError(MotionError, RuntimeError):
     """ffmpeg is missing or could not decode the file (message: its stderr)."""
 
 

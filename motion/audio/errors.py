@@ -1,6 +1,6 @@
 """Errors raised while loading audio.
 
-Every error is a :class:`ValueError` subclass (except the standard
+Every error is a :class:`ValueError` and :class:`motion.MotionError` subclass (except the standard
 :class:`FileNotFoundError` / :class:`IsADirectoryError` for bad paths), and each
 message names the file, says what is wrong with it and what to do about it.
 """
@@ -11,8 +11,10 @@ import os
 import stat
 from pathlib import Path
 
+from motion.errors import MotionError
 
-class AudioError(ValueError):
+
+class AudioError(MotionError, ValueError):
     """Base class for problems with the *content* of an audio file or array."""
 
 

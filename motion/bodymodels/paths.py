@@ -24,6 +24,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from motion.errors import MotionError
+
 ENV_MODELS_DIR = "MOTION_MODELS_DIR"
 ENV_CACHE_DIR = "MOTION_CACHE_DIR"
 SMPLX_URL = "https://smpl-x.is.tue.mpg.de"
@@ -33,7 +35,7 @@ GENDERS = ("neutral", "male", "female")
 STANDIN_MARKER = "STANDIN.txt"
 
 
-class ModelNotFoundError(FileNotFoundError):
+class ModelNotFoundError(MotionError, FileNotFoundError):
     """A model file (or folder) is missing; the message says which, where, and how to fix it."""
 
 

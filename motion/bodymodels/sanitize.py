@@ -23,6 +23,7 @@ import numpy as np
 
 from motion.bodymodels import paths
 from motion.bodymodels.safe_pickle import load_object_npy, load_pickle
+from motion.errors import MotionError
 
 #: Bumped when the sanitised layout changes (part of the cache key).
 SANITIZE_VERSION = "1"
@@ -46,7 +47,7 @@ DYNAMIC_SPEC = {"lmk_face_idx": ((79, 17), True), "lmk_b_coords": ((79, 17, 3), 
 SPECS = {"smplx": SMPLX_SPEC, "flame": FLAME_SPEC, "static": STATIC_SPEC, "dynamic": DYNAMIC_SPEC}
 
 
-class ModelFormatError(ValueError):
+class ModelFormatError(MotionError, ValueError):
     """A model file has a missing key, a wrong shape, or unsafe content."""
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from motion.errors import MotionError
 from motion.types import canonical_emotion
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,7 +43,7 @@ _BEAT_EMOTION_RANGES: Final[tuple[tuple[int, int, str], ...]] = (
 )
 
 
-class Beat2LayoutError(FileNotFoundError):
+class Beat2LayoutError(MotionError, FileNotFoundError):
     """The folder is not laid out like BEAT2; the message names what is missing."""
 
 

@@ -33,6 +33,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
+from motion.errors import MotionError
 from motion.export.registry import keyword_options, register_exporter
 from motion.types import JOINT_NAMES, PARENTS
 
@@ -44,7 +45,7 @@ UNITS: dict[str, float] = {"m": 1.0, "cm": 100.0, "mm": 1000.0}
 EULER_ORDERS: tuple[str, ...] = ("ZXY", "XYZ", "ZYX", "YXZ", "YZX", "XZY")
 
 
-class BVHError(ValueError):
+class BVHError(MotionError, ValueError):
     """A BVH file cannot be parsed."""
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from motion.atomic import PendingFile, destination_problem
+from motion.errors import MotionError
 
 if TYPE_CHECKING:  # pragma: no cover
     from motion.container import Motion
@@ -37,7 +38,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
 )
 
 
-class ExportError(ValueError):
+class ExportError(MotionError, ValueError):
     """A motion cannot be exported: unknown format, bad destination, or bad motion."""
 
 

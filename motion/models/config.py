@@ -26,6 +26,8 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
+from motion.errors import MotionError
+
 F = TypeVar("F", bound=Callable[..., None])
 M = TypeVar("M", bound=nn.Module)
 #: Only classes from these packages can be rebuilt from a JSON config.
@@ -146,6 +148,6 @@ def load_module(directory: str | Path, name: str, map_location: str | torch.devi
     return module  # type: ignore[return-value]
 
 
-class WeightsFileError(ValueError):
+class WeightsFileError(MotionError, ValueError):
     """A weights file (``.json`` / ``.pt``) is unreadable, truncated, unsafe or does not fit."""
 

@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from motion.errors import MotionError
+
 #: Environment variable naming the default weights folder.
 WEIGHTS_ENV: Final[str] = "MOTION_WEIGHTS_DIR"
 #: Weights shipped inside the package (absent in a source checkout until trained).
@@ -51,7 +53,7 @@ Train the metric networks (feature extractor for FGD, emotion and speaker classi
 and pass --metrics runs/motion_metrics/latest."""
 
 
-class WeightsNotFoundError(FileNotFoundError):
+class WeightsNotFoundError(MotionError, FileNotFoundError):
     """No usable weights folder; the message says where it looked and how to train them."""
 
 

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from motion.atomic import PendingFile, destination_problem
+from motion.errors import MotionError
 
 if TYPE_CHECKING:  # pragma: no cover
     from motion.container import Motion
 
 
-class RenderError(ValueError):
+class RenderError(MotionError, ValueError):
     """Bad input for a renderer: unknown suffix, unwritable destination, non-finite motion."""
 
 

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from motion.errors import MotionError
+
 PRESETS = ("full_body", "upper_body", "face")
 #: Largest drawn width or height in pixels (times the supersampling factor): OpenGL
 #: implementations allow 8192 to 16384; beyond, the framebuffer cannot be made.
@@ -35,7 +37,7 @@ LIGHTS: tuple[tuple[tuple[float, float, float], float], ...] = (
 )
 
 
-class RenderUnavailableError(RuntimeError):
+class RenderUnavailableError(MotionError, RuntimeError):
     """No offscreen OpenGL platform (EGL or OSMesa) could be used."""
 
 

@@ -26,6 +26,8 @@ import ctypes.util
 import os
 from typing import Final
 
+from motion.errors import MotionError
+
 # espeak_EVENT_TYPE (speak_lib.h).
 EVENT_LIST_TERMINATED: Final[int] = 0
 EVENT_WORD: Final[int] = 1
@@ -102,7 +104,7 @@ SynthCallback = ctypes.CFUNCTYPE(
 )
 
 
-class EspeakNotAvailable(RuntimeError):
+class EspeakNotAvailable(MotionError, RuntimeError):
     """libespeak-ng (or its data) could not be loaded."""
 
 

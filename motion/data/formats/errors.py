@@ -5,8 +5,10 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
+from motion.errors import MotionError
 
-class MotionFormatError(ValueError):
+
+class MotionFormatError(MotionError, ValueError):
     """A motion file is missing, unreadable, or does not match its format.
 
     The message always names the file, and the key when one is at fault, with what

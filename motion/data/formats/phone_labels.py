@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from motion.errors import MotionError
+
 Phone = tuple[str, float, float]
 LABEL_SUFFIXES = (".textgrid", ".lab", ".phn")
 #: Silence / non-speech labels of aligners and corpora.
@@ -27,7 +29,7 @@ SILENCE = frozenset({"", "sil", "sp", "spn", "pau", "h#", "#", "epi", "<sil>", "
 _PHONE_TIERS = ("phones", "phone", "phonemes", "phoneme")
 
 
-class PhoneLabelError(ValueError):
+class PhoneLabelError(MotionError, ValueError):
     """A phone label file that cannot be read (message names the file and the problem)."""
 
 

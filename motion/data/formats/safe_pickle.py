@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from motion.bodymodels.safe_pickle import loads
+from motion.errors import MotionError
 
 
-class UnsafePickleError(pickle.UnpicklingError):
+class UnsafePickleError(MotionError, pickle.UnpicklingError):
     """The pickle names a forbidden global, is corrupt, or does not hold a dict of arrays."""
 
 

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from motion.errors import MotionError
+
 #: The 52 ARKit blendshapes in Live Link Face CSV order (columns 3..54 of its header).
 ARKIT_BLENDSHAPES: tuple[str, ...] = (
     "EyeBlinkLeft", "EyeLookDownLeft", "EyeLookInLeft", "EyeLookOutLeft", "EyeLookUpLeft", "EyeSquintLeft",
@@ -36,7 +38,7 @@ ARKIT_BLENDSHAPES: tuple[str, ...] = (
 )
 
 
-class ArkitMapError(ValueError):
+class ArkitMapError(MotionError, ValueError):
     """A map file is malformed or names something unknown."""
 
 
