@@ -1,7 +1,7 @@
 """Peak memory of body + face generation against the length of the speech (issue 16).
 
 Usage:
-    python benchmarks/bench_memory.py [--seconds 60 600 3600] [--phones loop] [--threads 1]
+    python benchmarks/bench_memory.py [--seconds 60 600 3600] [--phones detector] [--threads 1]
                                       [--speech tests/data/real/mfa_acoustic_corpus.wav] [--trace]
 
 For each length, real speech (``--speech``, looped to the length, 16 kHz 16-bit WAV) goes
@@ -113,7 +113,7 @@ def run(wav: Path, args: argparse.Namespace) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, nargs="+", default=[60.0, 600.0, 3600.0])
-    ap.add_argument("--phones", default="loop")
+    ap.add_argument("--phones", default="detector")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--speech", type=Path, default=DEFAULT_SPEECH)
     ap.add_argument("--trace", action="store_true", help="also tracemalloc (slower)")

@@ -145,7 +145,6 @@ def test_detect_closures_from_disk_in_small_chunks_equals_the_array(tmp_path: Pa
     path = _write(tmp_path / "s.wav", 0.5 * _speech(20.0), SR)
     ref = C.detect_closures(load_audio(path))
     monkeypatch.setattr(C, "CHUNK_FRAMES", 300)  # 3 s runs of the shipped detector
-    monkeypatch.setattr(C.closure_probs, "__defaults__", (None, 300))
     got = C.detect_closures(open_audio(path))
     assert got.triples() == ref.triples() and got.language_ok == ref.language_ok
     assert got.meta["bilabials"] == ref.meta["bilabials"] > 0
@@ -172,3 +171,105 @@ def test_spilled_samples_free_their_file(tmp_path: Path) -> None:
     samples.close()
     with pytest.raises((OSError, ValueError)):
         samples[0:10]
+
+
+@pytest.mark.parametrize(("T", "window", "overlap", "sigma", "chunk", "concat"), [
+    (1000, 64, 32, 1.0, 1800, False),  # one chunk
+    (1000, 64, 32, 1.0, 50, False),  # chunks shorter than the windows
+    (997, 40, 8, 2.5, 77, False),  # a wider smoothing reach, uneven chunks
+    (500, 64, 0, 1.0, 33, True),  # hard cuts
+    (300, 64, 32, 0.0, 40, False),  # no smoothing
+    (1, 64, 32, 1.0, 10, False),  # one frame: not smoothed
+])
+def test_body_decoder_equals_stitch_smooth_decode(T: int, window: int, overlap: int, sigma: float, chunk: int,
+                                                  concat: bool) -> None:
+    from motion.pipelines.long_audio import (BodyDecoder, FeatureStitcher, decode_body_chunked, plan_windows,
+                                             smooth_features)
+
+    rng = np.random.default_rng(T)
+    D, f = 315, 4
+    stitcher, decoder = FeatureStitcher(T, D), BodyDecoder(T, D, 30.0, sigma, chunk=chunk, keep_features=True)
+    lean = BodyDecoder(T, D, 30.0, sigma, chunk=chunk)
+    for w in plan_windows(-(-T // f), window // f, overlap // f, shift_last=not concat):
+        a, b = w.frames(f, T)
+        d = (0.3 * rng.standard_normal((w.length * f, D))).astype(np.float32)
+        for s in (stitcher, decoder, lean):
+            s.add(a, d[:b - a], crossfade=not concat)
+        assert lean._rows.shape[0] <= b - lean._base  # only open frames are held
+    body = smooth_features(stitcher.out, sigma, inplace=True)
+    poses, trans = decode_body_chunked(body, 30.0, chunk=chunk)
+    for got in (decoder.finish(), lean.finish()):  # bit for bit
+        np.testing.assert_array_equal(got[0], poses)
+        np.testing.assert_array_equal(got[1], trans)
+    np.testing.assert_array_equal(decoder.features, body)
+    assert lean.features is None
+
+
+def test_face_post_processing_on_arrays_equals_the_motion_steps() -> None:
+    from motion.container import Motion
+    from motion.pipelines.eyes import add_blinks, add_gaze, blink_channels, gaze_eyes
+    from motion.pipelines.face_smoothing import smooth_channels, smooth_face
+    from motion.types import JAW, LEFT_EYE, RIGHT_EYE
+
+    rng = np.random.default_rng(0)
+    T, E = 900, 50
+    expr = (0.5 * rng.standard_normal((T, E))).astype(np.float32)
+    jaw = (0.1 * rng.standard_normal((T, 3))).astype(np.float32)
+    closed = rng.uniform(size=T) > 0.9
+    m = Motion.zeros(T, num_expressions=E)
+    m.expression, m.poses[:, JAW] = expr.copy(), jaw
+    g = np.random.default_rng(3)
+    m = add_gaze(add_blinks(smooth_face(m, closed=closed), rng=g), rng=g)
+    g = np.random.default_rng(3)
+    e2, j2 = expr.copy(), jaw.copy()
+    e3, j3 = smooth_channels(e2, j2, 30.0, closed=closed, inplace=True)
+    assert e3 is e2 and j3 is j2
+    blinks = blink_channels(e3, 30.0, g)
+    eyes = gaze_eyes(T, 30.0, g)
+    np.testing.assert_array_equal(e3, m.expression)
+    np.testing.assert_array_equal(j3, m.poses[:, JAW])
+    np.testing.assert_array_equal(eyes, m.poses[:, [LEFT_EYE, RIGHT_EYE]])
+    assert blinks == m.meta.extra["blinks"]
+    e4, _ = smooth_channels(expr, jaw, 30.0, closed=closed)  # not in place: the inputs are kept
+    assert not np.array_equal(e4, expr)
+
+
+def test_generate_streamed_equals_in_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """motion.generate on a file (samples on disk, detector and body decoding in small chunks, the
+    face on its own arrays) gives the numbers of generate_motion on the audio in memory."""
+    import motion
+    from motion.api import _CACHE
+    from motion.audio import closures as C
+    from motion.pipelines import long_audio
+    from motion.pipelines.generate import generate_motion, load_face_pipeline
+    from motion.pipelines.weights import WeightsNotFoundError, resolve_weights_dir
+
+    try:
+        root = resolve_weights_dir(None)
+        from motion.pipelines.body import BodyPipeline
+
+        body = BodyPipeline.from_pretrained(root)
+    except WeightsNotFoundError as exc:
+        pytest.skip(f"no shipped weights: {exc}")
+    face, note = load_face_pipeline(root)
+    if face is None:
+        pytest.skip(note)
+    from motion.threads import threads_for_call
+
+    path = _write(tmp_path / "s.wav", 0.5 * _speech(20.0), SR)
+    with threads_for_call(1):
+        ref = generate_motion(load_audio(path), body, face, seed=3, steps=2).motion  # whole arrays, one run each
+    monkeypatch.setattr(C, "CHUNK_FRAMES", 400)
+    _CACHE.clear()
+    got = motion.generate(path, seed=3, steps=2, threads=1)
+    np.testing.assert_array_equal(got.poses, ref.poses)  # bit for bit
+    np.testing.assert_array_equal(got.trans, ref.trans)
+    np.testing.assert_array_equal(got.expression, ref.expression)
+    # decoded to SMPL-X 64 frames at a time instead of 1800: the same to float32 rounding (the
+    # rotation conversions run on other batch sizes, the root translation sums from other bases)
+    monkeypatch.setattr(long_audio, "DECODE_CHUNK", 64)
+    got = motion.generate(path, seed=3, steps=2, threads=1)
+    _CACHE.clear()
+    np.testing.assert_allclose(got.poses, ref.poses, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(got.trans, ref.trans, atol=1e-5, rtol=0)
+    np.testing.assert_array_equal(got.expression, ref.expression)

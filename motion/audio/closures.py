@@ -182,17 +182,18 @@ def load_detector(folder: str | None = None) -> ClosureDetector:
     return load_module(where, "closure_detector", expected=ClosureDetector).eval()
 
 
-def closure_probs(audio: Audio, model: ClosureDetector | None = None, chunk_frames: int = CHUNK_FRAMES) -> np.ndarray:
+def closure_probs(audio: Audio, model: ClosureDetector | None = None, chunk_frames: int | None = None) -> np.ndarray:
     """``(F, 3)`` float32 class probabilities per 10 ms frame of ``audio`` (the network run
-    ``chunk_frames`` at a time, :func:`detector_probs`)."""
+    ``chunk_frames`` (default :data:`CHUNK_FRAMES`) at a time, :func:`detector_probs`)."""
     return detector_probs(closure_features(audio), model, chunk_frames)
 
 
 def detector_probs(feats: np.ndarray, model: ClosureDetector | None = None,
-                   chunk_frames: int = CHUNK_FRAMES) -> np.ndarray:
+                   chunk_frames: int | None = None) -> np.ndarray:
     """``(F, 3)`` float32 class probabilities of features ``(F, N_BANDS)``: the network on
     ``chunk_frames`` frames at a time, each run with ``model.receptive_frames`` of context either
-    side (so its own frames see what they would see in one run over all; module notes)."""
+    side (so its own frames see what they would see in one run over all; module notes);
+    ``chunk_frames`` default :data:`CHUNK_FRAMES`."""
     import torch
 
     model = model or load_detector()
@@ -202,7 +203,7 @@ def detector_probs(feats: np.ndarray, model: ClosureDetector | None = None,
         return out
     reach = model.receptive_frames
     with _LOCK, torch.inference_mode():
-        for a, b in _chunks(F, max(int(chunk_frames), 1)):
+        for a, b in _chunks(F, max(int(chunk_frames or CHUNK_FRAMES), 1)):
             lo, hi = max(a - reach, 0), min(b + reach, F)
             logits = model(torch.from_numpy(np.ascontiguousarray(feats[lo:hi]))[None])[0]
             out[a:b] = torch.softmax(logits.float(), -1)[a - lo:b - lo].numpy()

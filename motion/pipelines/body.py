@@ -46,13 +46,11 @@ from motion.pipelines.fused import sample_fused
 from motion.pipelines.inpainting import sample_window
 from motion.pipelines.long_audio import (
     STITCH_MODES,
-    FeatureStitcher,
+    BodyDecoder,
     StitchMode,
     Window,
-    decode_body_chunked,
     plan_clip,
     seam_frames,
-    smooth_features,
 )
 from motion.pipelines.request import (
     DEFAULT_AUDIO_GUIDANCE,
@@ -78,7 +76,8 @@ class BodyPipelineOutput:
 
     Attributes:
         motion: the animation (30 fps; jaw, eyes and expression zero).
-        body_features: ``(T, 315)`` decoded body features (:mod:`motion.models.body_features`).
+        body_features: ``(T, 315)`` decoded body features (:mod:`motion.models.body_features`);
+            None when the call was made with ``keep_features=False``.
         latents: ``(L, C)`` standardized latents of the whole sequence.
         windows: the latent windows that were sampled.
         seams: motion frames where consecutive windows meet.
@@ -88,7 +87,7 @@ class BodyPipelineOutput:
     """
 
     motion: Motion
-    body_features: np.ndarray
+    body_features: np.ndarray | None
     latents: np.ndarray
     windows: list[Window]
     seams: list[int]
@@ -187,7 +186,7 @@ class BodyPipeline:
                          window_s, overlap_s, stitch)
 
     def _generate_fused(self, feats: np.ndarray, windows: list[Window], speech: ClipSpeech,
-                        latents: torch.Tensor, stitcher: FeatureStitcher,
+                        latents: torch.Tensor, stitcher: BodyDecoder,
                         timings: dict[str, float], condition: Callable[[Any], Any],
                         sample: Callable[..., torch.Tensor], batch_windows: int) -> None:
         """Fused sampling (:mod:`.fused`), ``batch_windows`` windows at a time; fills
@@ -227,7 +226,7 @@ class BodyPipeline:
                  emotion_guidance: float = DEFAULT_EMOTION_GUIDANCE, window_s: float | None = None,
                  overlap_s: float | None = None, stitch: StitchMode = "fused",
                  resample: int = 1, batch_windows: int = 32,
-                 smoothing: float = DEFAULT_BODY_SMOOTHING) -> BodyPipelineOutput:
+                 smoothing: float = DEFAULT_BODY_SMOOTHING, keep_features: bool = True) -> BodyPipelineOutput:
         """Generate body motion for speech of any length.
 
         Args:
@@ -250,6 +249,10 @@ class BodyPipeline:
                 length; more windows per batch are faster up to the cores' width).
             smoothing: sigma (frames) of a Gaussian filter over time on the decoded features,
                 against decoder jitter (0 = off).
+            keep_features: return the ``(T, 315)`` body features (``body_features``); False:
+                None, and only the poses and translation are held whole (the windows are
+                smoothed and decoded to SMPL-X as they come, :class:`.long_audio.BodyDecoder`;
+                the same numbers either way).
         """
         if audio is None and features is None:
             raise ValueError("give the audio or its features")
@@ -289,7 +292,7 @@ class BodyPipeline:
         gen = torch.Generator(device=self.device).manual_seed(seed)
         sched = sampling_scheduler(self.scheduler_config, sampler)
         latents = torch.zeros(windows[-1].stop, self.vae.latent_dim)
-        stitcher = FeatureStitcher(T, BODY_FEATURE_DIM)
+        stitcher = BodyDecoder(T, BODY_FEATURE_DIM, self.features.fps, smoothing, keep_features=keep_features)
         label = controls.emotion_index(emotion) if emotion is not None else None
         label_only = emo_source == "label"
 
@@ -323,8 +326,8 @@ class BodyPipeline:
                 dec = self.vae.decode(self.latent_norm.inverse(z), b - a)[0]
                 stitcher.add(a, dec.cpu().numpy(), crossfade=stitch != "concat")
                 timings["decode"] += time.perf_counter() - t0
-        body = smooth_features(stitcher.out, smoothing, inplace=True)  # the stitcher's own array
-        poses, trans = decode_body_chunked(body, self.features.fps)
+        poses, trans = stitcher.finish()  # smoothed and decoded as the windows came
+        body = stitcher.features
         probs = speech.emotion_probs()
         heard = EMOTIONS[int(probs.argmax())] if probs is not None and audio is not None else None
         meta_emotion = {"label": emotion, "audio": heard,

@@ -42,11 +42,14 @@ def encode_windows(encoder: SpeechDisentangler, feats: np.ndarray, windows: list
     n = windows[0].length * downsample
     if any(w.length * downsample != n for w in windows):
         raise ValueError("encode_windows needs windows of one length")
-    need = max(w.stop for w in windows) * downsample
-    if need > feats.shape[0]:
-        feats = np.concatenate([feats, np.repeat(feats[-1:], need - feats.shape[0], 0)])
+    def frames(a: int) -> np.ndarray:  # padded window by window: no copy of the clip's features
+        seg = feats[a:a + n]
+        if seg.shape[0] < n:
+            seg = np.concatenate([seg, np.repeat(feats[-1:], n - seg.shape[0], 0)])
+        return seg
+
     dev = next(encoder.parameters()).device
-    x = np.stack([feats[w.start * downsample:w.start * downsample + n] for w in windows])
+    x = np.stack([frames(w.start * downsample) for w in windows])
     with torch.no_grad():
         return encoder.encode(torch.from_numpy(np.ascontiguousarray(x, np.float32)).to(dev))
 

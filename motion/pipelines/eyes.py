@@ -103,12 +103,21 @@ def add_blinks(motion: Motion, seed: int | None = None, rng: np.random.Generator
     out = motion.copy()
     if not enabled:
         return out
-    g = _rng(seed, rng)
-    r = float(rate) if rate is not None else draw_blink_rate(g, rate_range)
-    onsets = blink_onsets(motion.num_frames, motion.fps, r, g)
-    curve = blink_track(motion.num_frames, onsets, motion.fps)
-    expr = out.expression
-    assert expr is not None
+    assert out.expression is not None
+    out.meta.extra["blinks"] = blink_channels(out.expression, motion.fps, _rng(seed, rng), rate, rate_range,
+                                              blink_direction, channels)
+    return out
+
+
+def blink_channels(expression: np.ndarray, fps: float, rng: np.random.Generator, rate: float | None = None,
+                   rate_range: tuple[float, float] = (8.0, 30.0), blink_direction: np.ndarray | None = None,
+                   channels: Sequence[int] | None = STANDIN_BLINK_CHANNELS) -> dict[str, Any]:
+    """:func:`add_blinks` on an expression ``(T, E)`` array itself (changed in place; at ``fps``):
+    returns what ``add_blinks`` records in ``meta.extra["blinks"]``."""
+    expr, T = expression, expression.shape[0]
+    r = float(rate) if rate is not None else draw_blink_rate(rng, rate_range)
+    onsets = blink_onsets(T, fps, r, rng)
+    curve = blink_track(T, onsets, fps)
     if blink_direction is not None:
         d = np.asarray(blink_direction, np.float32)
         if d.shape != (expr.shape[1],):
@@ -122,8 +131,7 @@ def add_blinks(motion: Motion, seed: int | None = None, rng: np.random.Generator
             expr[:, c] = np.maximum(expr[:, c], curve)
         if tuple(channels) == STANDIN_BLINK_CHANNELS and expr.shape[1] > STANDIN_EYE_WIDE:
             expr[:, STANDIN_EYE_WIDE] *= (1.0 - curve).astype(np.float32)
-    out.meta.extra["blinks"] = {"rate_per_min": r, "onsets_s": [round(float(s) / motion.fps, 4) for s in onsets]}
-    return out
+    return {"rate_per_min": r, "onsets_s": [round(float(s) / fps, 4) for s in onsets]}
 
 
 def gaze_track(num_frames: int, fps: float, rng: np.random.Generator, fixation: tuple[int, int] = (25, 45),
@@ -156,11 +164,17 @@ def add_gaze(motion: Motion, seed: int | None = None, rng: np.random.Generator |
     out = motion.copy()
     if not enabled:
         return out
-    g = gaze_track(motion.num_frames, motion.fps, _rng(seed, rng), **track_kw)
-    for j in (LEFT_EYE, RIGHT_EYE):
-        out.poses[:, j, :2] = g
-        out.poses[:, j, 2] = 0.0
+    out.poses[:, [LEFT_EYE, RIGHT_EYE]] = gaze_eyes(motion.num_frames, motion.fps, _rng(seed, rng), **track_kw)
     return out
+
+
+def gaze_eyes(num_frames: int, fps: float, rng: np.random.Generator, **track_kw: Any) -> np.ndarray:
+    """``(T, 2, 3)`` float32 left / right eye axis-angles of a :func:`gaze_track` (what
+    :func:`add_gaze` writes into joints 23 and 24)."""
+    g = gaze_track(num_frames, fps, rng, **track_kw)
+    eyes = np.zeros((num_frames, 2, 3), np.float32)
+    eyes[:, :, :2] = g[:, None]
+    return eyes
 
 
 def postprocess_face(motion: Motion, seed: int | None = None, smooth: bool = True, blinks: bool = True,

@@ -71,7 +71,7 @@ from motion.pipelines.face_inputs import (
     phone_track,
     speech_features,
 )
-from motion.types import EMOTIONS, FPS, JAW, LEFT_EYE, RIGHT_EYE
+from motion.types import EMOTIONS, FPS
 
 
 @dataclass
@@ -333,38 +333,33 @@ class FacePipeline:
 
     def _finish(self, expr: np.ndarray, jaw: np.ndarray, seed: int | None, phonemes: Any,
                 meta: dict[str, Any], closures: bool = True) -> FaceOutput:
-        """Post-process (smoothing, blinks, gaze) through a :class:`~motion.container.Motion`."""
-        from motion.container import Motion
-        from motion.pipelines.eyes import add_blinks, add_gaze
-        from motion.pipelines.face_smoothing import closure_mask, smooth_face
+        """Post-process (smoothing, blinks, gaze; :func:`motion.pipelines.eyes.postprocess_face`
+        step by step) on the face's own arrays, in place (``expr`` and ``jaw``, the blended decoder
+        output, belong to this call): no whole-body motion, no second copy of the clip's length."""
+        from motion.pipelines.eyes import blink_channels, gaze_eyes
+        from motion.pipelines.face_smoothing import closure_mask, smooth_channels
 
         T = expr.shape[0]
-        m = Motion.zeros(T, fps=self.fps, num_expressions=expr.shape[1])
-        m.expression, m.poses[:, JAW] = expr, jaw
+        eyes = np.zeros((T, 2, 3), np.float32)
         if self.postprocess:
             closed = closure_mask(phonemes, T, self.fps) if phonemes is not None else None
+            g = np.random.default_rng(seed)
             if self.settings.get("face_model") == "stand-in" and self.blink_direction is None:
-                # postprocess_face(m, seed=seed, closed=closed), one step at a time so that each
-                # step's input is dropped as it returns (two whole motions alive, not three)
-                g = np.random.default_rng(seed)
-                m = smooth_face(m, closed=closed)
-                m = add_blinks(m, rng=g)
-                m = add_gaze(m, rng=g)
+                expr, jaw = smooth_channels(expr, jaw, self.fps, closed=closed, inplace=True)
+                meta["blinks"] = blink_channels(expr, self.fps, g)
             else:  # a PCA basis: no lips-press channel; blinks only along a given direction
-                g = np.random.default_rng(seed)
-                m = smooth_face(m, closed=closed, press_channel=None)
+                expr, jaw = smooth_channels(expr, jaw, self.fps, closed=closed, press_channel=None, inplace=True)
                 if self.blink_direction is None:
                     warnings.warn("no blink_direction for this FLAME basis: blinks skipped", stacklevel=3)
-                m = add_blinks(m, rng=g, blink_direction=self.blink_direction, enabled=self.blink_direction is not None)
-                m = add_gaze(m, rng=g)
-            meta["blinks"] = m.meta.extra.get("blinks")
-        assert m.expression is not None
+                    meta["blinks"] = None
+                else:
+                    meta["blinks"] = blink_channels(expr, self.fps, g, blink_direction=self.blink_direction)
+            eyes = gaze_eyes(T, self.fps, g)
         if self.lip_closure and closures and phonemes is not None:
             from motion.pipelines.lip_closure import closure_weights, rest_weights
             from motion.tts.phonemes import is_bilabial
 
             weight = np.maximum(closure_weights(phonemes, T, self.fps), rest_weights(phonemes, T, self.fps))
-            m.expression, m.poses[:, JAW] = self.closer()(m.expression, m.poses[:, JAW], weight)
+            expr, jaw = self.closer()(expr, jaw, weight, inplace=True)
             meta["phones"]["closures"] = sum(is_bilabial(sym) for sym, _, _ in phonemes)
-        return FaceOutput(m.expression.astype(np.float32), m.poses[:, JAW].copy(),
-                          m.poses[:, [LEFT_EYE, RIGHT_EYE]].copy(), self.fps, meta)
+        return FaceOutput(np.asarray(expr, np.float32), np.array(jaw, np.float32), eyes, self.fps, meta)

@@ -82,37 +82,51 @@ def smooth_face(motion: Motion, window: int | None = None, order: int = 3,
         A new :class:`Motion`; eyes, body and translation are untouched (jaw is filtered
         per axis-angle component, fine for the small jaw rotations).
     """
-    from scipy.signal import savgol_filter
-
     out = motion.copy()
-    T = motion.num_frames
-    if not enabled or T < order + 2:
-        return out
-    w = _odd_window(window, motion.fps, order, T)
-    if w <= order:
+    if not enabled:
         return out
     assert motion.expression is not None
-    expr, jaw = motion.expression, motion.poses[:, JAW]
+    expr, jaw = smooth_channels(motion.expression, motion.poses[:, JAW], motion.fps, window, order, closed,
+                                press_channel, press_threshold, ramp)
+    if expr is not motion.expression:  # filtered (else the copy is the answer)
+        out.expression, out.poses[:, JAW] = expr, jaw
+    return out
+
+
+def smooth_channels(expression: np.ndarray, jaw: np.ndarray, fps: float, window: int | None = None,
+                    order: int = 3, closed: np.ndarray | None = None,
+                    press_channel: int | None = STANDIN_LIPS_PRESS, press_threshold: float = 0.8,
+                    ramp: int = 2, inplace: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`smooth_face` on the arrays themselves: expression ``(T, E)`` and jaw ``(T, 3)`` at
+    ``fps`` -> smoothed float32 arrays: new ones, or with ``inplace`` the float32 arrays given,
+    filtered a few columns at a time (the same numbers); the inputs themselves when too short to
+    filter. What a face pipeline needs, without a whole-body :class:`Motion` around them."""
+    from scipy.signal import savgol_filter
+
+    T = expression.shape[0]
+    if T < order + 2:
+        return expression, jaw
+    w = _odd_window(window, fps, order, T)
+    if w <= order:
+        return expression, jaw
     mask = np.zeros(T, bool) if closed is None else np.asarray(closed, bool).copy()
     if mask.shape != (T,):
         raise ValueError(f"closed must be ({T},), got {mask.shape}")
-    if press_channel is not None and press_channel < motion.num_expressions:
-        mask |= expr[:, press_channel].astype(np.float64) >= press_threshold
+    if press_channel is not None and press_channel < expression.shape[1]:
+        mask |= expression[:, press_channel].astype(np.float64) >= press_threshold
     keep = protect_weight(mask, ramp)[:, None]
 
     def filtered(x32: np.ndarray) -> np.ndarray:
         """Filtered in float64 a few columns at a time (columns are independent): the float64
         working arrays stay a few columns wide however long the motion."""
-        out32 = np.empty(x32.shape, np.float32)
+        out32 = x32 if inplace and x32.dtype == np.float32 else np.empty(x32.shape, np.float32)
         for c in range(0, x32.shape[1], _COLUMNS):
             x = x32[:, c:c + _COLUMNS].astype(np.float64)
             sg = savgol_filter(x, w, order, axis=0, mode="interp")
             out32[:, c:c + _COLUMNS] = (keep * x + (1.0 - keep) * sg).astype(np.float32)
         return out32
 
-    out.expression = filtered(expr)
-    out.poses[:, JAW] = filtered(jaw)
-    return out
+    return filtered(expression), filtered(jaw)
 
 
 #: Columns :func:`smooth_face` filters at once.

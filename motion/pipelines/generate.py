@@ -106,9 +106,12 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
             :func:`motion.generate` passes False).
         body_options: further :meth:`BodyPipeline.__call__` arguments (steps, sampler...).
 
-    Memory: a recording given by path is decoded once; both pipelines' speech features (and the
-    face's phones) are computed from it and the samples are dropped before any model runs, so the
-    models run beside per-frame arrays only (:mod:`benchmarks.bench_memory`).
+    Memory: a recording given by path is decoded once, to disk (:func:`motion.audio.io.open_audio`);
+    both pipelines' speech features (and the face's phones) are read from it chunk by chunk and it
+    is dropped before any model runs. With ``keep_outputs=False`` the body's windows are decoded
+    to SMPL-X as they come and the face is post-processed on its own arrays, so what grows with
+    the length is the per-frame output and the shared speech features
+    (:mod:`benchmarks.bench_memory`).
     """
     if body_pipe is None and face_pipe is None:
         raise ValueError("nothing to generate: neither a body nor a face pipeline")
@@ -136,6 +139,8 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
                                                         features=shared)
         del speech
     if body_pipe is not None:
+        if not keep_outputs:  # only the poses and translation held whole (BodyDecoder)
+            body_options = {"keep_features": False, **body_options}
         body_out = body_pipe(audio, features=body_feats, emotion=emotion, intensity=intensity,
                              emotion_reference=emotion_reference, style=style, seed=seed,
                              **body_options)
@@ -161,6 +166,7 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
         if face_feats is not None:  # the same output as from the audio: its features and phones
             face_in, face_feats = face_feats, None
             face_out = face_pipe(face_in, phonemes=track, **kwargs)
+            del face_in  # the speech features: not needed for the merge
         else:
             face_out = face_pipe(audio, **kwargs)
         if body_pipe is None:

@@ -169,13 +169,15 @@ class LipCloser:
             x = x - torch.linalg.solve(A, g)
         return x
 
-    def __call__(self, expression: np.ndarray, jaw: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, expression: np.ndarray, jaw: np.ndarray, weight: np.ndarray,
+                 inplace: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Expression ``(T, E')`` and jaw ``(T, 3)`` with the lips shut where ``weight`` ``(T,)`` > 0
-        (blended by the weight); coefficients beyond the layer's E are left as they are."""
+        (blended by the weight); coefficients beyond the layer's E are left as they are.
+        ``inplace``: change (and return) the arrays given instead of copies (the same numbers)."""
         w = np.asarray(weight, np.float64)
         if w.shape != (expression.shape[0],):
             raise ValueError(f"weight must be ({expression.shape[0]},), got {w.shape}")
-        expr, jw = expression.copy(), jaw.copy()
+        expr, jw = (expression, jaw) if inplace else (expression.copy(), jaw.copy())
         idx = np.flatnonzero(w > 0)
         if len(idx) == 0:
             return expr, jw

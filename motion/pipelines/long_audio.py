@@ -13,8 +13,10 @@ Eq. 8; used for autoregressive extension by Ho et al. 2022, "Video Diffusion Mod
 Sec. 3.1), see :mod:`motion.pipelines.inpainting`. Each window is then decoded on its own
 and the decoded features are cross-faded over the overlap with a smoothstep weight, which
 hides the small differences the decoder's context makes. The speech encoder runs on the
-same windows, so memory does not grow with the audio length; only the per-frame features
-(``(T, 315)`` floats, 22 MB for 10 minutes) are kept whole.
+same windows, so memory does not grow with the audio length. :class:`BodyDecoder` stitches,
+smooths and decodes the windows to SMPL-X as they come, so only the output (poses and
+translation, 71 MB per hour) is whole; the per-frame features (``(T, 315)`` floats, 136 MB per
+hour) only when they are asked for.
 
 Stitching modes (``stitch=``): ``"fused"`` (default: all windows denoised together with
 their overlaps fused at every step, :mod:`motion.pipelines.fused`; the batches of windows
@@ -229,3 +231,101 @@ def decode_body_chunked(features: np.ndarray, fps: float, chunk: int = 1800
         p, t = decode_body(x, fps=fps, start=start)
         poses[a:a + chunk], trans[a:a + chunk] = p.numpy(), t.numpy()
     return poses, trans
+
+
+#: Frames :class:`BodyDecoder` smooths and decodes at once (``decode_body_chunked``'s chunk).
+DECODE_CHUNK = 1800
+
+
+class BodyDecoder:
+    """:class:`FeatureStitcher`, :func:`smooth_features` and :func:`decode_body_chunked` as the
+    windows come: the same numbers, without the ``(T, D)`` features of the whole clip.
+
+    Windows are added in order of their start (as :class:`FeatureStitcher` takes them). Frames
+    before a window's start are final (no later window reaches them); once the stitched frames
+    reach ``chunk`` frames (plus the smoothing's reach) past the last decoded frame, that chunk
+    is smoothed (with the reach of stitched frames either side, as ``smooth_features`` does) and
+    decoded (``decode_body_chunked``'s chunks: the same boundaries, the translation carried over).
+    Only the open frames are held besides the outputs.
+
+    Args:
+        num_frames: T.
+        dim: D, features per frame.
+        fps: frame rate (the root translation integrates velocities).
+        sigma: Gaussian smoothing over time in frames (0: none).
+        chunk: frames decoded at once (``decode_body_chunked``'s ``chunk``; default :data:`DECODE_CHUNK`).
+        keep_features: also keep the smoothed ``(T, D)`` features (:attr:`features`).
+    """
+
+    def __init__(self, num_frames: int, dim: int, fps: float, sigma: float = 0.0, chunk: int | None = None,
+                 keep_features: bool = False) -> None:
+        self.T, self.fps, self.chunk = int(num_frames), float(fps), max(int(chunk or DECODE_CHUNK), 1)
+        self.sigma = float(sigma) if sigma > 0 and num_frames >= 2 else 0.0
+        self.reach = int(4.0 * self.sigma + 0.5) if self.sigma else 0  # gaussian_filter1d's radius
+        self.poses = np.empty((self.T, 55, 3), np.float32)
+        self.trans = np.empty((self.T, 3), np.float32)
+        self.features = np.empty((self.T, dim), np.float32) if keep_features else None
+        self._rows = np.zeros((0, dim), np.float32)  # stitched frames [base, base + len)
+        self._base = 0
+        self.filled = 0  # frames [0, filled) are written
+        self._done = 0  # frames [0, done) are decoded
+
+    def add(self, start: int, feats: np.ndarray, crossfade: bool = True) -> None:
+        """:meth:`FeatureStitcher.add`: ``feats (n, D)`` at frame ``start``, ``[start, filled)`` blended."""
+        n = min(feats.shape[0], self.T - start)
+        if n <= 0:
+            return
+        if start < self._base:
+            raise ValueError(f"windows must come in order of their start: frame {start} is already decoded")
+        end = start + n
+        if end > self._base + self._rows.shape[0]:  # frames not written yet are zeros, as the stitcher's
+            grow = np.zeros((end - self._base - self._rows.shape[0], self._rows.shape[1]), np.float32)
+            self._rows = np.concatenate([self._rows, grow])
+        out, a = self._rows, start - self._base
+        feats = feats[:n]
+        ov = max(0, min(self.filled - start, n))
+        if ov and crossfade:
+            w = smoothstep(ov)[:, None]
+            out[a:a + ov] = (1.0 - w) * out[a:a + ov] + w * feats[:ov]
+        else:
+            ov = 0
+        out[a + ov:a + n] = feats[ov:]
+        self.filled = max(self.filled, end)
+        self._decode(start)
+
+    def finish(self) -> tuple[np.ndarray, np.ndarray]:
+        """Decode what is left; ``(poses (T, 55, 3), trans (T, 3))`` float32."""
+        self._decode(self.T)
+        return self.poses, self.trans
+
+    def _decode(self, final: int) -> None:
+        """Decode the chunks whose smoothing needs only frames before ``final`` (final frames)."""
+        import torch
+
+        from motion.models.body_features import ROT_DIM, decode_body
+
+        while self._done < self.T:
+            a = self._done
+            b = min(a + self.chunk, self.T)
+            if min(b + self.reach, self.T) > final:
+                return
+            lo, hi = max(a - self.reach, 0), min(b + self.reach, self.T)
+            seg = self._rows[lo - self._base:hi - self._base]
+            if self.sigma:
+                from scipy.ndimage import gaussian_filter1d
+
+                seg = gaussian_filter1d(seg, self.sigma, axis=0, mode="nearest")
+            x_np = np.ascontiguousarray(seg[a - lo:b - lo], np.float32)
+            if self.features is not None:
+                self.features[a:b] = x_np
+            x = torch.from_numpy(x_np)
+            start = torch.zeros(3)
+            if a:
+                vel = x[0, ROT_DIM:ROT_DIM + 3]
+                start = torch.from_numpy(self.trans[a - 1]) + torch.stack([vel[0], vel.new_zeros(()), vel[2]]) / self.fps
+            p, t = decode_body(x, fps=self.fps, start=start)
+            self.poses[a:b], self.trans[a:b] = p.numpy(), t.numpy()
+            self._done = b
+            keep = max(b - self.reach, self._base) - self._base  # the next chunk's smoothing reach
+            self._rows = self._rows[keep:].copy()
+            self._base += keep
