@@ -24,25 +24,22 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from motion.bodymodels.sources import (  # noqa: F401 (re-exported: the layout's base pieces)
+    ENV_CACHE_DIR,
+    FLAME_URL,
+    SMPLX_URL,
+    STANDIN_MARKER,
+    cache_root,
+    is_standin,
+)
 from motion.errors import MotionError
 
 ENV_MODELS_DIR = "MOTION_MODELS_DIR"
-ENV_CACHE_DIR = "MOTION_CACHE_DIR"
-SMPLX_URL = "https://smpl-x.is.tue.mpg.de"
-FLAME_URL = "https://flame.is.tue.mpg.de"
 GENDERS = ("neutral", "male", "female")
-#: Marker file that identifies a generated stand-in folder.
-STANDIN_MARKER = "STANDIN.txt"
 
 
 class ModelNotFoundError(MotionError, FileNotFoundError):
     """A model file (or folder) is missing; the message says which, where, and how to fix it."""
-
-
-def cache_root() -> Path:
-    """Cache folder of the toolkit: ``$MOTION_CACHE_DIR`` or ``~/.cache/motion``."""
-    env = os.environ.get(ENV_CACHE_DIR)
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "motion"
 
 
 def _hint(what: str) -> str:
@@ -73,11 +70,6 @@ def models_dir_source(models_dir: str | os.PathLike[str] | None = None) -> str:
     if models_dir is not None:
         return "argument"
     return "env" if os.environ.get(ENV_MODELS_DIR) else "stand-in"
-
-
-def is_standin(root: str | os.PathLike[str]) -> bool:
-    """True when ``root`` is a generated stand-in folder."""
-    return (Path(root) / STANDIN_MARKER).is_file()
 
 
 def _find(folder: Path, stem: str, exts: tuple[str, ...], what: str, aliases: tuple[str, ...] = ()) -> Path:

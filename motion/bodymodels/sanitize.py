@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from motion.bodymodels import paths
 from motion.bodymodels.safe_pickle import load_object_npy, load_pickle
+from motion.bodymodels.sources import cache_root
 from motion.errors import MotionError
 
 #: Bumped when the sanitised layout changes (part of the cache key).
@@ -194,7 +194,7 @@ def _cached(final: Path, files: dict[str, str]) -> bool:
 
 def sanitized_smplx(model_file: Path, gender: str, cache: Path | None = None) -> Path:
     """Folder ``D`` with ``D/smplx/SMPLX_<GENDER>.npz``: a plain copy of ``model_file``."""
-    final = (cache or paths.cache_root()) / "sanitized" / f"smplx-{gender.lower()}-{_digest([model_file])}"
+    final = (cache or cache_root()) / "sanitized" / f"smplx-{gender.lower()}-{_digest([model_file])}"
     target = final / "smplx" / f"SMPLX_{gender.upper()}.npz"
     if _cached(final, {f"smplx/{target.name}": "smplx"}):
         return final
@@ -211,7 +211,7 @@ def sanitized_flame(model_file: Path, static_file: Path, dynamic_file: Path | No
                     cache: Path | None = None) -> Path:
     """Folder ``D`` with ``D/flame/FLAME_<GENDER>.npz`` and the landmark embeddings."""
     files = [model_file, static_file] + ([dynamic_file] if dynamic_file else [])
-    final = (cache or paths.cache_root()) / "sanitized" / f"flame-{gender.lower()}-{_digest(files)}"
+    final = (cache or cache_root()) / "sanitized" / f"flame-{gender.lower()}-{_digest(files)}"
     entry = {f"flame/FLAME_{gender.upper()}.npz": "flame", "flame/flame_static_embedding.pkl": "static"}
     if dynamic_file:
         entry["flame/flame_dynamic_embedding.npy"] = "dynamic"
