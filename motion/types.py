@@ -80,6 +80,8 @@ JOINT_INDEX: Final[dict[str, int]] = {n: i for i, n in enumerate(JOINT_NAMES)}
 # Joint index groups of the (55, 3) pose.
 ROOT: Final[int] = 0
 BODY_JOINTS: Final[tuple[int, ...]] = tuple(range(1, 22))  # 21 body joints
+#: EMAGE's upper-body joints (spine, neck, collars, head, arms, wrists).
+UPPER_BODY: Final[tuple[int, ...]] = (3, 6, 9, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21)
 JAW: Final[int] = 22
 LEFT_EYE: Final[int] = 23
 RIGHT_EYE: Final[int] = 24

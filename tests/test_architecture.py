@@ -269,3 +269,22 @@ def test_layering() -> None:
     wrong = [f"{a} -> {b} (line {line})" for a in sorted(graph) for low, high in FORBIDDEN.items() if _within(a, (low,))
              for b, line in sorted(graph[a].items()) if _within(b, high)]
     assert not wrong, "imports against the layering:\n" + "\n".join(wrong)
+
+
+# --------------------------------------------------------------------------- one of each core
+def test_one_skeleton_forward_kinematics() -> None:
+    """The metrics and the synthetic corpus share one numpy FK and one ``UPPER_BODY``."""
+    from motion.bodymodels import kinematics
+    from motion.data.corpus import skeleton as corpus
+    from motion.metrics import body as metrics
+    from motion.types import UPPER_BODY
+
+    assert metrics.UPPER_BODY is UPPER_BODY and corpus.UPPER_BODY is UPPER_BODY
+    assert corpus.global_rotations is kinematics.global_rotations
+    g = np.random.default_rng(0)
+    poses, trans = g.normal(0.0, 0.4, (20, 55, 3)), g.normal(0.0, 1.0, (20, 3))
+    ref = kinematics.skeleton_forward_kinematics(poses, trans)
+    assert np.array_equal(metrics.joint_positions(poses, trans), ref)
+    assert np.array_equal(corpus.forward_kinematics(poses, trans), ref)  # the same stand-in rest joints
+    rest = np.zeros((55, 3))
+    assert np.array_equal(kinematics.skeleton_forward_kinematics(poses, None, rest), np.zeros((20, 55, 3)))

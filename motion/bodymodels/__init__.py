@@ -7,10 +7,12 @@ below load their module on first use::
     model = load_body_model()                     # $MOTION_MODELS_DIR or the stand-in
     out = forward_kinematics(model, poses, trans, betas, expression)   # out.joints (T, 55, 3)
 
-Modules: :mod:`.paths` (folder layout, errors), :mod:`.loader` (loading, FK),
-:mod:`.sanitize` (safe reading, validation), :mod:`.safe_pickle` (restricted unpickler),
-:mod:`.standin` (stand-in generator), :mod:`.names` (expression / shape names),
-:mod:`.regions` (lip / upper-face vertex sets).
+Modules: :mod:`.paths` (folder layout, resolution, errors), :mod:`.sources` (download URLs,
+cache folder, stand-in marker), :mod:`.loader` (loading, FK), :mod:`.kinematics` (numpy FK of a
+fixed skeleton), :mod:`.sanitize` (safe reading, validation), :mod:`.safe_pickle` (restricted
+unpickler), :mod:`.standin` (stand-in generator), :mod:`.names` (expression / shape names),
+:mod:`.regions` (lip / upper-face vertex sets), :mod:`.flame_landmarks` (vertices under the
+iBUG landmarks).
 """
 
 from __future__ import annotations

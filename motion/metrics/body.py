@@ -28,14 +28,11 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 import numpy as np
 
-from motion.types import NUM_JOINTS, PARENTS
-
-#: EMAGE's upper-body joints (spine, neck, collars, head, arms, wrists).
-UPPER_BODY: Final[tuple[int, ...]] = (3, 6, 9, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21)
+from motion.types import UPPER_BODY
 
 
 def joint_positions(poses: np.ndarray, trans: np.ndarray | None = None) -> np.ndarray:
@@ -48,25 +45,9 @@ def joint_positions(poses: np.ndarray, trans: np.ndarray | None = None) -> np.nd
     Returns:
         ``(T, 55, 3)`` joint positions in metres.
     """
-    from scipy.spatial.transform import Rotation
+    from motion.bodymodels.kinematics import skeleton_forward_kinematics
 
-    from motion.bodymodels.skeleton import joint_positions as rest_joints
-
-    rest = rest_joints()
-    poses = np.asarray(poses, np.float64)
-    T = poses.shape[0]
-    local = Rotation.from_rotvec(poses.reshape(-1, 3)).as_matrix().reshape(T, NUM_JOINTS, 3, 3)
-    world = np.empty_like(local)
-    pos = np.empty((T, NUM_JOINTS, 3))
-    for j, p in enumerate(PARENTS):
-        if p < 0:
-            world[:, j], pos[:, j] = local[:, j], rest[j]
-        else:
-            world[:, j] = world[:, p] @ local[:, j]
-            pos[:, j] = pos[:, p] + world[:, p] @ (rest[j] - rest[p])
-    if trans is not None:
-        pos += np.asarray(trans, np.float64)[:, None]
-    return pos
+    return skeleton_forward_kinematics(poses, trans)
 
 
 def joint_speed(joints: np.ndarray, fps: float) -> np.ndarray:

@@ -5,7 +5,9 @@ direction) but not the mesh, and must not depend on licensed model files or torc
 joints come from the toolkit's stand-in skeleton (:mod:`motion.bodymodels.skeleton`)
 when it imports, else from a built-in table approximating the SMPL-X neutral mean shape
 (y up, character faces +z, metres); either is close enough for speeds and directions,
-not for rendering. All local frames are world-aligned in the rest pose, as in SMPL-X.
+not for rendering. All local frames are world-aligned in the rest pose, as in SMPL-X. The
+FK itself is the toolkit's one numpy FK (:mod:`motion.bodymodels.kinematics`, shared with
+the body metrics), on these rest joints.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from __future__ import annotations
 from typing import Final
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
-from motion.types import NUM_JOINTS, PARENTS
+from motion.bodymodels.kinematics import global_rotations, skeleton_forward_kinematics
+from motion.types import NUM_JOINTS, UPPER_BODY  # noqa: F401 (UPPER_BODY re-exported)
 
 _BODY: Final[list[tuple[float, float, float]]] = [
     (0.00, -0.35, 0.01), (0.06, -0.44, 0.00), (-0.06, -0.44, 0.00), (0.00, -0.24, -0.01),
@@ -64,17 +66,6 @@ def _toolkit_rest_joints() -> np.ndarray:
 
 #: Rest joints used by :func:`forward_kinematics`.
 REST_JOINTS: Final[np.ndarray] = _toolkit_rest_joints()
-UPPER_BODY: Final[tuple[int, ...]] = (3, 6, 9, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21)
-
-
-def global_rotations(poses: np.ndarray) -> np.ndarray:
-    """``(T, 55, 3)`` axis-angle -> ``(T, 55, 3, 3)`` world rotation of every joint."""
-    T = poses.shape[0]
-    local = Rotation.from_rotvec(poses.reshape(-1, 3)).as_matrix().reshape(T, NUM_JOINTS, 3, 3)
-    world = np.empty_like(local)
-    for j, p in enumerate(PARENTS):
-        world[:, j] = local[:, j] if p < 0 else world[:, p] @ local[:, j]
-    return world
 
 
 def forward_kinematics(poses: np.ndarray, trans: np.ndarray | None = None) -> np.ndarray:
@@ -85,21 +76,9 @@ def forward_kinematics(poses: np.ndarray, trans: np.ndarray | None = None) -> np
         trans: ``(T, 3)`` root translation or None.
 
     Returns:
-        ``(T, 55, 3)`` positions in metres.
+        ``(T, 55, 3)`` positions in metres (:func:`motion.bodymodels.kinematics.skeleton_forward_kinematics`).
     """
-    poses = np.asarray(poses, np.float64)
-    world = global_rotations(poses)
-    T = poses.shape[0]
-    pos = np.empty((T, NUM_JOINTS, 3))
-    for j, p in enumerate(PARENTS):
-        if p < 0:
-            pos[:, j] = REST_JOINTS[j]
-        else:
-            offset = REST_JOINTS[j] - REST_JOINTS[p]
-            pos[:, j] = pos[:, p] + world[:, p] @ offset
-    if trans is not None:
-        pos += np.asarray(trans, np.float64)[:, None, :]
-    return pos
+    return skeleton_forward_kinematics(poses, trans, REST_JOINTS)
 
 
 def head_pitch(poses: np.ndarray) -> np.ndarray:
