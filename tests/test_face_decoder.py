@@ -100,6 +100,24 @@ def test_decoder_shapes(T: int) -> None:
     assert lat.shape == (1, -(-T // 8), 16)
 
 
+def test_band_limited_decoder_ignores_the_bands_above_its_limit() -> None:
+    """``bands``: what a codec's low-pass does to the top mel bands does not reach the latents."""
+    torch.manual_seed(1)
+    dec = EmoteDecoder(80, 16, 8, 0, width=32, num_heads=4, ff_dim=64, dropout=0.0, bands=77).eval()
+    full = _decoder()
+    full.load_state_dict(dec.state_dict())  # the same weights: the limit is not stored as a tensor
+    x = torch.randn(1, 24, 80)
+    cut = x.clone()
+    cut[..., 77:] -= 8.0  # the top three bands 8 (log) units lower, as after a 7.5 kHz low-pass
+    args = (torch.tensor([1]), torch.tensor([1.0]), torch.tensor([0]))
+    torch.testing.assert_close(dec(cut, *args), dec(x, *args), rtol=0, atol=0)
+    assert not torch.allclose(full(cut, *args), full(x, *args))  # without the limit they move it
+    cut[..., 76] -= 8.0
+    assert not torch.allclose(dec(cut, *args), dec(x, *args))  # bands below the limit are read
+    with pytest.raises(ValueError, match="bands"):
+        EmoteDecoder(80, 16, 8, 0, bands=81)
+
+
 def test_conditioning_changes_and_interpolates() -> None:
     prior, dec = _prior(), _decoder()
     x = torch.randn(1, 40, 80)
@@ -223,7 +241,7 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 #: The demo-weights stages (configs/demo) and the face config each one extends.
 DEMO = {"demo/face_decoder": "decoder_mel", "demo/face_decoder_exchange": "decoder_exchange",
-        "demo/lip_reader": "lip_reader", "demo/face_emotion": "face_emotion"}
+        "demo/face_decoder_bands": "decoder_mel", "demo/lip_reader": "lip_reader", "demo/face_emotion": "face_emotion"}
 
 
 def _fit(config: str, corpus: Path, cache: Path, root: Path, exports: dict[str, Path], *extra: str) -> None:
@@ -265,9 +283,11 @@ def test_fast_dev_run(config: str, corpus: Path, cache: Path, exports: dict[str,
         latest = decoder_run
     else:
         extra = ["--model.init_decoder", str(decoder_run)] if config == "decoder_exchange" else []
-        if config == "demo/face_decoder_exchange":  # starts from a (log-mel) demo decoder
+        if config in ("demo/face_decoder_exchange", "demo/face_decoder_bands"):  # from a (log-mel) demo decoder
             _fit("demo/face_decoder", corpus, cache, tmp_path / "mel", exports)
             extra = ["--model.init_decoder", str(tmp_path / "mel" / "latest")]
+        if config == "demo/face_decoder_bands":
+            extra += ["--model.emotion_net_export", str(exports["emotion"])]
         _fit(config, corpus, cache, tmp_path, exports, *extra)
         latest = tmp_path / "latest"
     demo = config in DEMO
