@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from motion.audio import Audio, load_audio
+from motion.audio import Audio
+from motion.audio.io import open_audio
 from motion.audio.loudness import TARGET_LUFS
 from motion.container import Motion, MotionMeta
 from motion.data.feature_cache import FeatureConfig, audio_features
@@ -168,7 +169,7 @@ class BodyPipeline:
         if isinstance(audio, np.ndarray):
             audio = Audio(np.asarray(audio, np.float32), 16000)
         elif not isinstance(audio, Audio):
-            audio = load_audio(audio, allow_silent=True)
+            audio = open_audio(audio, allow_silent=True)  # the samples on disk, read chunk by chunk
         return audio_features(audio, self.features)
 
     def _clip_speech(self, ref: AudioInput | ClipSpeech, windows: list[Window] | None = None

@@ -42,7 +42,8 @@ def check_phone_mode(mode: str) -> str:
 def as_audio(audio: AudioLike) -> Any:
     """An :class:`~motion.audio.Audio` from a path, an Audio or a 16 kHz waveform ``(N,)``;
     features ``(T, F)`` come back unchanged (as a float32 array)."""
-    from motion.audio import Audio, load_audio, load_audio_from_array
+    from motion.audio import Audio, load_audio_from_array
+    from motion.audio.io import open_audio
 
     if isinstance(audio, torch.Tensor):
         audio = audio.detach().cpu().numpy()
@@ -51,7 +52,7 @@ def as_audio(audio: AudioLike) -> Any:
     if isinstance(audio, np.ndarray):
         audio = load_audio_from_array(audio, AUDIO_SR, allow_silent=True)
     elif isinstance(audio, (str, Path)):
-        audio = load_audio(audio, allow_silent=True)
+        audio = open_audio(audio, allow_silent=True)  # the samples on disk, read chunk by chunk
     if not isinstance(audio, Audio):
         raise TypeError(f"speech must be a path, an Audio, a (N,) waveform or (T, F) features; got {type(audio).__name__}")
     return audio

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from motion._memory import trim_heap
 from motion.container import Motion, MotionMeta
 from motion.types import EMOTIONS, FPS, JAW, LEFT_EYE, NUM_EXPRESSIONS, RIGHT_EYE
 
@@ -138,6 +139,7 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
             face_feats, track = face_pipe.speech_inputs(speech, transcript, phones,  # type: ignore[arg-type]
                                                         features=shared)
         del speech
+        trim_heap()  # the lip-event detector's filterbank and the feature chunks
     if body_pipe is not None:
         if not keep_outputs:  # only the poses and translation held whole (BodyDecoder)
             body_options = {"keep_features": False, **body_options}
@@ -146,6 +148,7 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
                              **body_options)
         body_feats = None
         motion = body_out.motion
+        trim_heap()  # the body's windows
     face_out = None
     if face_pipe is not None:
         face_emotion: Any = emotion
@@ -167,6 +170,7 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
             face_in, face_feats = face_feats, None
             face_out = face_pipe(face_in, phonemes=track, **kwargs)
             del face_in  # the speech features: not needed for the merge
+            trim_heap()
         else:
             face_out = face_pipe(audio, **kwargs)
         if body_pipe is None:
