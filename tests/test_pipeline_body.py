@@ -190,14 +190,14 @@ def test_steer_style_reaches_the_speaker():
 # ---------------------------------------------------------------------------- long audio
 def test_inpainting_keeps_the_known_prefix(pipe):
     from motion.models.sampler import sample_latents, sampling_scheduler
-    from motion.pipelines.inpainting import sample_window
 
     g = torch.Generator().manual_seed(5)
     cond = BodyCondition(torch.randn(1, 240, 8, generator=g), torch.randn(1, 6, generator=g),
                          torch.randn(1, 5, generator=g), torch.tensor([1]), torch.tensor([2.0]))
     sched = sampling_scheduler(pipe.scheduler_config, "ddim")
     kw = {"audio_scale": 1.0, "emotion_scale": 1.5}
-    free = sample_window(pipe.denoiser, sched, cond, 60, 4, generator=torch.Generator().manual_seed(0), **kw)
+    free = sample_latents(pipe.denoiser, sched, cond, 60, 4, generator=torch.Generator().manual_seed(0),
+                          known=torch.zeros(1, 0, C), **kw)
     ref = sample_latents(pipe.denoiser, sched, cond, 60, steps=4, generator=torch.Generator().manual_seed(0),
                          **kw)
     torch.testing.assert_close(free, ref)  # nothing known: the plain sampler
@@ -206,16 +206,32 @@ def test_inpainting_keeps_the_known_prefix(pipe):
         known = torch.randn(1, 1, C, generator=g).expand(1, 12, C)
         for name, extra in (("free", {}), ("replace", {"known": known}),
                             ("repaint", {"known": known, "resample": 2})):
-            z = sample_window(pipe.denoiser, sched, cond, 60, 10, generator=torch.Generator().manual_seed(seed),
-                              **extra, **kw)
+            z = sample_latents(pipe.denoiser, sched, cond, 60, 10, generator=torch.Generator().manual_seed(seed),
+                               **extra, **kw)
             if "known" in extra:
                 torch.testing.assert_close(z[:, :12], known)
             gap[name].append(float((z[:, 12:24] - known[:, :1]).abs().mean()))
     # the unknown part continues the known one: closer to it than an unconstrained sample
     assert np.mean(gap["replace"]) < np.mean(gap["free"]) and np.mean(gap["repaint"]) < np.mean(gap["free"]), gap
     with pytest.raises(ValueError, match="needs the DDIM sampler"):
-        sample_window(pipe.denoiser, sampling_scheduler(pipe.scheduler_config, "dpmsolver"), cond, 8, 2,
-                      known=known, resample=2)
+        sample_latents(pipe.denoiser, sampling_scheduler(pipe.scheduler_config, "dpmsolver"), cond, 8, 2,
+                       known=known, resample=2)
+
+
+def test_forward_process_is_the_training_schedule(pipe):
+    """The replacement noise is q(z_t | z_0) = sqrt(abar_t) z_0 + sqrt(1 - abar_t) eps on the
+    training schedule for every sampler (DDIM's own add_noise; a DDPM twin for DPM-Solver++)."""
+    from motion.models.sampler import forward_process, sampling_scheduler
+
+    z0, eps = torch.randn(2, 7, C), torch.randn(2, 7, C)
+    for kind in ("ddim", "dpmsolver"):
+        sched = sampling_scheduler(pipe.scheduler_config, kind)
+        sched.set_timesteps(5)
+        q = forward_process(sched)
+        assert (q is sched) == (kind == "ddim")
+        for t in sched.timesteps:
+            abar = sched.alphas_cumprod[int(t)]
+            assert torch.equal(q.add_noise(z0, eps, t), abar.sqrt() * z0 + (1.0 - abar).sqrt() * eps)
 
 
 def test_fused_sampler(pipe):

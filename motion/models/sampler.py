@@ -11,11 +11,18 @@ the nested condition sets {} c {audio} c {audio, emotion})::
     eps = eps(x, {}) + s_a (eps(x, audio) - eps(x, {})) + s_e (eps(x, audio+emotion) - eps(x, audio))
 
 ``s_a = s_e = 1`` is the plain conditional model, ``s_a = s_e = 0`` the unconditional one.
+
+:func:`denoise` is the toolkit's one reverse-diffusion loop. What differs between its users is
+passed in: the model output (one guided sequence, :func:`sample_latents`; overlapping windows
+fused at every step, :func:`motion.pipelines.fused.sample_fused`) and known leading latents
+held by the replacement method, with optional RePaint resampling (windows continuing the
+previous one, :mod:`motion.pipelines.long_audio`).
 """
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from typing import Any, Literal, Protocol, get_args
 
 import torch
@@ -132,13 +139,107 @@ def step_kwargs(scheduler: NoiseScheduler, generator: torch.Generator | None, et
     return kwargs
 
 
+ModelOutput = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+"""``(scaled latents, timestep) -> model output`` of the same shape: what :func:`denoise` calls."""
+
+
+def forward_process(scheduler: NoiseScheduler) -> Any:
+    """A scheduler whose ``add_noise`` is ``q(z_t | z_0) = sqrt(abar_t) z_0 + sqrt(1 - abar_t) eps``
+    (Ho et al. 2020, Eq. 4) on the training schedule ``abar``.
+
+    DDPM's and DDIM's own ``add_noise`` is exactly that; DPM-Solver++'s goes through its
+    sigmas (1 ulp apart in float32) and, once sampling has begun, noises to its *current*
+    step whatever timestep it is given, so a :class:`diffusers.DDPMScheduler` built from the
+    same config (the same betas, so the same ``abar``) stands in for it.
+    """
+    if isinstance(scheduler, (DDPMScheduler, DDIMScheduler)):
+        return scheduler
+    return DDPMScheduler.from_config(scheduler.config)
+
+
+@torch.no_grad()
+def denoise(denoiser: LatentDenoiser, scheduler: NoiseScheduler, noise: torch.Tensor,
+            model_output: ModelOutput, steps: int, generator: torch.Generator | None = None,
+            eta: float = 0.0, known: torch.Tensor | None = None, resample: int = 1) -> torch.Tensor:
+    """The reverse process from ``noise`` to clean (standardized) latents of its shape.
+
+    Every step: ``scheduler.scale_model_input`` -> ``model_output`` -> ``scheduler.step``.
+
+    Known leading latents (``known``, ``(B, K, C)``) are held by the replacement method
+    (RePaint, Lugmayr et al. 2022, Eq. 8; Song et al. 2021, App. I.2; Ho et al. 2022, "Video
+    Diffusion Models", Sec. 3.1): before the first step and after every step they are set to
+    the known clean latents noised to the level the sampler has just reached (the next
+    timestep ``t'``, :func:`forward_process`, fresh noise), after the last step to the known
+    latents themselves. Replacement alone harmonises only partly; RePaint's resampling
+    (Lugmayr et al. 2022, Alg. 1, jump length 1) helps: with ``resample = U > 1`` every step
+    but the last is repeated U times, going back by re-noising
+    ``x_{t'} -> x_t ~ N(sqrt(abar_t / abar_{t'}) x_{t'}, (1 - abar_t / abar_{t'}) I)`` (DDIM
+    only: multistep solvers keep a history that a step back would invalidate; about U times
+    the cost).
+
+    Args:
+        denoiser: the trained denoiser (put in eval mode for the loop; the caller's
+            ``model_output`` runs it).
+        scheduler: a sampling scheduler (:func:`sampling_scheduler`); its state is reset.
+        noise: ``(B, L, C)`` initial noise (scaled here by ``init_noise_sigma``).
+        model_output: the (guided) model output for the scaled latents at a timestep.
+        steps: number of sampling steps.
+        generator: RNG of the replacement noise, RePaint's noise and stochastic steps.
+        eta: DDIM stochasticity (0 = deterministic DDIM).
+        known: ``(B, K, C)`` known leading latents (K <= L; more are cut), or None.
+        resample: RePaint resampling count U (1 = replacement only; > 1 needs DDIM).
+    """
+    if resample < 1:
+        raise ValueError(f"resample must be >= 1, got {resample}")
+    if resample > 1 and type(scheduler).__name__ != "DDIMScheduler":
+        raise ValueError("RePaint resampling (resample > 1) needs the DDIM sampler: multistep "
+                         f"solvers keep a history a step back would break; got {type(scheduler).__name__}")
+    latents = noise * scheduler.init_noise_sigma
+    scheduler.set_timesteps(steps, device=latents.device)
+    timesteps = scheduler.timesteps
+    K = 0 if known is None else min(int(known.shape[1]), int(latents.shape[1]))
+    if K:
+        assert known is not None
+        z_known = known[:, :K].to(latents.device, latents.dtype)
+        q = forward_process(scheduler)
+
+        def noised(t: torch.Tensor) -> torch.Tensor:
+            eps = torch.randn(z_known.shape, generator=generator, device=z_known.device,
+                              dtype=z_known.dtype)
+            return q.add_noise(z_known, eps, t)
+
+        latents[:, :K] = noised(timesteps[0])
+        abar: torch.Tensor = scheduler.alphas_cumprod.to(latents.device)  # type: ignore[attr-defined]
+    kwargs = step_kwargs(scheduler, generator, eta)
+    was_training = denoiser.training
+    denoiser.eval()
+    try:
+        for i, t in enumerate(timesteps):
+            last = i + 1 == len(timesteps)
+            for u in range(1 if (last or not K) else resample):
+                if u:  # RePaint: back from t' to t by the forward process
+                    ratio = abar[int(t)] / abar[int(timesteps[i + 1])]
+                    eps = torch.randn(latents.shape, generator=generator, device=latents.device,
+                                      dtype=latents.dtype)
+                    latents = ratio.sqrt() * latents + (1.0 - ratio).sqrt() * eps
+                model_in = scheduler.scale_model_input(latents, t)
+                latents = scheduler.step(model_output(model_in, t), t, latents, **kwargs).prev_sample
+                if K:
+                    latents[:, :K] = z_known if last else noised(timesteps[i + 1])
+    finally:
+        denoiser.train(was_training)
+    return latents
+
+
 @torch.no_grad()
 def sample_latents(denoiser: LatentDenoiser, scheduler: NoiseScheduler, cond: BodyCondition,
                    num_latents: int, steps: int = 50, audio_scale: float = 1.0,
                    emotion_scale: float = 1.0, generator: torch.Generator | None = None,
                    eta: float = 0.0, drop_emotion_vector: bool = False,
-                   latents: torch.Tensor | None = None) -> torch.Tensor:
-    """Run the reverse process and return clean (standardized) latents ``(B, L, C)``.
+                   latents: torch.Tensor | None = None, known: torch.Tensor | None = None,
+                   resample: int = 1) -> torch.Tensor:
+    """Run the guided reverse process (:func:`denoise`) and return clean (standardized)
+    latents ``(B, L, C)``, the first ``K`` of them ``known`` when given.
 
     Args:
         denoiser: the trained denoiser (put in eval mode for the loop).
@@ -147,27 +248,19 @@ def sample_latents(denoiser: LatentDenoiser, scheduler: NoiseScheduler, cond: Bo
         num_latents: L.
         steps: number of sampling steps.
         audio_scale, emotion_scale: guidance scales s_a, s_e.
-        generator: RNG for the initial noise (and stochastic steps).
+        generator: RNG for the initial noise (and the replacement noise, stochastic steps).
         eta: DDIM stochasticity (0 = deterministic DDIM).
         drop_emotion_vector: see :func:`guided_output`.
         latents: optional initial noise ``(B, L, C)``.
+        known: ``(B, K, C)`` known leading latents (K <= L), or None (:func:`denoise`).
+        resample: RePaint resampling count U of the known part (1 = replacement only; DDIM).
     """
     param = next(denoiser.parameters())
-    B = cond.style.shape[0]
-    shape = (B, num_latents, denoiser.latent_dim)
     if latents is None:
+        shape = (cond.style.shape[0], num_latents, denoiser.latent_dim)
         latents = torch.randn(shape, generator=generator, device=param.device, dtype=param.dtype)
-    latents = latents * scheduler.init_noise_sigma
-    scheduler.set_timesteps(steps, device=param.device)
-    kwargs = step_kwargs(scheduler, generator, eta)
-    was_training = denoiser.training
-    denoiser.eval()
-    try:
-        for t in scheduler.timesteps:
-            model_in = scheduler.scale_model_input(latents, t)
-            out = guided_output(denoiser, model_in, t, cond, audio_scale, emotion_scale,
-                                drop_emotion_vector)
-            latents = scheduler.step(out, t, latents, **kwargs).prev_sample
-    finally:
-        denoiser.train(was_training)
-    return latents
+
+    def model_output(sample: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return guided_output(denoiser, sample, t, cond, audio_scale, emotion_scale, drop_emotion_vector)
+
+    return denoise(denoiser, scheduler, latents, model_output, steps, generator, eta, known, resample)

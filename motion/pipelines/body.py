@@ -9,7 +9,7 @@ model was trained on, :func:`motion.data.feature_cache.audio_features`) -> speec
 (content sequence, emotion, style; AMUSE, Chhatre et al. 2024) -> guided reverse diffusion
 (DDIM, Song et al. 2021, or DPM-Solver++, Lu et al. 2022; compositional classifier-free
 guidance with separate audio and emotion scales, Liu et al. 2022) with the overlap inpainted
-from the previous window (:mod:`.inpainting`) -> motion-VAE decoder -> cross-fade -> SMPL-X
+from the previous window (:func:`motion.models.sampler.denoise`) -> motion-VAE decoder -> cross-fade -> SMPL-X
 poses and translation (:func:`motion.models.body_features.decode_body`).
 """
 
@@ -34,7 +34,7 @@ from motion.models.config import load_module
 from motion.models.denoiser import LatentDenoiser
 from motion.models.layers import Standardizer
 from motion.models.motion_vae import MotionVAE
-from motion.models.sampler import sampling_scheduler
+from motion.models.sampler import sample_latents, sampling_scheduler
 from motion.models.speech_encoder import SpeechDisentangler
 from motion.pipelines import body_controls as controls
 from motion.pipelines.body_speech import (
@@ -44,7 +44,6 @@ from motion.pipelines.body_speech import (
     encode_windows,
 )
 from motion.pipelines.fused import sample_fused
-from motion.pipelines.inpainting import sample_window
 from motion.pipelines.long_audio import (
     STITCH_MODES,
     BodyDecoder,
@@ -317,9 +316,9 @@ class BodyPipeline:
                 cond = condition(lat)
                 known = latents[None, w.start:w.start + w.known] if stitch == "inpaint" and w.known else None
                 t0 = time.perf_counter()
-                z = sample_window(self.denoiser, sched, cond, w.length, steps, audio_guidance,
-                                  emotion_guidance, gen, label_only, known,
-                                  resample=resample if known is not None else 1)
+                z = sample_latents(self.denoiser, sched, cond, w.length, steps, audio_guidance,
+                                   emotion_guidance, gen, drop_emotion_vector=label_only, known=known,
+                                   resample=resample if known is not None else 1)
                 timings["sample"] += time.perf_counter() - t0
                 latents[w.start:w.stop] = z[0].cpu()
                 t0 = time.perf_counter()

@@ -18,8 +18,8 @@ the least context count least) and is never zero.
 Everything is batched across windows, which is what makes CPU inference fast: a window is
 ~16 latents, far too few to keep two cores busy one at a time. For flat memory on long
 audio the windows are taken ``batch_windows`` at a time; a batch starts with the latents
-it shares with the previous one *known* and holds them by the replacement method
-(:mod:`motion.pipelines.inpainting`).
+it shares with the previous one *known* and holds them by the replacement method. The loop
+itself is :func:`motion.models.sampler.denoise`; this module gives it the fused model output.
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ from __future__ import annotations
 import torch
 
 from motion.models.denoiser import BodyCondition, LatentDenoiser
-from motion.models.sampler import NoiseScheduler, guided_output, step_kwargs
-from motion.pipelines.inpainting import noise_to
+from motion.models.sampler import NoiseScheduler, denoise, guided_output
 from motion.pipelines.long_audio import Window
 
 
@@ -69,37 +68,22 @@ def sample_fused(denoiser: LatentDenoiser, scheduler: NoiseScheduler, cond: Body
     lengths = sorted({w.length for w in windows})
     if len(lengths) != 1:
         raise ValueError(f"fused sampling needs windows of one length, got {lengths}")
-    latents = torch.randn((1, L, C), generator=generator, device=dev, dtype=dtype)
-    latents = latents * scheduler.init_noise_sigma
-    scheduler.set_timesteps(steps, device=dev)
-    timesteps = scheduler.timesteps
-    abar: torch.Tensor = scheduler.alphas_cumprod.to(dev)  # type: ignore[attr-defined]
-    K = 0 if known is None else min(int(known.shape[0]), L)
-    z_known = latents.new_zeros(0) if known is None else known[None, :K].to(dev, dtype)
-    if K:
-        latents[:, :K] = noise_to(z_known, timesteps[0], abar, generator)
+    noise = torch.randn((1, L, C), generator=generator, device=dev, dtype=dtype)
     # gather / scatter indices (B, W) and fusion weights: per window (B, W, 1), summed (L,)
     idx = torch.stack([torch.arange(w.start - base, w.stop - base, device=dev) for w in windows])
     overlap = max([w.known for w in windows[1:]], default=0)
     wts = window_weights(lengths[0], overlap).to(dev, dtype).expand(len(windows), -1)
     weight = torch.zeros(L, device=dev, dtype=dtype).index_add_(0, idx.reshape(-1), wts.reshape(-1))
     wts = wts[:, :, None]
-    kwargs = step_kwargs(scheduler, generator, eta)
-    was_training = denoiser.training
-    denoiser.eval()
-    try:
-        for i, t in enumerate(timesteps):
-            model_in = scheduler.scale_model_input(latents, t)[0]  # (L, C)
-            out = guided_output(denoiser, model_in[idx], t, cond, audio_scale, emotion_scale,
-                                drop_emotion_vector)  # (B, W, C)
-            fused = torch.zeros(L, C, device=dev, dtype=dtype)
-            fused.index_add_(0, idx.reshape(-1), (out * wts).reshape(-1, C))
-            fused = fused / weight[:, None]
-            latents = scheduler.step(fused[None], t, latents, **kwargs).prev_sample
-            if K:
-                last = i + 1 == len(timesteps)
-                latents[:, :K] = (z_known if last else
-                                  noise_to(z_known, timesteps[i + 1], abar, generator))
-    finally:
-        denoiser.train(was_training)
-    return latents[0]
+
+    def fused_output(model_in: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """``(1, L, C)``: the windows' guided outputs (one batched call), fused by weight."""
+        out = guided_output(denoiser, model_in[0][idx], t, cond, audio_scale, emotion_scale,
+                            drop_emotion_vector)  # (B, W, C)
+        fused = torch.zeros(L, C, device=dev, dtype=dtype)
+        fused.index_add_(0, idx.reshape(-1), (out * wts).reshape(-1, C))
+        return (fused / weight[:, None])[None]
+
+    z = denoise(denoiser, scheduler, noise, fused_output, steps, generator, eta,
+                None if known is None else known[None])
+    return z[0]

@@ -10,7 +10,7 @@ Window ``k > 0`` is sampled with its first latents *known*: those it shares with
 ``k-1`` are fixed to window ``k-1``'s result by the replacement method (Song et al. 2021,
 "Score-Based Generative Modeling through SDEs", App. I.2; Lugmayr et al. 2022, "RePaint",
 Eq. 8; used for autoregressive extension by Ho et al. 2022, "Video Diffusion Models",
-Sec. 3.1), see :mod:`motion.pipelines.inpainting`. Each window is then decoded on its own
+Sec. 3.1), see :func:`motion.models.sampler.denoise`. Each window is then decoded on its own
 and the decoded features are cross-faded over the overlap with a smoothstep weight, which
 hides the small differences the decoder's context makes. The speech encoder runs on the
 same windows, so memory does not grow with the audio length. :class:`BodyDecoder` stitches,
