@@ -125,10 +125,13 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
 
         check_phone_mode(phones)
     body_feats = face_feats = track = None
-    if isinstance(audio, (str, os.PathLike)):  # decode once, features for both, then drop the samples
+    from motion.audio import Audio
+
+    if isinstance(audio, (str, os.PathLike, Audio)):  # decode once, features for both, then drop the samples
         from motion.audio.io import open_audio
 
-        speech = open_audio(audio, allow_silent=True)  # the samples on disk, read chunk by chunk
+        # a path: the samples on disk, read chunk by chunk; an Audio: read as both pipelines would
+        speech = audio if isinstance(audio, Audio) else open_audio(audio, allow_silent=True)
         if body_pipe is not None:
             body_feats = body_pipe.speech_features(speech)
         if face_pipe is not None and hasattr(face_pipe, "speech_inputs"):
