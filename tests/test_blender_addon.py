@@ -23,11 +23,15 @@ in this process against the toolkit's own exporter arrays.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -38,8 +42,23 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ADDON_SRC = ROOT / "blender_addon"
-sys.path.insert(0, str(ADDON_SRC))
+
+
+def _load_build() -> Any:
+    spec = importlib.util.spec_from_file_location("motion_speech_build", ADDON_SRC / "build.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The add-on as the zip holds it: motion_speech/ with the toolkit modules it shares copied in.
+_STAGE = Path(tempfile.mkdtemp(prefix="motion_speech_test_"))
+atexit.register(shutil.rmtree, _STAGE, True)
+ADDON_PKG = _load_build().stage(_STAGE)
+sys.path.insert(0, str(_STAGE))
 from motion_speech import rig, smplx_data, toolkit  # numpy-only modules, no bpy
+from motion_speech import resample as addon_resample
 
 HAS_BPY = importlib.util.find_spec("bpy") is not None
 NO_BPY = "bpy (Blender 4.2 as a module) is not installed: pip install 'motion-toolkit[blender]'"
@@ -520,11 +539,7 @@ def _long_clip(clip: Path, path: Path, seconds: float = 60.0) -> Path:
 def scenario(tmp_path_factory: pytest.TempPathFactory, corpus: dict[str, Path], standin_model: Path) -> dict[str, Any]:
     """Build the zip, run :data:`SCENARIO` in one Blender subprocess; returns its JSON and inputs."""
     _skip_without_bpy()
-    spec = importlib.util.spec_from_file_location("motion_speech_build", ADDON_SRC / "build.py")
-    assert spec is not None and spec.loader is not None
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
-
+    build = _load_build()
     tmp = tmp_path_factory.mktemp("addon")
     t0 = time.perf_counter()
     zip_path = build.build(tmp / "dist")
@@ -939,10 +954,52 @@ def test_amass_rates_split_keys_and_resampling(tmp_path: Path) -> None:
     m = smplx_data.read_motion(tmp_path / "old.npz")
     assert (m.flavour, m.fps, m.num_frames) == ("amass", 120.0, T)
     r = m.resampled(30.0)
-    assert r.num_frames == 31 and r.fps == 30.0
-    q = rig.axis_angle_to_quat(np.array([[0.0, 0.0, 0.0], [0.0, np.pi / 2, 0.0]]))
-    mid = rig.slerp_resample(q[:, None], 1.0, 2.0)[1, 0]
-    np.testing.assert_allclose(smplx_data.quat_to_axis_angle(mid), [0.0, np.pi / 4, 0.0], atol=1e-9)
+    assert r.num_frames == 30 and r.fps == 30.0  # round(121 * 30 / 120): the duration kept
+    poses = np.zeros((2, 1, 3))
+    poses[1, 0] = [0.0, np.pi / 2, 0.0]
+    mid = addon_resample.resample_rotvecs(poses, 1.0, 2.0)[1, 0]
+    np.testing.assert_allclose(mid, [0.0, np.pi / 4, 0.0], atol=1e-9)
+
+
+# --------------------------------------------------------------------------- shared with the toolkit
+def test_shared_modules_are_the_toolkits_copied_at_build_time() -> None:
+    """The add-on's rig and resampling are the toolkit's files, copied in by build.py; the
+    source holds no copy of its own, and the toolkit does not import the add-on."""
+    build = _load_build()
+    assert set(build.SHARED) == {"rig.py", "resample.py"}
+    for name, src in build.SHARED.items():
+        assert not (ADDON_SRC / "motion_speech" / name).exists(), f"{name}: a copy by hand in the add-on source"
+        assert (ADDON_PKG / name).read_bytes() == src.read_bytes()
+    imports_addon = re.compile(r"^\s*(from|import)\s+(blender_addon|motion_speech)\b|[\"']motion_speech[\"']\s*/", re.M)
+    for path in (ROOT / "motion").rglob("*.py"):
+        assert not imports_addon.search(path.read_text()), f"{path} reaches into the add-on"
+
+
+def test_addon_resamples_as_the_toolkit(corpus: dict[str, Path]) -> None:
+    """One frame convention: a 90-frame clip from 30 to 60 fps is 180 frames in both (the
+    duration kept), with the same poses, translation and expression; and back to 30 fps."""
+    from motion.container import Motion
+    from motion.data.formats import read_motion
+
+    m = read_motion(corpus["clip"])
+    ours = Motion.concatenate([m, m.slice(0, max(1, 90 - m.num_frames))]).slice(0, 90)  # a 90-frame clip
+    assert ours.fps == 30.0 and ours.num_frames == 90
+    clip = corpus["clip"].parent / "clip90.npz"
+    np.savez(clip, poses=ours.poses.reshape(90, -1), trans=ours.trans, betas=ours.betas,
+             expressions=ours.expression, mocap_frame_rate=np.array(30.0))
+    theirs = smplx_data.read_motion(clip)
+    for fps, frames in ((60.0, 180), (24.0, 72), (30.0, 90)):
+        a, b = ours.resample(fps), theirs.resampled(fps)
+        assert a.num_frames == b.num_frames == frames and b.fps == fps
+        np.testing.assert_allclose(b.poses, a.poses, atol=2e-6)
+        np.testing.assert_allclose(b.trans, a.trans, atol=1e-6)
+        np.testing.assert_allclose(b.expression, a.expression, atol=1e-6)
+        # the same arrays in: the same numbers out (one implementation)
+        np.testing.assert_array_equal(addon_resample.resample_rotvecs(ours.poses, 30.0, fps), a.poses)
+        np.testing.assert_array_equal(addon_resample.resample_linear(ours.trans, 30.0, fps), a.trans)
+    back = theirs.resampled(60.0).resampled(30.0)
+    assert back.num_frames == 90
+    np.testing.assert_allclose(back.poses, theirs.poses, atol=1e-6)
 
 
 # --------------------------------------------------------------------------- toolkit runner, no Blender

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from . import rig
+from . import resample, rig  # copies of motion/resample.py and motion/export/blender_rig.py (build.py)
 
 RATE_KEYS: tuple[str, ...] = ("mocap_frame_rate", "mocap_framerate", "fps")
 AMASS_KEYS = frozenset({"surface_model_type", "mocap_framerate", "mocap_time_length", "num_betas",
@@ -104,27 +104,15 @@ class MotionData:
         return None
 
     def resampled(self, fps: float) -> MotionData:
-        """This motion at ``fps`` (slerp on rotations, linear on translation and expression)."""
+        """This motion at ``fps``: the toolkit's own resampling (``motion.resample``: slerp on
+        rotations, linear on translation and expression; ``round(T * fps / self.fps)`` frames,
+        the duration kept)."""
         if abs(float(fps) - self.fps) < 1e-9:
             return self
-        q = rig.axis_angle_to_quat(self.poses)
-        q2 = rig.slerp_resample(q, self.fps, fps)
-        poses = quat_to_axis_angle(q2)
-        expr = (rig.linear_resample(self.expression, self.fps, fps) if self.expression.shape[1]
-                else np.zeros((len(poses), 0)))
-        return MotionData(poses=poses, trans=rig.linear_resample(self.trans, self.fps, fps), betas=self.betas,
+        poses, trans, expr = resample.resample_channels(self.poses, self.trans, self.expression, self.fps, float(fps))
+        return MotionData(poses=poses, trans=trans, betas=self.betas,
                           expression=expr, fps=float(fps), gender=self.gender, flavour=self.flavour,
                           up_axis=self.up_axis, meta=self.meta, path=self.path)
-
-
-def quat_to_axis_angle(q: np.ndarray) -> np.ndarray:
-    """``(..., 4)`` WXYZ unit quaternions -> ``(..., 3)`` axis-angle."""
-    q = np.asarray(q, np.float64)
-    q = np.where(q[..., :1] < 0, -q, q)
-    s = np.linalg.norm(q[..., 1:], axis=-1, keepdims=True)
-    angle = 2.0 * np.arctan2(s, q[..., :1])
-    k = np.where(s > 1e-10, angle / np.where(s > 1e-10, s, 1.0), 2.0)
-    return q[..., 1:] * k
 
 
 def _rotate_y(aa: np.ndarray) -> np.ndarray:
@@ -451,7 +439,7 @@ def animation_arrays(motion: MotionData, model: BodyModel, num_shape_keys: int) 
     """Per-frame ``quats`` (T, 55, 4) WXYZ (mean pose included), ``root`` (T, 3) pelvis
     position ``J_pelvis + trans`` and ``expression`` (T, num_shape_keys) (zero-padded)."""
     _, joints = rest_shape(model, motion.betas)
-    quats = rig.axis_angle_to_quat(motion.poses + model.pose_mean[None])
+    quats = resample.rotvec_to_quat(motion.poses + model.pose_mean[None])
     expr = np.zeros((motion.num_frames, num_shape_keys))
     n = min(num_shape_keys, motion.expression.shape[1])
     expr[:, :n] = motion.expression[:, :n]

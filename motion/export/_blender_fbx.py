@@ -19,7 +19,8 @@ which is what the SMPL-X add-on's "rotate -90 X, apply, rotate +90 X" produces.
 ``preset["scale"]`` multiplies all data (100: centimetres, the add-on's Unreal export).
 
 The armature, mesh, shape keys, keys and FBX settings come from the module shared with the
-Blender add-on, ``blender_addon/motion_speech/rig.py`` (loaded by path: numpy + bpy only).
+Blender add-on, :mod:`motion.export.blender_rig` (loaded by path: numpy + bpy only; the add-on
+gets a copy of it at build time).
 
 Keys: pose bones get quaternion keys ``q_basis = A^-1 q_smplx A`` where ``A`` is the bone's
 rest orientation expressed in SMPL-X axes, so Blender's chain
@@ -37,7 +38,7 @@ from typing import Any
 
 NO_BPY_EXIT = 3
 #: The rig module shared with the Blender add-on (numpy + bpy only, no toolkit imports).
-RIG_FILE = Path(__file__).resolve().parents[2] / "blender_addon" / "motion_speech" / "rig.py"
+RIG_FILE = Path(__file__).resolve().with_name("blender_rig.py")
 
 
 def load_rig() -> Any:

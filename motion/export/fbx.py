@@ -61,8 +61,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from blender_addon.motion_speech.rig import FBX_PRESETS, bone_tails
 from motion.atomic import is_pending
+from motion.export.blender_rig import FBX_PRESETS, bone_tails
 from motion.export.registry import ExportError, keyword_options, register_exporter
 from motion.types import (
     JOINT_NAMES,

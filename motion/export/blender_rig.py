@@ -1,8 +1,9 @@
 """The SMPL-X character in Blender: numpy maths plus the ``bpy`` code that builds and keys it.
 
-Shared by the add-on and by the toolkit's FBX exporter (``motion/export/_blender_fbx.py``
-loads this file by path), so the two build the same armature, mesh, shape keys and keys
-with the same FBX settings. Self-contained on purpose: only numpy at module level,
+Shared by the toolkit's FBX exporter (``motion/export/_blender_fbx.py`` loads this file by
+path inside Blender) and the Blender add-on (``blender_addon/build.py`` copies it into the
+extension as ``motion_speech/rig.py``), so the two build the same armature, mesh, shape keys
+and keys with the same FBX settings. Self-contained on purpose: only numpy at module level,
 ``bpy`` / ``mathutils`` imported inside the functions that need them, and no import from
 the add-on package or from the toolkit.
 
@@ -95,7 +96,7 @@ def bone_tails(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Tails point at the bone's main child joint (pelvis -> spine1, wrist -> middle1, ...) or
     continue the parent bone for leaves (finger tips, feet); the head points up, the jaw
-    forward-down, the eyes forward (same as ``motion.export.fbx.bone_tails``).
+    forward-down, the eyes forward.
 
     Returns:
         ``tails`` ``(55, 3)`` (at least 5 mm from the head) and ``roll_axes`` ``(55, 3)``:
@@ -137,57 +138,12 @@ def qconj(q: np.ndarray) -> np.ndarray:
     return np.asarray(q, np.float64) * [1.0, -1.0, -1.0, -1.0]
 
 
-def axis_angle_to_quat(aa: np.ndarray) -> np.ndarray:
-    """``(..., 3)`` axis-angle (radians) -> ``(..., 4)`` unit WXYZ quaternions (float64)."""
-    aa = np.asarray(aa, np.float64)
-    angle = np.linalg.norm(aa, axis=-1, keepdims=True)
-    half = 0.5 * angle
-    # sin(x/2)/x, with its Taylor series near 0
-    k = np.where(angle > 1e-8, np.sin(half) / np.where(angle > 1e-8, angle, 1.0), 0.5 - angle**2 / 48.0)
-    return np.concatenate([np.cos(half), aa * k], -1)
-
-
 def continuous_signs(q: np.ndarray) -> np.ndarray:
     """Flip signs of ``(T, ..., 4)`` quaternions so consecutive keys lie in one hemisphere."""
     q = np.array(q, np.float64)
     for t in range(1, len(q)):
         q[t][np.sum(q[t] * q[t - 1], -1) < 0] *= -1.0
     return q
-
-
-def slerp_resample(quats: np.ndarray, src_fps: float, dst_fps: float) -> np.ndarray:
-    """Resample ``(T, J, 4)`` quaternion tracks from ``src_fps`` to ``dst_fps`` (slerp).
-
-    Frame 0 stays at time 0; the result covers the same duration (``floor``).
-    """
-    q = continuous_signs(quats)
-    t_src = len(q)
-    n = max(1, int(np.floor((t_src - 1) * dst_fps / src_fps + 1e-9)) + 1)
-    x = np.arange(n) * (src_fps / dst_fps)
-    i0 = np.clip(np.floor(x).astype(int), 0, t_src - 1)
-    i1 = np.clip(i0 + 1, 0, t_src - 1)
-    a = (x - i0)[:, None, None]
-    q0, q1 = q[i0], q[i1]
-    dot = np.clip(np.sum(q0 * q1, -1, keepdims=True), -1.0, 1.0)
-    theta = np.arccos(dot)
-    s = np.sin(theta)
-    small = s < 1e-6
-    w0 = np.where(small, 1.0 - a, np.sin((1.0 - a) * theta) / np.where(small, 1.0, s))
-    w1 = np.where(small, a, np.sin(a * theta) / np.where(small, 1.0, s))
-    out = w0 * q0 + w1 * q1
-    return out / np.linalg.norm(out, axis=-1, keepdims=True)
-
-
-def linear_resample(values: np.ndarray, src_fps: float, dst_fps: float) -> np.ndarray:
-    """Resample ``(T, ...)`` tracks (translation, expression) linearly, as :func:`slerp_resample`."""
-    v = np.asarray(values, np.float64)
-    t_src = len(v)
-    n = max(1, int(np.floor((t_src - 1) * dst_fps / src_fps + 1e-9)) + 1)
-    x = np.arange(n) * (src_fps / dst_fps)
-    i0 = np.clip(np.floor(x).astype(int), 0, t_src - 1)
-    i1 = np.clip(i0 + 1, 0, t_src - 1)
-    a = (x - i0).reshape((-1,) + (1,) * (v.ndim - 1))
-    return (1.0 - a) * v[i0] + a * v[i1]
 
 
 def expression_names(n: int, standin: bool = False) -> list[str]:
