@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/bench_memory.py [--seconds 60 600 3600] [--phones detector] [--threads 1]
-                                      [--speech tests/data/real/mfa_acoustic_corpus.wav] [--trace]
+                                      [--repeat 1] [--speech tests/data/real/mfa_acoustic_corpus.wav] [--trace]
 
 For each length, real speech (``--speech``, looped to the length, 16 kHz 16-bit WAV) goes
 through :func:`motion.generate` (shipped weights, body and face, seed 0, default settings) in a
@@ -12,13 +12,17 @@ fresh subprocess, which prints:
 * ``peak``: the process peak resident set size (``ru_maxrss``) after the generation;
 * ``growth``: peak minus ``rss_loaded``: what the generation itself added;
 * with ``--trace``, the ``tracemalloc`` peak of the generation (Python + numpy allocations, not
-  torch's) and the ten source lines holding the most memory at that peak.
+  torch's) and the ten source lines holding the most memory at that peak;
+* with ``--repeat N``, each length N times (fresh processes) and the median peak: the peak
+  varies by about +-20 MB from run to run (glibc's per-thread arenas).
 
 The goal (issue 16): 10 minutes of speech peaks at <= 1 GB, and 60 minutes completes with the
 same peak (memory flat in the length).
 
-Figures (2 shared cores, 1 thread, mfa_acoustic_corpus.wav looped; the models take 570 MB):
-60 / 600 / 3600 s peak at 660 / 726 / 951 MB; before the streaming changes 658 / 766 / 1477 MB.
+Figures (2 shared cores, 1 thread, mfa_acoustic_corpus.wav looped, median of 3 runs; the models
+take 506 MB): phones=detector (the default) 60 / 600 / 3600 s peak at 579 / 631 / 760 MB (before
+the recording stayed on disk and the detector ran chunk by chunk: 632 / 874 / 1688 MB);
+phones=loop 3600 s at 780 MB in one run (before: 951; before the first streaming changes 1477 MB).
 """
 
 from __future__ import annotations
@@ -117,6 +121,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--speech", type=Path, default=DEFAULT_SPEECH)
     ap.add_argument("--trace", action="store_true", help="also tracemalloc (slower)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per length (the median peak is printed)")
     ap.add_argument("--worker", type=str, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -128,17 +133,23 @@ def main() -> None:
         for s in args.seconds:
             wav = Path(tmp) / f"speech_{int(s)}s.wav"
             loop_speech(args.speech, wav, s)
-            r = run(wav, args)
+            peaks = []
+            for _ in range(max(args.repeat, 1)):
+                r = run(wav, args)
+                if "error" in r:
+                    print(f"{s:7.0f} s: failed: {r['error']}", flush=True)
+                    continue
+                peaks.append(r["peak_rss_mb"])
+                print(f"{s:7.0f} s: peak RSS {r['peak_rss_mb']:6.0f} MB (loaded {r['rss_loaded_mb']:.0f} MB, "
+                      f"+{r['peak_rss_mb'] - r['rss_loaded_mb']:.0f} MB), {r['total_s']:.1f} s"
+                      + (f", tracemalloc peak {r['trace_peak_mb']:.0f} MB" if "trace_peak_mb" in r else ""),
+                      flush=True)
+                for line in r.get("trace_top_after", []):
+                    print(f"           {line}")
             wav.unlink()
-            if "error" in r:
-                print(f"{s:7.0f} s: failed: {r['error']}", flush=True)
-                continue
-            print(f"{s:7.0f} s: peak RSS {r['peak_rss_mb']:6.0f} MB (loaded {r['rss_loaded_mb']:.0f} MB, "
-                  f"+{r['peak_rss_mb'] - r['rss_loaded_mb']:.0f} MB), {r['total_s']:.1f} s"
-                  + (f", tracemalloc peak {r['trace_peak_mb']:.0f} MB" if "trace_peak_mb" in r else ""),
-                  flush=True)
-            for line in r.get("trace_top_after", []):
-                print(f"           {line}")
+            if len(peaks) > 1:
+                print(f"{s:7.0f} s: median peak RSS {sorted(peaks)[len(peaks) // 2]:6.0f} MB of {len(peaks)} runs "
+                      f"({min(peaks):.0f}-{max(peaks):.0f})", flush=True)
 
 
 if __name__ == "__main__":
