@@ -82,7 +82,7 @@ def worker(wav: str, phones: str, threads: int, trace: bool) -> dict:
     import soundfile as sf
 
     sf.write(warm, (np.random.default_rng(0).standard_normal(16000) * 0.05).astype(np.float32), 16000)
-    motion.generate(warm, seed=0, phones=phones)  # loads and caches the models
+    motion.generate(warm, seed=0, options=motion.GenerationOptions(phones=phones))  # loads and caches the models
     os.unlink(warm)
     os.rmdir(warm_dir)
     rss = current_rss_mb()
@@ -91,7 +91,7 @@ def worker(wav: str, phones: str, threads: int, trace: bool) -> dict:
 
         tracemalloc.start(12)
     t0 = time.perf_counter()
-    m = motion.generate(wav, seed=0, phones=phones)
+    m = motion.generate(wav, seed=0, options=motion.GenerationOptions(phones=phones))
     total = time.perf_counter() - t0
     res = {"frames": m.num_frames, "total_s": round(total, 1), "rss_loaded_mb": round(rss, 1),
            "peak_rss_mb": round(peak_rss_mb(), 1)}

@@ -5,6 +5,7 @@ The top level stays light (no torch import); public names are loaded on first us
     import motion
     m = motion.read_motion("clip.npz")      # -> motion.Motion
     m = motion.generate("speech.wav", emotion="happy", intensity=2, seed=0)
+    m = motion.generate(samples, sr=44100, options=motion.GenerationOptions(steps=20))
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ _LAZY = {
     "Motion": ("motion.container", "Motion"),
     "MotionMeta": ("motion.container", "MotionMeta"),
     "generate": ("motion.api", "generate"),
-    "GenerationRequest": ("motion.pipelines.request", "GenerationRequest"),
+    "GenerationOptions": ("motion.pipelines.request", "GenerationOptions"),
+    "clear_cache": ("motion.api", "clear_cache"),
     "read_motion": ("motion.data.formats", "read_motion"),
     "write_motion": ("motion.data.formats", "write_motion"),
     "load_audio": ("motion.audio", "load_audio"),

@@ -430,18 +430,25 @@ def _run_generate(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise CLIError(f"cannot read the transcript file {args.text}: {exc.strerror or exc}") from None
     motion = generate(args.audio, emotion=args.emotion, intensity=args.intensity, style=args.style,
-                      seed=args.seed, fps=args.fps, face=not args.no_face, steps=args.steps,
-                      weights=args.weights, emotion_reference=args.emotion_ref,
-                      audio_guidance=args.audio_guidance, emotion_guidance=args.emotion_guidance,
-                      sampler=args.sampler, window_s=args.window, overlap_s=args.overlap,
-                      stitch=args.stitch, smoothing=args.smoothing, transcript=text, phones=args.phones,
-                      threads=getattr(args, "threads", None))
+                      seed=args.seed, fps=args.fps, face=not args.no_face, weights=args.weights,
+                      emotion_reference=args.emotion_ref, transcript=text,
+                      threads=getattr(args, "threads", None), options=_generation_options(args))
     path = export(motion, out, **({"arkit": True} if args.arkit else {}))
     meta = motion.meta
     print(f"wrote {path} ({motion.num_frames} frames, {motion.duration:.2f} s; emotion "
           f"{meta.emotion} ({meta.extra.get('emotion_source')}), seed {meta.seed}, face "
           f"{meta.extra.get('face')})")
     return 0
+
+
+def _generation_options(args: argparse.Namespace) -> Any:
+    """The :class:`motion.GenerationOptions` of ``motion generate``'s research flags (unset: the default)."""
+    from motion.pipelines.request import GenerationOptions
+
+    given = {"steps": args.steps, "sampler": args.sampler, "audio_guidance": args.audio_guidance,
+             "emotion_guidance": args.emotion_guidance, "window_s": args.window, "overlap_s": args.overlap,
+             "stitch": args.stitch, "smoothing": args.smoothing, "phones": args.phones}
+    return GenerationOptions(**{k: v for k, v in given.items() if v is not None})
 
 
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:

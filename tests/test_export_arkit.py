@@ -145,7 +145,8 @@ def smiling_speech() -> Motion:
     """A happy, speaking face generated with the shipped weights (real speech, lips shut on p/b/m)."""
     import motion
 
-    return motion.generate(str(SPEECH), emotion="happy", intensity=3.0, seed=0, steps=2)
+    return motion.generate(str(SPEECH), emotion="happy", intensity=3.0, seed=0,
+                           options=motion.GenerationOptions(steps=2))
 
 
 def test_csv_of_generated_speech_smiles_closes_and_does_not_saturate(smiling_speech: Motion, tmp_path: Path) -> None:

@@ -583,7 +583,7 @@ from motion.threads import last_choice, torch_default_threads
 res = {"start": torch.get_num_threads(), "default": torch_default_threads()}
 
 def run(**kw):
-    motion.generate(sys.argv[1], face=False, steps=2, seed=0, **kw)
+    motion.generate(sys.argv[1], face=False, seed=0, options=motion.GenerationOptions(steps=2), **kw)
     return [last_choice(), torch.get_num_threads()]
 
 res["auto"] = run()

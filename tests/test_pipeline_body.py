@@ -370,7 +370,7 @@ def test_generate_api_env_weights_and_face_merge(export, wavs, monkeypatch):
     from motion.pipelines.generate import generate_motion, merge_face
 
     monkeypatch.setenv("MOTION_WEIGHTS_DIR", str(export.parent))  # a root holding body/
-    m = motion.generate(wavs[0], emotion="angry", seed=4, steps=2, fps=15)
+    m = motion.generate(wavs[0], emotion="angry", seed=4, fps=15, options=motion.GenerationOptions(steps=2))
     assert m.fps == 15 and m.num_frames == 45 and m.meta.emotion == "angry"
     assert m.meta.extra["face"].startswith("neutral")
 

@@ -238,7 +238,6 @@ def test_generate_streamed_equals_in_memory(tmp_path: Path, monkeypatch: pytest.
     """motion.generate on a file (samples on disk, detector and body decoding in small chunks, the
     face on its own arrays) gives the numbers of generate_motion on the audio in memory."""
     import motion
-    from motion.api import _CACHE
     from motion.audio import closures as C
     from motion.pipelines import long_audio
     from motion.pipelines.generate import generate_motion, load_face_pipeline
@@ -260,16 +259,16 @@ def test_generate_streamed_equals_in_memory(tmp_path: Path, monkeypatch: pytest.
     with threads_for_call(1):
         ref = generate_motion(load_audio(path), body, face, seed=3, steps=2).motion  # whole arrays, one run each
     monkeypatch.setattr(C, "CHUNK_FRAMES", 400)
-    _CACHE.clear()
-    got = motion.generate(path, seed=3, steps=2, threads=1)
+    motion.clear_cache()
+    got = motion.generate(path, seed=3, threads=1, options=motion.GenerationOptions(steps=2))
     np.testing.assert_array_equal(got.poses, ref.poses)  # bit for bit
     np.testing.assert_array_equal(got.trans, ref.trans)
     np.testing.assert_array_equal(got.expression, ref.expression)
     # decoded to SMPL-X 64 frames at a time instead of 1800: the same to float32 rounding (the
     # rotation conversions run on other batch sizes, the root translation sums from other bases)
     monkeypatch.setattr(long_audio, "DECODE_CHUNK", 64)
-    got = motion.generate(path, seed=3, steps=2, threads=1)
-    _CACHE.clear()
+    got = motion.generate(path, seed=3, threads=1, options=motion.GenerationOptions(steps=2))
+    motion.clear_cache()
     np.testing.assert_allclose(got.poses, ref.poses, atol=1e-5, rtol=0)
     np.testing.assert_allclose(got.trans, ref.trans, atol=1e-5, rtol=0)
     np.testing.assert_array_equal(got.expression, ref.expression)

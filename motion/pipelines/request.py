@@ -1,11 +1,20 @@
-"""The validated controls of one generation call."""
+"""The research knobs of one generation call: :class:`GenerationOptions` and their defaults.
+
+:func:`motion.generate` keeps the controls a user sets (audio, emotion, intensity, style,
+seed, parts, frame rate, transcript, weights, threads); how the body is sampled, how long
+audio is windowed and how the face finds its phones live here, in one typed, frozen place::
+
+    import motion
+    opts = motion.GenerationOptions(steps=20, sampler="ddim", emotion_guidance=1.5)
+    m = motion.generate("speech.wav", emotion="happy", seed=0, options=opts)
+
+Light on purpose (no numpy, no torch): the command line builds one before any model loads.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
-from motion.types import FPS, canonical_emotion
+import math
+from dataclasses import dataclass, fields
 
 #: Default body sampler and steps: DPM-Solver++ (Lu et al. 2022), a second-order multistep
 #: solver, reaches in 10 steps what DDIM needs ~20 for (the benchmark and `motion evaluate`
@@ -23,45 +32,79 @@ DEFAULT_EMOTION_GUIDANCE = 2.5
 #: jitter); sigma = 1 frame (33 ms) removes it and leaves 0.2-0.5 s gesture strokes intact.
 DEFAULT_BODY_SMOOTHING = 1.0
 
+#: The body's samplers (:func:`motion.models.sampler.sampling_scheduler`).
+SAMPLERS: tuple[str, ...] = ("dpmsolver", "ddim")
+#: How long audio's windows are joined (:data:`motion.pipelines.long_audio.STITCH_MODES`).
+STITCH_MODES: tuple[str, ...] = ("fused", "inpaint", "crossfade", "concat")
+#: How the face finds p/b/m without a transcript (:data:`motion.pipelines.face_inputs.PHONE_MODES`).
+PHONE_MODES: tuple[str, ...] = ("detector", "loop", "words", "off")
+
+
+def _number(name: str, value: object, *, low: float, strict: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"GenerationOptions.{name} must be a finite number, got {value!r}")
+    if value < low or (strict and value == low):
+        raise ValueError(f"GenerationOptions.{name} must be {'>' if strict else '>='} {low:g}, got {value!r}")
+
 
 @dataclass(frozen=True)
-class GenerationRequest:
-    """Controls for speech -> animation, checked on construction.
+class GenerationOptions:
+    """How :func:`motion.generate` samples the body and finds the face's phones.
+
+    Every field has the default the command line uses (``motion generate --help``); the
+    values are checked on construction (a ValueError names the field).
 
     Attributes:
-        audio: path of the speech recording (wav, flac, ogg, mp3, ...).
-        emotion: one of the 8 emotions; ``None`` = the emotion heard in the audio.
-        intensity: 1-3 (MEAD levels), continuous in between; 0 fades the emotion out.
-        style: a speaker id (e.g. ``"2"``) or the path of a reference clip; ``None`` =
-            the style heard in the audio.
-        seed: random seed; the same seed gives the same motion.
-        fps: output frame rate (motion is generated at 30 fps and resampled).
-        body, face: which parts to generate.
-        steps: sampling steps of the diffusion sampler (``None`` = model default).
+        steps: diffusion sampling steps of the body (``--steps``).
+        sampler: ``"dpmsolver"`` (DPM-Solver++) or ``"ddim"`` (``--sampler``).
+        audio_guidance, emotion_guidance: classifier-free guidance scales s_a, s_e of the body
+            (``--audio-guidance``, ``--emotion-guidance``; 0, 0 = unconditional).
+        window_s, overlap_s: long-audio window and overlap in seconds (``--window``,
+            ``--overlap``); ``None``: the training window, half of it overlapping when fused,
+            a quarter otherwise (:mod:`motion.pipelines.long_audio`).
+        stitch: how windows are joined: ``"fused"`` (all windows denoised together, overlaps
+            fused at every step), ``"inpaint"``, ``"crossfade"`` or ``"concat"`` (``--stitch``).
+        smoothing: Gaussian smoothing of the body over time, sigma in frames (0 = off).
+        phones: without a transcript, how the face finds the p/b/m where the lips shut:
+            ``"detector"`` (the lip-event network of :mod:`motion.audio.closures`, trained on
+            real speech: about 80% of p/b/m on real recordings), ``"loop"`` (pocketsphinx phone
+            loop: fewer p/b/m, fewer false ones, 3x the compute), ``"words"`` (word recognition,
+            then alignment: ~10x the compute) or ``"off"`` (the lips follow the voice alone).
     """
 
-    audio: Path
-    emotion: str | None = None
-    intensity: float = 2.0
-    style: str | None = None
-    seed: int | None = None
-    fps: float = FPS
-    body: bool = True
-    face: bool = True
-    steps: int | None = None
+    steps: int = DEFAULT_STEPS
+    sampler: str = DEFAULT_SAMPLER
+    audio_guidance: float = DEFAULT_AUDIO_GUIDANCE
+    emotion_guidance: float = DEFAULT_EMOTION_GUIDANCE
+    window_s: float | None = None
+    overlap_s: float | None = None
+    stitch: str = "fused"
+    smoothing: float = DEFAULT_BODY_SMOOTHING
+    phones: str = "detector"
 
     def __post_init__(self) -> None:
-        from motion.audio.errors import check_audio_path  # light: no numpy
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
+            raise ValueError(f"GenerationOptions.steps must be a whole number >= 1, got {self.steps!r}")
+        for name, choices in (("sampler", SAMPLERS), ("stitch", STITCH_MODES), ("phones", PHONE_MODES)):
+            if getattr(self, name) not in choices:
+                raise ValueError(f"GenerationOptions.{name} must be one of {', '.join(choices)}, "
+                                 f"got {getattr(self, name)!r}")
+        _number("audio_guidance", self.audio_guidance, low=0.0)
+        _number("emotion_guidance", self.emotion_guidance, low=0.0)
+        _number("smoothing", self.smoothing, low=0.0)
+        if self.window_s is not None:
+            _number("window_s", self.window_s, low=0.0, strict=True)
+        if self.overlap_s is not None:
+            _number("overlap_s", self.overlap_s, low=0.0)
+        if (self.window_s is not None and self.overlap_s is not None and self.stitch != "concat"
+                and self.overlap_s >= self.window_s):
+            raise ValueError(f"the overlap ({self.overlap_s:g} s, --overlap / overlap_s) must be shorter than the "
+                             f"window ({self.window_s:g} s, --window / window_s)")
 
-        object.__setattr__(self, "audio", Path(self.audio))
-        check_audio_path(self.audio)  # not found / a folder / a FIFO or device: said as such
-        if self.emotion is not None:
-            object.__setattr__(self, "emotion", canonical_emotion(self.emotion))
-        if not 0.0 <= float(self.intensity) <= 3.0:
-            raise ValueError(f"intensity must be within [0, 3] (MEAD levels 1-3), got {self.intensity}")
-        if not 0.0 < float(self.fps) <= 1000.0:
-            raise ValueError(f"fps must be in (0, 1000], got {self.fps}")
-        if not (self.body or self.face):
-            raise ValueError("nothing to generate: body and face are both off")
-        if self.steps is not None and self.steps < 1:
-            raise ValueError(f"steps must be >= 1, got {self.steps}")
+    def body_kwargs(self) -> dict[str, object]:
+        """The body pipeline's arguments (:meth:`motion.pipelines.body.BodyPipeline.__call__`)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "phones"}
+
+
+#: The fields of :class:`GenerationOptions`: once keyword arguments of :func:`motion.generate`.
+OPTION_NAMES: tuple[str, ...] = tuple(f.name for f in fields(GenerationOptions))
