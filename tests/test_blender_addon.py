@@ -32,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -65,6 +66,17 @@ NO_BPY = "bpy (Blender 4.2 as a module) is not installed: pip install 'motion-to
 pytestmark = pytest.mark.blender
 JOINTS = ("pelvis", "right_wrist", "right_index3", "left_ankle", "left_foot", "head")
 MOTION_EXE = Path(sys.executable).with_name("motion")
+#: How long a wait on the add-on's job may take before the test fails (generous: a loaded machine).
+WAIT_S = 60.0
+
+
+def _wait_for(condition: Any, what: str, timeout: float = WAIT_S) -> None:
+    """Poll ``condition()`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.01)
 
 SCENARIO = r'''
 import importlib, json, sys, time
@@ -351,13 +363,17 @@ deselect()
 prefs.toolkit_path = args["fake_exe"]
 before = importer.snapshot(bpy.context.scene)
 gen = ops.Generation.start(bpy.context)
-seen, t0 = [], time.perf_counter()
+seen, deadline, timed_out = [], time.monotonic() + 120.0, False  # the stand-in needs 3 s uncancelled
 while not gen.tick(bpy.context):
     if state.progress > 0:
         seen.append(state.progress)
     if len(seen) >= 3:
         pid = gen.job.proc.pid
         state.cancel_requested = True  # what the panel's Cancel button does
+    if time.monotonic() > deadline:
+        timed_out = True
+        gen.job.cancel()
+        break
     time.sleep(0.05)
 result, reports = gen.finish(bpy.context)
 try:
@@ -366,7 +382,7 @@ try:
 except ProcessLookupError:
     alive = False
 out["controller"] = {"progress": seen, "result": sorted(result), "reports": reports, "alive": alive,
-                     "seconds": time.perf_counter() - t0, "running": state.running,
+                     "timed_out": timed_out, "running": state.running,
                      "unchanged": importer.snapshot(bpy.context.scene) == before}
 os.environ["FAKE_DELAY"] = "0"
 
@@ -710,8 +726,7 @@ def test_face_import_reuses_the_rig_and_keeps_body_keys(scenario: dict[str, Any]
 def test_import_60s_animation_time(scenario: dict[str, Any]) -> None:
     r = scenario["out"]["long"]
     assert r["result"] == ["FINISHED"] and r["keys_per_curve"] == [1800] and r["range"] == [1, 1800]
-    print(f"\nimport of a 60 s animation (1800 frames at 30 fps): {r['seconds']:.2f} s")
-    assert r["seconds"] < 30.0
+    print(f"\nimport of a 60 s animation (1800 frames at 30 fps): {r['seconds']:.2f} s")  # a figure, not a test
 
 
 # --------------------------------------------------------------------------- generate
@@ -854,10 +869,11 @@ def test_panels_draw_every_control(scenario: dict[str, Any]) -> None:
 
 def test_modal_controller_shows_progress_and_cancel_kills(scenario: dict[str, Any]) -> None:
     c = scenario["out"]["controller"]
+    assert not c["timed_out"], "the modal controller did not finish within 120 s of starting (Cancel pressed)"
     assert len(c["progress"]) >= 3 and c["progress"] == sorted(c["progress"]) and 0 < c["progress"][0] < 1
     assert c["result"] == ["CANCELLED"] and c["reports"][0][0] == "WARNING" and "cancelled" in c["reports"][0][1]
     assert not c["alive"] and not c["running"] and c["unchanged"]
-    assert c["seconds"] < 2.5  # cancelled early: the stand-in would take 3 s
+    assert max(c["progress"]) < 1.0  # cancelled before the stand-in reached its end (10 steps of 0.3 s)
 
 
 def test_import_onto_a_smplx_addon_style_rig(scenario: dict[str, Any], corpus: dict[str, Path]) -> None:
@@ -1028,21 +1044,32 @@ def test_job_reports_progress_and_cancel_kills_the_process(tmp_path: Path, corpu
     job = toolkit.GenerateJob(str(exe), req, tmp_path / "job1", env=env)
     job.start()
     seen: list[float] = []
-    while not job.poll().done:
+
+    def done() -> bool:
+        if job.poll().done:
+            return True
         if job.state.progress is not None:
             seen.append(job.state.progress)
-        time.sleep(0.01)
+        return False
+
+    _wait_for(done, "the stand-in toolkit to finish (10 steps of 0.02 s)")
     assert job.state.ok and job.state.output == tmp_path / "job1" / "motion.npz" and job.output.is_file()
     assert seen == sorted(seen) and seen and seen[-1] >= 0.5
     slow = toolkit.GenerateJob(str(exe), req, tmp_path / "job2", env=dict(env, FAKE_DELAY="1.0"))
     slow.start()
-    while slow.stage != "generate" or slow.state.progress is None:
-        assert not slow.poll().done
-        time.sleep(0.02)
+
+    def generating() -> bool:
+        assert not slow.poll().done, "the slow stand-in ended before it was cancelled"
+        return slow.stage == "generate" and slow.state.progress is not None
+
+    _wait_for(generating, "the slow stand-in to report progress")
     pid = slow.proc.pid if slow.proc else -1
-    t0 = time.perf_counter()
-    state = slow.cancel()
-    assert state.done and not state.ok and state.error == "cancelled" and time.perf_counter() - t0 < 2.0
+    cancelled: list[Any] = []
+    returned = threading.Event()
+    threading.Thread(target=lambda: (cancelled.append(slow.cancel()), returned.set()), daemon=True).start()
+    assert returned.wait(WAIT_S), f"GenerateJob.cancel() did not return within {WAIT_S:g} s"
+    state = cancelled[0]
+    assert state.done and not state.ok and state.error == "cancelled"
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
-    assert not slow.output.exists()
+    assert not slow.output.exists()  # killed mid-way: uncancelled, it writes it after 10 steps of 1 s

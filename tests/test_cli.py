@@ -70,11 +70,6 @@ def test_bad_emotion_is_rejected_by_parser_layer(tmp_path: Path, monkeypatch: py
         motion.generate(wav, emotion="Happiness", intensity=2.5, seed=1)
 
 
-def test_parser_defaults() -> None:
-    args = build_parser().parse_args(["corpus", "out"])
-    assert args.size == "small" and args.seed == 0 and args.overwrite is False
-
-
 def test_fit_forwards_to_lightning_cli(capsys: pytest.CaptureFixture[str]) -> None:
     cfg = Path(__file__).resolve().parent.parent / "configs" / "experiment" / "motion_vae.yaml"
     assert main(["fit", "--print_config", "--config", str(cfg)]) == 0

@@ -528,6 +528,7 @@ def test_format_variants_are_made_in_memory(tmpdir_env: Path) -> None:
     assert _names(tmpdir_env) == []
 
 
+@pytest.mark.slow  # a real-speech evaluation in a child process (~10 s)
 def test_kill_evaluate_real_during_the_format_sweep_leaves_nothing(tmp_path: Path, tmpdir_env: Path) -> None:
     real = tmp_path / "real"
     real.mkdir()

@@ -6,6 +6,8 @@ Tiny seeded modules on the CPU; every test runs in well under a second.
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -122,22 +124,41 @@ def test_vae_any_length(T, downsample):
     assert torch.isfinite(motion_vae_losses(vae, x)["loss"])
 
 
+class _FixedErrorVAE(torch.nn.Module):
+    """A VAE stand-in whose reconstruction misses its standardised target by ``error``."""
+
+    def __init__(self, error: torch.Tensor) -> None:
+        super().__init__()
+        self.error = error
+
+    def norm(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - 1.0) / 2.0
+
+    def forward(self, x: torch.Tensor, sample: bool = True) -> tuple[torch.Tensor, Any]:
+        return self.norm(x) + self.error, SimpleNamespace(kl=lambda: torch.zeros(()))
+
+
 def test_vae_loss_distances():
-    torch.manual_seed(0)
-    vae = tiny_vae(4).eval()
     x = torch.randn(2, 16, BODY_FEATURE_DIM)
-    recon, _ = vae(x, sample=False)
-    d = recon - vae.norm(x)
-    l1 = motion_vae_losses(vae, x, sample=False, distance="l1")
-    mse = motion_vae_losses(vae, x, sample=False)  # the default
-    assert torch.allclose(l1["recon"], d.abs().mean()) and torch.allclose(mse["recon"], d.square().mean())
-    assert torch.allclose(mse["velocity"], d.diff(dim=1).square().mean())
+    exact = motion_vae_losses(_FixedErrorVAE(torch.zeros_like(x)), x)
+    assert float(exact["recon"]) == float(exact["velocity"]) == float(exact["loss"]) == 0.0  # measured on the norm
+    steady = torch.full_like(x, 0.5)  # off by the same amount in every frame: no velocity error
+    for distance, per_element in (("l1", 0.5), ("mse", 0.25)):
+        out = motion_vae_losses(_FixedErrorVAE(steady), x, distance=distance)
+        assert float(out["recon"]) == pytest.approx(per_element) and float(out["velocity"]) == 0.0, distance
+    spike = torch.zeros_like(x)
+    spike[:, 5] = 1.0  # one wrong frame: two jumps
+    one, two = (motion_vae_losses(_FixedErrorVAE(k * spike), x, distance="l1") for k in (1.0, 2.0))
+    assert float(two["recon"]) == pytest.approx(2 * float(one["recon"]))  # L1 grows with the error
+    one, two = (motion_vae_losses(_FixedErrorVAE(k * spike), x) for k in (1.0, 2.0))  # the default: squared
+    assert float(two["recon"]) == pytest.approx(4 * float(one["recon"]))
+    assert float(one["velocity"]) > float(one["recon"])  # a one-frame error costs more as velocity
     with pytest.raises(ValueError, match="distance"):
-        motion_vae_losses(vae, x, distance="huber")  # type: ignore[arg-type]
+        motion_vae_losses(_FixedErrorVAE(steady), x, distance="huber")  # type: ignore[arg-type]
     from motion.training.vae_module import MotionVAEModule
 
     with pytest.raises(ValueError, match="distance"):  # at construction, not at the first step
-        MotionVAEModule(vae, distance="huber")  # type: ignore[arg-type]
+        MotionVAEModule(tiny_vae(4), distance="huber")  # type: ignore[arg-type]
 
 
 def test_vae_rejects_bad_settings():

@@ -141,9 +141,3 @@ def test_still_from_the_cli(clips: dict[str, Path], tmp_path: Path) -> None:
     img = np.asarray(Image.open(out).convert("RGB")).astype(int)
     assert img.shape == (120, 120, 3) and (np.abs(img - img[1, 1]).sum(-1) > 30).mean() > 0.3
 
-
-@pytest.mark.parametrize("name", ["emotions_still.png", "emotions_grid.mp4", "happy_face.mp4", "curves_happy.png"])
-def test_gallery_files(name: str) -> None:
-    path = Path(__file__).resolve().parents[1] / "renders" / name
-    assert path.is_file(), "regenerate with: python -m motion.render.gallery renders"
-    assert path.stat().st_size < 1_000_000

@@ -226,6 +226,7 @@ def sample_from_export(export: Path, num_frames: int) -> None:
     assert torch.isfinite(poses).all()
 
 
+@pytest.mark.slow  # two training processes (~20 s on 2 cores)
 def test_ddp_two_cpu_processes(common, tmp_path):
     """Lightning DDP, 2 processes on the CPU (gloo): same entry point, no code change."""
     args = [sys.executable, "-m", "motion.training.cli", "fit",
@@ -245,6 +246,7 @@ def test_ddp_two_cpu_processes(common, tmp_path):
     assert (tmp_path / "latest" / "motion_vae.pt").is_file()
 
 
+@pytest.mark.slow  # a process pool over 100+ clips (~10 s on 2 cores)
 def test_fill_cache_in_worker_processes(corpus, tmp_path):
     """The parallel fill writes every entry and hands the files' digests back to the parent."""
     from motion.data.beat2_dataset import index_beat2
