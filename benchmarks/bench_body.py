@@ -33,7 +33,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 from bench_audio import current_rss_mb, peak_rss_mb, synth_speech_like
@@ -43,24 +42,23 @@ SEAM_SEEDS = 5  # seeds averaged in the seam figure
 
 
 def build_export(folder: Path) -> Path:
-    """Demo-size body modules (configs/demo) with random weights, in the export format."""
+    """Demo-size body modules (configs/demo) with random weights, saved as a weights root."""
     import torch
 
+    from motion.data.feature_cache import FeatureConfig
     from motion.models import LatentDenoiser, MotionVAE, SpeechDisentangler
-    from motion.training.callbacks import write_export
-    from motion.training.diffusion_module import LatentDiffusionModule
+    from motion.models.layers import Standardizer
+    from motion.models.sampler import training_scheduler
+    from motion.pipelines.body import BodyPipeline
 
     torch.manual_seed(0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        module = LatentDiffusionModule(lambda *d: LatentDenoiser(*d, width=128, layers=7),
-                                       speech_encoder=SpeechDisentangler(width=128, layers=1),
-                                       vae=MotionVAE(width=192))
-    torch.nn.init.normal_(module.denoiser.out.weight, std=0.02)  # not a zero predictor
-    write_export(module, folder / "body")
-    manifest = json.loads((folder / "body" / "manifest.json").read_text())
-    manifest["data"] = {"audio_features": "log_mel", "n_mels": 80, "fps": 30.0, "window": TRAINING_WINDOW}
-    (folder / "body" / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    enc, vae = SpeechDisentangler(width=128, layers=1), MotionVAE(width=192)
+    den = LatentDenoiser(vae.latent_dim, enc.content_dim, enc.emotion_dim, enc.style_dim, vae.downsample,
+                         width=128, layers=7)
+    torch.nn.init.normal_(den.out.weight, std=0.02)  # not a zero predictor
+    pipe = BodyPipeline(enc, vae, den, Standardizer(vae.latent_dim, eps=1e-3), dict(training_scheduler().config),
+                        FeatureConfig("log_mel", 80, 30.0), train_window=TRAINING_WINDOW)
+    pipe.save_pretrained(folder / "body")
     return folder
 
 

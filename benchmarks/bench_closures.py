@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--manifest", type=Path, help="a recordings manifest instead of a folder")
     ap.add_argument("--split", default="val", choices=["train", "val"], help="manifest split (default val)")
     ap.add_argument("--modes", nargs="+", default=["detector", "loop"], choices=["detector", "loop", "words"])
-    ap.add_argument("--weights", default=None, help="folder with closure_detector.json/.pt (default: shipped)")
+    ap.add_argument("--weights", default=None, help="folder with closure_detector.json/.safetensors (default: shipped)")
     ap.add_argument("--max-clips", type=int, default=None)
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = ap.parse_args(argv)

@@ -42,6 +42,7 @@ def generate(
     transcript: str | None = None,
     weights: str | os.PathLike[str] | None = None,
     threads: int | None = None,
+    device: str = "cpu",
     options: GenerationOptions | None = None,
     **deprecated: Any,
 ) -> Motion:
@@ -72,6 +73,8 @@ def generate(
             (``torch.set_num_threads``, ``$OMP_NUM_THREADS``) is kept, else the cores this
             process may use that are idle (:mod:`motion.threads`). torch's pool is put back
             as it was when the call returns.
+        device: where the networks run: "cpu" (default), "cuda" or "cuda:N" (a GPU, if this
+            torch build and machine have one; the output is the same Motion on the CPU).
         options: the research knobs (sampler, steps, guidance, windowing, smoothing, the face's
             phone mode): a :class:`GenerationOptions`; ``None``: its defaults, the command line's.
         deprecated: the fields of :class:`GenerationOptions` as keyword arguments (``steps=2``)
@@ -88,7 +91,9 @@ def generate(
         FileNotFoundError, ValueError, TypeError: for bad inputs (checked before any weights load).
         motion.pipelines.weights.WeightsNotFoundError: no weights; the message gives the
             ``motion fit`` commands that train them.
+        motion.pipelines.weights.DeviceNotAvailableError: ``device="cuda"`` without a usable GPU.
     """
+    from motion.pipelines.weights import check_device
     from motion.threads import parse_threads, threads_for_call
 
     options = _options(options, deprecated)
@@ -103,11 +108,12 @@ def generate(
         raise ValueError("nothing to generate: body and face are both off")
     if emotion_reference is not None and not Path(emotion_reference).is_file():
         raise FileNotFoundError(f"emotion reference clip not found: {emotion_reference}")
+    dev = str(check_device(device))  # CUDA asked for but not there: said before any work
     speech = _speech(audio, sr)
     with threads_for_call(threads):
         return _generate(speech, weights, options, emotion=emotion, intensity=intensity, style=style,
                          seed=seed, fps=fps, body=body, face=face, emotion_reference=emotion_reference,
-                         transcript=transcript)
+                         transcript=transcript, device=dev)
 
 
 def clear_cache() -> None:
@@ -193,24 +199,25 @@ def _stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
 
 
 @functools.lru_cache(maxsize=2)
-def _body_pipeline(root: str, stamp: tuple[Any, ...]) -> Any:
-    """The body pipeline of weights ``root`` (``stamp``: the files it is read from)."""
+def _body_pipeline(root: str, stamp: tuple[Any, ...], device: str = "cpu") -> Any:
+    """The body pipeline of weights ``root`` on ``device`` (``stamp``: the files it is read from)."""
     from motion.pipelines.body import BodyPipeline
 
-    return BodyPipeline.from_pretrained(root)
+    return BodyPipeline.from_pretrained(root, device)
 
 
 @functools.lru_cache(maxsize=2)
-def _face_pipeline(root: str, stamp: tuple[Any, ...]) -> tuple[Any, str | None]:
-    """``(FacePipeline, None)`` or ``(None, why not)`` for weights ``root``."""
+def _face_pipeline(root: str, stamp: tuple[Any, ...], device: str = "cpu") -> tuple[Any, str | None]:
+    """``(FacePipeline, None)`` or ``(None, why not)`` for weights ``root``, on ``device``."""
     from motion.pipelines.generate import load_face_pipeline
 
-    return load_face_pipeline(root)
+    return load_face_pipeline(root, device)
 
 
 def _generate(speech: Any, weights: str | os.PathLike[str] | None, options: GenerationOptions, *,
               emotion: str | None, intensity: float | None, style: str | int | None, seed: int | None,
-              fps: float, body: bool, face: bool, emotion_reference: Any, transcript: str | None) -> Motion:
+              fps: float, body: bool, face: bool, emotion_reference: Any, transcript: str | None,
+              device: str = "cpu") -> Motion:
     """:func:`generate` after its checks, torch's pool sized."""
     from motion.pipelines.generate import generate_motion
     from motion.pipelines.weights import resolve_weights_dir
@@ -219,10 +226,10 @@ def _generate(speech: Any, weights: str | os.PathLike[str] | None, options: Gene
     key = str(root.resolve())
     body_pipe = None
     if body:
-        body_pipe = _body_pipeline(key, _stamp(root / "body" if (root / "body").is_dir() else root))
+        body_pipe = _body_pipeline(key, _stamp(root / "body" if (root / "body").is_dir() else root), device)
     face_pipe, note = None, "not asked for"
     if face:
-        face_pipe, note = _face_pipeline(key, _stamp(root / "face"))
+        face_pipe, note = _face_pipeline(key, _stamp(root / "face"), device)
         if face_pipe is None and not body:
             from motion.pipelines.weights import WeightsNotFoundError
 

@@ -328,3 +328,53 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None
             f.flush()
             os.fsync(f.fileno())
     return p
+
+
+@contextmanager
+def atomic_folder(dest: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield an empty hidden folder beside ``dest`` to fill; on success it becomes ``dest``.
+
+    An existing folder at ``dest`` is replaced as a whole: renamed aside, the new folder renamed
+    in (catchable signals wait until both renames are done), then the old one removed. On any
+    exception inside the ``with`` block the new folder is removed and ``dest`` left as it was.
+    Parents of ``dest`` are created.
+    """
+    import shutil
+
+    out = Path(dest)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"cannot write the folder {out}: a file has that name")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tag = secrets.token_hex(4)
+    tmp, old = out.with_name(f".{out.name}.{tag}.part"), out.with_name(f".{out.name}.{tag}.old")
+    tmp.mkdir()
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    os.chmod(tmp, 0o777 & ~_umask())
+    blocked: set[int] | None = None
+    try:
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _WINDOW_SIGNALS)
+    except (AttributeError, OSError, ValueError):  # no signal masks here
+        pass
+    try:
+        replaced = out.is_dir()
+        if replaced:
+            os.rename(out, old)
+        try:
+            os.rename(tmp, out)
+        except BaseException:
+            if replaced:
+                os.rename(old, out)
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    finally:
+        if blocked is not None:
+            try:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+            except (AttributeError, OSError, ValueError):
+                pass
+    if replaced:
+        shutil.rmtree(old, ignore_errors=True)

@@ -478,7 +478,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--metrics", type=Path, default=None,
                    help="metric networks (default: WEIGHTS/metrics, else runs/motion_metrics/latest)")
     p.add_argument("--face-metrics", type=Path, default=None,
-                   help="face emotion classifier export (emotion_net.json/.pt; default: WEIGHTS/metrics, "
+                   help="face emotion classifier export (emotion_net.json/.safetensors; default: WEIGHTS/metrics, "
                    "WEIGHTS/face, runs/demo/face_emotion/latest, runs/face_emotion/latest)")
     p.add_argument("--transcripts", action="store_true",
                    help="with --real: generate each recording with its transcript (STEM.txt anywhere in DIR, or "
@@ -532,19 +532,14 @@ def _reference_clips(args: argparse.Namespace, count: int) -> list[Any] | None:
 
 def _evaluate_body_part(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     """The body result of ``motion evaluate`` (table printed)."""
-    from motion.metrics.evaluate_body import (
-        evaluate_body,
-        format_table,
-        load_clips,
-        load_metric_nets,
-    )
+    from motion.metrics.evaluate_body import evaluate_body, format_table, load_clips
     from motion.pipelines.body import BodyPipeline
-    from motion.pipelines.weights import WeightsNotFoundError
+    from motion.pipelines.weights import METRIC_MODULES, TRAIN_METRICS_HELP, WeightsNotFoundError
 
     pipe = BodyPipeline.from_pretrained(root)
     candidates = [args.metrics] if args.metrics else [root, Path("runs/motion_metrics/latest")]
     try:
-        nets = load_metric_nets(candidates)
+        nets = _metric_nets(candidates, METRIC_MODULES, TRAIN_METRICS_HELP)
     except WeightsNotFoundError as exc:
         if args.metrics:
             raise
@@ -562,6 +557,25 @@ def _evaluate_body_part(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     return result
 
 
+def _metric_nets(candidates: list[Any], names: tuple[str, ...], help_text: str) -> Any:
+    """:class:`~motion.pipelines.metric_nets.MetricNets` ``names`` from the first of ``candidates``
+    (folders or weights roots) holding them all.
+
+    Raises:
+        WeightsNotFoundError: none does (the message lists where it looked and how to train them).
+    """
+    from motion.pipelines.metric_nets import MetricNets
+    from motion.pipelines.weights import WeightsNotFoundError
+
+    for folder in candidates:
+        try:
+            return MetricNets.from_pretrained(folder, names=names)
+        except WeightsNotFoundError:
+            continue
+    raise WeightsNotFoundError(f"{', '.join(f'{n}.json/.safetensors' for n in names)} not found in "
+                               f"{', '.join(str(c) for c in candidates)} (nor their metrics/).\n{help_text}")
+
+
 def _evaluate_face_part(args: argparse.Namespace, root: Path) -> dict[str, Any] | str:
     """The face result of ``motion evaluate`` (table printed), or why it was skipped (``--part both``).
 
@@ -569,19 +583,13 @@ def _evaluate_face_part(args: argparse.Namespace, root: Path) -> dict[str, Any] 
         WeightsNotFoundError: ``--part face`` without face weights, or ``--face-metrics`` without
             the classifier.
     """
-    from motion.metrics.evaluate_face import (
-        TRAIN_FACE_HELP,
-        evaluate_face,
-        format_face_table,
-        load_face_clips,
-        load_face_emotion_net,
-    )
-    from motion.pipelines.generate import find_face_export
-    from motion.pipelines.weights import WeightsNotFoundError
+    from motion.metrics.evaluate_face import EMOTION_NET, evaluate_face, format_face_table, load_face_clips
+    from motion.pipelines.generate import FACE_MODULES
+    from motion.pipelines.weights import TRAIN_FACE_HELP, TRAIN_FACE_METRICS_HELP, WeightsNotFoundError, part_folder
 
-    folder = find_face_export(root)
+    folder = part_folder(root, "face", FACE_MODULES)
     if folder is None:
-        reason = f"no face weights (face_decoder.json/.pt) in {root}/face or {root}"
+        reason = f"no face weights (face_decoder.json/.safetensors) in {root}/face or {root}"
         if args.part == "face":
             raise WeightsNotFoundError(f"{reason}.\n{TRAIN_FACE_HELP}")
         print(f"motion evaluate: face skipped: {reason}", file=sys.stderr)
@@ -592,7 +600,8 @@ def _evaluate_face_part(args: argparse.Namespace, root: Path) -> dict[str, Any] 
     candidates = [args.face_metrics] if args.face_metrics else [
         root / "metrics", root / "face", Path("runs/demo/face_emotion/latest"), Path("runs/face_emotion/latest")]
     try:
-        net, net_dir = load_face_emotion_net(candidates)
+        nets = _metric_nets(candidates, (EMOTION_NET,), TRAIN_FACE_METRICS_HELP)
+        net, net_dir = nets[EMOTION_NET], nets.source
     except WeightsNotFoundError as exc:
         if args.face_metrics:
             raise
@@ -616,7 +625,7 @@ def _evaluate_root(args: argparse.Namespace) -> Path:
     except WeightsNotFoundError as exc:
         if args.part != "face":
             raise
-        from motion.metrics.evaluate_face import TRAIN_FACE_HELP
+        from motion.pipelines.weights import TRAIN_FACE_HELP
 
         raise WeightsNotFoundError(f"no face weights: {str(exc).splitlines()[0]}\n{TRAIN_FACE_HELP}") from None
 

@@ -145,7 +145,8 @@ def test_pipeline_cache_is_bounded_clearable_and_follows_the_files(tmp_path: Pat
 
     class FakeBody:
         @classmethod
-        def from_pretrained(cls, root: Any) -> Any:
+        def from_pretrained(cls, root: Any, device: Any = "cpu") -> Any:
+            assert str(device) == "cpu"  # motion.generate's default device
             loads.append(str(root))
             return cls()
 

@@ -22,7 +22,6 @@ from motion.metrics.evaluate_face import (
     face_checks,
     format_face_table,
     load_face_clips,
-    load_face_emotion_net,
 )
 from motion.types import EMOTIONS, FPS
 
@@ -93,8 +92,11 @@ def clips(corpus: Path) -> list[FaceClip]:
 def result(weights: Path, clips: list[FaceClip]) -> dict[str, Any]:
     from motion.pipelines.face import FacePipeline
 
-    net, where = load_face_emotion_net([weights])
-    assert where == weights / "metrics"
+    from motion.pipelines.metric_nets import MetricNets
+
+    nets = MetricNets.from_pretrained(weights)  # the root: its metrics/ (no manifest: every module there)
+    assert nets.source == str(weights / "metrics") and list(nets) == ["emotion_net"]
+    net = nets["emotion_net"]
     return evaluate_face(clips, FacePipeline.from_pretrained(weights / "face"), net, seed=0, swap_emotions=True,
                          blink_seconds=20.0)
 

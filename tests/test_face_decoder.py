@@ -306,4 +306,4 @@ def test_pluggable_lip_net_by_class_path(corpus: Path, cache: Path, exports: dic
     plug = json.dumps({"class_path": f"{__name__}.ToyLipReader", "init_args": {"hidden": 4}})
     _fit("decoder_mel", corpus, cache, tmp_path, exports, "--model.lip_net", plug, "--model.w_exchange_lip", "1.0",
          "--model.w_lip_perceptual", "1.0")
-    assert (tmp_path / "latest" / "face_decoder.pt").is_file()
+    assert (tmp_path / "latest" / "face_decoder.safetensors").is_file()

@@ -118,7 +118,7 @@ def test_frozen_prior_has_no_grads(tmp_path: Path) -> None:
     assert z.grad is not None and all(p.grad is None for p in prior.parameters())
     from motion.models.config import load_module, save_module
 
-    save_module(prior, tmp_path, "flint")  # the toolkit's plain export: flint.json + flint.pt
+    save_module(prior, tmp_path, "flint")  # the toolkit's plain export: flint.json + flint.safetensors
     again = load_module(tmp_path, "flint", expected=FlintPrior).freeze()
     torch.testing.assert_close(again.decode(z.detach())[0], prior.decode(z.detach())[0])
 
@@ -133,7 +133,7 @@ def test_fast_dev_run_config(config: str, corpus: Path, tmp_path: Path) -> None:
     rc = main(["fit", "--config", str(REPO / f"configs/{config}.yaml"), "--data.root", str(corpus),
                "--data.batch_size", "8", "--trainer.fast_dev_run", "true", "--trainer.default_root_dir", str(tmp_path)])
     assert rc == 0
-    prior = load_prior(tmp_path / "latest")  # ExportWeights: flint.json + flint.pt
+    prior = load_prior(tmp_path / "latest")  # ExportWeights: flint.json + flint.safetensors
     assert prior.frozen and bool(prior.norm.initialized)  # standardisation set from the data
     assert prior.num_expressions == 50 and prior.decode(torch.zeros(1, 2, 128))[0].shape == (1, 16, 50)
     for ckpt in (tmp_path / "checkpoints").glob("*.ckpt"):

@@ -239,19 +239,34 @@ def test_npz_header_claiming_a_billion_frames(inputs: dict[str, Path], tmp_path:
     assert _names(out) == []
 
 
-@pytest.mark.parametrize("case", ["empty", "truncated", "payload"])
+@pytest.mark.parametrize("case", ["empty", "truncated", "payload", "shapes", "legacy_truncated", "legacy_payload"])
 def test_broken_weights_are_named_and_never_run(case: str, inputs: dict[str, Path], tmp_path: Path, out: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A broken denoiser file (safetensors, or a legacy .pt of an older export): one error line
+    naming it; a pickle payload is never run."""
+    import torch
+    from safetensors.torch import save_file
+
+    from motion.models.config import weights_file
     from motion.pipelines.weights import resolve_weights_dir
 
     weights = tmp_path / "weights"
     shutil.copytree(resolve_weights_dir(None) / "body", weights / "body")
-    pt = weights / "body" / "denoiser.pt"
+    shipped = weights_file(weights / "body", "denoiser")
+    assert shipped is not None
+    good = shipped.read_bytes()
+    shipped.unlink()
+    path = weights / "body" / ("denoiser.pt" if case.startswith("legacy") else "denoiser.safetensors")
     marker = tmp_path / "pwned"
-    data = {"empty": b"", "truncated": pt.read_bytes()[:200], "payload": pickle.dumps({"x": _Payload(marker)})}[case]
-    pt.write_bytes(data)
-    _error(capsys, ["generate", str(inputs["wav"]), "-o", str(out / "x.npz"), "--weights", str(weights),
-                    "--no-face", "--steps", "1", "--phones", "off"], pt.name)
+    if case == "shapes":  # a well-formed file whose tensors do not fit denoiser.json
+        save_file({"out.weight": torch.zeros(3, 5), "out.bias": torch.zeros(3)}, str(path))
+    else:
+        payload = pickle.dumps({"x": _Payload(marker)})
+        path.write_bytes({"empty": b"", "truncated": good[:200], "payload": payload,
+                          "legacy_truncated": good[:200], "legacy_payload": payload}[case])
+    line = _error(capsys, ["generate", str(inputs["wav"]), "-o", str(out / "x.npz"), "--weights", str(weights),
+                           "--no-face", "--steps", "1", "--phones", "off"], path.name)
+    assert ("does not fit denoiser.json" in line) == (case == "shapes")
     assert not marker.exists() and _names(out) == []
 
 

@@ -137,7 +137,7 @@ def test_metrics_module_losses_and_export(tmp_path):
         mod.losses({**batch, "speaker": torch.tensor([9, 0, 0, 0])})
     mod.export(tmp_path)
     fe = load_module(tmp_path, "feature_extractor", expected=MotionFeatureExtractor)
-    assert fe.feature_dim == 8 and (tmp_path / "speaker_classifier.pt").is_file()
+    assert fe.feature_dim == 8 and (tmp_path / "speaker_classifier.safetensors").is_file()
 
 
 def test_evaluation_helpers():

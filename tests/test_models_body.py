@@ -188,7 +188,9 @@ def test_save_load_module_weights_only(tmp_path):
     save_module(vae, tmp_path, "motion_vae")
     cfg = json.loads((tmp_path / "motion_vae.json").read_text())
     assert cfg["class_path"] == "motion.models.motion_vae.MotionVAE" and cfg["init_args"]["width"] == 16
-    torch.load(tmp_path / "motion_vae.pt", weights_only=True)
+    from safetensors.torch import load_file
+
+    assert load_file(tmp_path / "motion_vae.safetensors").keys() == vae.state_dict().keys()  # no pickle
     again = load_module(tmp_path, "motion_vae", expected=MotionVAE).eval()
     x = torch.randn(1, 9, BODY_FEATURE_DIM)
     torch.testing.assert_close(again.encode(x).mean, vae.encode(x).mean)
@@ -311,13 +313,17 @@ def test_alignment_frame_map():
 
 
 def test_broken_weights_files_are_named_not_run(tmp_path):
-    """Empty, truncated, code-carrying and mismatched .pt files: one WeightsFileError naming the file."""
+    """Empty, truncated, code-carrying and mismatched legacy .pt files: one WeightsFileError naming
+    the file (the safetensors cases: tests/test_weights.py)."""
     import pickle
 
     from motion.models.config import WeightsFileError
 
-    save_module(tiny_vae(), tmp_path, "motion_vae")
+    vae = tiny_vae()
+    save_module(vae, tmp_path, "motion_vae")
+    (tmp_path / "motion_vae.safetensors").unlink()  # an export from before safetensors
     pt = tmp_path / "motion_vae.pt"
+    torch.save(vae.state_dict(), pt)
     good = pt.read_bytes()
     marker = tmp_path / "pwned"
 

@@ -1,7 +1,7 @@
 """Body pipeline: export -> from_pretrained -> motion; controls, seeds, CFG, long audio, API, CLI.
 
-The model is tiny and built here, then written with the toolkit's own export
-(:func:`motion.training.callbacks.write_export`) and loaded back through
+The model is tiny and built here (the denoiser trained with the training stage's loss), then
+written with ``BodyPipeline.save_pretrained`` and loaded back through
 ``BodyPipeline.from_pretrained``. To make seams measurable the VAE decoder is smooth by
 construction (4x downsampling, transposed convolutions with equal taps, no transformer
 layers) and the denoiser is trained for 200 steps (~2 s) on a toy prior whose latent
@@ -61,7 +61,7 @@ def speech(seconds: float, seed: int = 0, sr: int = 16000) -> np.ndarray:
 
 def build_export(out: Path) -> Path:
     """The tiny smooth model (module docstring), exported like a trained stage 3."""
-    from motion.training.callbacks import write_export
+    from motion.data.feature_cache import FeatureConfig
     from motion.training.diffusion_module import LatentDiffusionModule
 
     torch.manual_seed(0)
@@ -89,8 +89,9 @@ def build_export(out: Path) -> Path:
         opt.zero_grad()
         loss.backward()
         opt.step()
-    write_export(module, out)
-    return out
+    return Path(BodyPipeline(module.speech_encoder, module.vae, module.denoiser, module.latent_norm,
+                             dict(module.noise_scheduler.config), FeatureConfig("log_mel", F_MELS, 30.0))
+                .save_pretrained(out))
 
 
 @pytest.fixture(scope="module")
@@ -358,7 +359,7 @@ def test_generate_without_weights_says_how_to_train(wavs, monkeypatch, tmp_path)
     msg = str(err.value)
     assert "MOTION_WEIGHTS_DIR" in msg and "motion fit --config configs/experiment/latent_diffusion.yaml" in msg
     assert "motion fit --config configs/experiment/speech_encoder.yaml" in msg
-    with pytest.raises(WeightsNotFoundError, match="speech_encoder.json/.pt"):
+    with pytest.raises(WeightsNotFoundError, match="speech_encoder.json/.safetensors"):
         BodyPipeline.from_pretrained(tmp_path)
     monkeypatch.setenv("MOTION_WEIGHTS_DIR", str(tmp_path / "missing"))
     with pytest.raises(WeightsNotFoundError, match="is not a folder"):

@@ -243,7 +243,7 @@ def test_ddp_two_cpu_processes(common, tmp_path):
     ckpt = torch.load(tmp_path / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt",
                       weights_only=True)
     assert ckpt["global_step"] == 2
-    assert (tmp_path / "latest" / "motion_vae.pt").is_file()
+    assert (tmp_path / "latest" / "motion_vae.safetensors").is_file()
 
 
 @pytest.mark.slow  # a process pool over 100+ clips (~10 s on 2 cores)

@@ -284,23 +284,6 @@ def body_checks(result: dict[str, Any]) -> dict[str, bool | None]:
             "swap_emotion_majority": None if swap is None else bool(swap > 0.5)}
 
 
-def load_metric_nets(folders: list[str | Path]) -> dict[str, Any]:
-    """The three metric networks from the first of ``folders`` (or its ``metrics/``) holding each.
-
-    Raises:
-        WeightsNotFoundError: one is missing (the message gives the ``motion fit`` command).
-    """
-    from motion.models.config import load_module
-    from motion.pipelines.weights import (
-        METRIC_MODULES,
-        TRAIN_METRICS_HELP,
-        locate_modules,
-    )
-
-    where = locate_modules(folders, METRIC_MODULES, "metrics", "metric networks", TRAIN_METRICS_HELP)
-    return {n: load_module(p, n).eval() for n, p in where.items()}
-
-
 def format_rows(rows: dict[str, dict[str, Any]], cols: Sequence[tuple[str, str, str]]) -> str:
     """``rows`` (name -> {key: value}) as an aligned text table; ``cols``: (header, key, format).
     None and NaN print as ``n/a``."""

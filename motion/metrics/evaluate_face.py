@@ -68,21 +68,9 @@ CLOSURE_THRESHOLD = 0.002
 BLINK_SECONDS = 120.0
 BLINK_RATE_RANGE = (8.0, 30.0)
 MAX_BLINK_S = 0.5
-#: Export name of the face emotion classifier (``<dir>/emotion_net.{json,pt}``).
+#: Export name of the face emotion classifier (``<dir>/emotion_net.{json,safetensors}``).
 EMOTION_NET = "emotion_net"
 AUDIO_SR = 16000
-
-TRAIN_FACE_HELP = """\
-Train the face model with the toolkit (the synthetic corpus is enough to try it out):
-    motion fit --config configs/face/prior.yaml
-    motion fit --config configs/face/decoder.yaml
-then put runs/face_decoder/latest under WEIGHTS/face, or pass --weights runs/face_decoder/latest."""
-
-TRAIN_FACE_METRICS_HELP = """\
-Train the face emotion classifier with
-    motion fit --config configs/face/face_emotion.yaml
-and pass --face-metrics runs/face_emotion/latest."""
-
 
 @dataclass
 class FaceClip:
@@ -204,25 +192,6 @@ def build_face_geometry(num_expressions: int, emotion_net: nn.Module | None = No
 
 
 # --------------------------------------------------------------------------- classifier
-def load_face_emotion_net(folders: list[str | Path]) -> tuple[nn.Module, Path]:
-    """The face emotion classifier (``emotion_net.{json,pt}``) of the first of ``folders`` (or its
-    ``metrics/``) holding it, loaded as the face decoder's exchange stage loads ``emotion_net_export``;
-    and that folder.
-
-    Raises:
-        WeightsNotFoundError: in none of them (the message gives the ``motion fit`` command).
-        TypeError: the module is not a face perceptual network.
-    """
-    from motion.models.config import load_module
-    from motion.models.face.perceptual import check_perceptual
-    from motion.pipelines.weights import locate_modules
-
-    where = locate_modules(folders, (EMOTION_NET,), "metrics", "face emotion classifier", TRAIN_FACE_METRICS_HELP)
-    net = load_module(where[EMOTION_NET], EMOTION_NET, expected=nn.Module)
-    check_perceptual(net, EMOTION_NET)
-    return net.eval(), where[EMOTION_NET]
-
-
 def predict_emotion(net: nn.Module, geom: FaceGeometry, verts: np.ndarray) -> int:
     """Emotion index the classifier sees in one clip's kept vertices ``(T, U, 3)``."""
     if geom.emotion_ids is None:
@@ -363,14 +332,22 @@ def evaluate_face(clips: list[FaceClip], face_pipe: Any, emotion_net: nn.Module 
     Args:
         clips: :func:`load_face_clips`.
         face_pipe: a :class:`motion.pipelines.face.FacePipeline` (or anything with its call and ``prior``).
-        emotion_net: the face emotion classifier (:func:`load_face_emotion_net`); None: no emotion accuracy.
+        emotion_net: the face emotion classifier (``emotion_net`` of
+            :class:`~motion.pipelines.metric_nets.MetricNets`); None: no emotion accuracy.
         seed: seed of the first clip (clip ``i`` gets ``seed + i``; the blink recording ``seed``).
         swap_emotions: add the ``generated (swapped emotion)`` row.
         blink_seconds: length of the blink recording (None or 0: no blink section).
         use_phonemes: give the pipeline the clips' phoneme timings.
         models_dir: FLAME model folder of the vertices (None: ``$MOTION_MODELS_DIR`` or the stand-in).
         phones: how the pipeline finds the phones of the audio (``FacePipeline(phones=...)``).
+
+    Raises:
+        TypeError: ``emotion_net`` is not a face perceptual network.
     """
+    if emotion_net is not None:
+        from motion.models.face.perceptual import check_perceptual
+
+        check_perceptual(emotion_net, EMOTION_NET)
     E = int(face_pipe.prior.num_expressions)
     geom = build_face_geometry(E, emotion_net, models_dir)
     t0 = time.perf_counter()

@@ -5,7 +5,7 @@
 * :class:`LatentDenoiser` - transformer denoiser over the latent sequence.
 * :mod:`motion.models.sampler` - diffusers schedulers and compositional classifier-free
   guidance (imported on demand: it pulls in diffusers).
-* :mod:`motion.models.config` - ``module.config`` and the plain ``.pt`` + ``.json`` export.
+* :mod:`motion.models.config` - ``module.config`` (read-only) and the plain ``.safetensors`` + ``.json`` export.
 """
 
 from motion.models.body_features import BODY_FEATURE_DIM, BODY_JOINTS, decode_body, encode_body

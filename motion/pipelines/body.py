@@ -1,8 +1,9 @@
 """Speech -> SMPL-X body motion: the latent-diffusion inference pipeline.
 
-    pipe = BodyPipeline.from_pretrained("runs/latent_diffusion/latest")
+    pipe = BodyPipeline.from_pretrained("motion/weights")   # or an export: runs/latent_diffusion/latest
     out = pipe("speech.wav", emotion="happy", intensity=2.5, seed=0)
     out.motion                      # motion.Motion at 30 fps, jaw / eyes / expression zero
+    pipe.save_pretrained("my_weights/body")                # the same folder layout, safetensors
 
 Per window of the latent sequence (:mod:`.long_audio`): speech features (the ones the
 model was trained on, :func:`motion.data.feature_cache.audio_features`) -> speech encoder
@@ -15,10 +16,12 @@ poses and translation (:func:`motion.models.body_features.decode_body`).
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,7 +33,6 @@ from motion.audio.loudness import TARGET_LUFS
 from motion.container import Motion, MotionMeta
 from motion.data.feature_cache import FeatureConfig, audio_features
 from motion.models.body_features import BODY_FEATURE_DIM
-from motion.models.config import load_module
 from motion.models.denoiser import LatentDenoiser
 from motion.models.layers import Standardizer
 from motion.models.motion_vae import MotionVAE
@@ -61,9 +63,14 @@ from motion.pipelines.request import (
 )
 from motion.pipelines.weights import (
     BODY_MODULES,
+    MANIFEST,
     TRAIN_BODY_HELP,
-    locate_modules,
+    check_device,
+    load_modules,
     read_manifest,
+    require_part,
+    save_modules,
+    write_json,
 )
 from motion.types import EMOTIONS, FPS, NUM_BETAS_BEAT2, NUM_EXPRESSIONS
 
@@ -105,12 +112,18 @@ class BodyPipeline:
         features: speech-feature settings the encoder was trained on.
         train_window: training window in motion frames (the default inference window), or None.
         source: where the weights came from (recorded in the output's metadata).
+        manifest: the export's ``manifest.json`` (kept by :meth:`save_pretrained`; None: made
+            from the arguments).
     """
+
+    #: Sub-modules, as named in the export folder.
+    MODULES = BODY_MODULES
 
     def __init__(self, speech_encoder: SpeechDisentangler, vae: MotionVAE,
                  denoiser: LatentDenoiser, latent_norm: Standardizer,
                  scheduler_config: dict[str, Any], features: FeatureConfig,
-                 train_window: int | None = None, source: str | None = None) -> None:
+                 train_window: int | None = None, source: str | None = None,
+                 manifest: dict[str, Any] | None = None) -> None:
         self.speech_encoder = speech_encoder.eval()
         self.vae = vae.eval()
         self.denoiser = denoiser.eval()
@@ -119,44 +132,96 @@ class BodyPipeline:
         self.features = features
         self.train_window = train_window
         self.source = source
+        self.manifest = copy.deepcopy(manifest) if manifest is not None else {"stage": "latent_diffusion"}
 
     @classmethod
-    def from_pretrained(cls, *folders: str | os.PathLike[str],
-                        device: str | torch.device = "cpu") -> BodyPipeline:
-        """Load from export folder(s): a latent-diffusion export, or weights roots holding
-        ``body/``; each module comes from the first folder that has it.
+    def from_pretrained(cls, path: str | os.PathLike[str], device: str | torch.device = "cpu") -> BodyPipeline:
+        """Load a latent-diffusion export, or the ``body/`` of a weights root.
+
+        Args:
+            path: the export folder (``speech_encoder``, ``motion_vae``, ``denoiser``, ``latent_norm``,
+                ``scheduler_config.json``, ``manifest.json``) or a weights root holding it as ``body/``.
+            device: where the modules go ("cpu", "cuda", "cuda:1").
 
         Raises:
             WeightsNotFoundError: a module or ``scheduler_config.json`` is missing.
+            WeightsFileError: a file is unreadable or does not fit (the message names it).
+            DeviceNotAvailableError: CUDA asked for but not available.
         """
         from diffusers import DDPMScheduler
 
-        if not folders:
-            raise ValueError("from_pretrained needs at least one export folder")
-        where = locate_modules(folders, BODY_MODULES, "body", "body weights", TRAIN_BODY_HELP)
-        enc = load_module(where["speech_encoder"], "speech_encoder", device, SpeechDisentangler)
-        vae = load_module(where["motion_vae"], "motion_vae", device, MotionVAE)
-        den = load_module(where["denoiser"], "denoiser", device, LatentDenoiser)
-        norm = load_module(where["latent_norm"], "latent_norm", device, Standardizer)
-        den_dir = where["denoiser"]
-        if not (den_dir / "scheduler_config.json").is_file():
-            from motion.pipelines.weights import WeightsNotFoundError
+        from motion.pipelines.weights import WeightsNotFoundError
 
-            raise WeightsNotFoundError(f"{den_dir} has no scheduler_config.json (written by the "
+        dev = check_device(device)
+        folder = require_part(path, "body", BODY_MODULES, TRAIN_BODY_HELP)
+        mods = load_modules(folder, BODY_MODULES, dev)
+        expected = {"speech_encoder": SpeechDisentangler, "motion_vae": MotionVAE, "denoiser": LatentDenoiser,
+                    "latent_norm": Standardizer}
+        for name, module in mods.items():
+            if not isinstance(module, expected[name]):
+                from motion.models.config import WeightsFileError
+
+                raise WeightsFileError(f"{folder / name}.json builds {type(module).__name__}, "
+                                       f"expected {expected[name].__name__}")
+        if not (folder / "scheduler_config.json").is_file():
+            raise WeightsNotFoundError(f"{folder} has no scheduler_config.json (written by the "
                                        f"latent_diffusion stage's export).\n{TRAIN_BODY_HELP}")
-        sched = dict(DDPMScheduler.load_config(str(den_dir)))
-        manifest = read_manifest(den_dir)
+        sched = dict(DDPMScheduler.load_config(str(folder)))
+        manifest = read_manifest(folder)
+        enc = mods["speech_encoder"]
         data = manifest.get("data") or {}
         kind = data.get("audio_features") or ("fbank" if enc.in_dim == 128 else "log_mel")
         feats = FeatureConfig(kind, int(data.get("n_mels") or enc.in_dim),  # type: ignore[arg-type]
                               float(data.get("fps") or FPS),  # (FeatureConfig checks kind)
                               data.get("loudness_lufs", TARGET_LUFS))  # absent: normalised
         if feats.n_mels != enc.in_dim:
-            raise ValueError(f"{den_dir}: manifest n_mels {feats.n_mels} != speech encoder in_dim "
+            raise ValueError(f"{folder}: manifest n_mels {feats.n_mels} != speech encoder in_dim "
                              f"{enc.in_dim}")
         window = data.get("window")
-        return cls(enc.to(device), vae.to(device), den.to(device), norm.to(device), sched, feats,
-                   int(window) if window else None, str(den_dir))
+        return cls(enc, mods["motion_vae"], mods["denoiser"], mods["latent_norm"], sched, feats,
+                   int(window) if window else None, str(folder), manifest)
+
+    def modules(self) -> dict[str, torch.nn.Module]:
+        """The sub-modules by their export names."""
+        return {"speech_encoder": self.speech_encoder, "motion_vae": self.vae, "denoiser": self.denoiser,
+                "latent_norm": self.latent_norm}
+
+    def save_pretrained(self, path: str | os.PathLike[str]) -> Path:
+        """Write this pipeline as an export folder that :meth:`from_pretrained` reads back bit
+        for bit: the modules (``<name>.json`` + ``<name>.safetensors``), ``scheduler_config.json``,
+        ``manifest.json``. The folder is written beside ``path`` and renamed into place (an
+        existing folder there is replaced as a whole); returns ``path``."""
+        from motion.atomic import atomic_folder
+
+        out = Path(path)
+        with atomic_folder(out) as tmp:
+            self.write_to(tmp)
+        return out
+
+    def write_to(self, folder: Path) -> None:
+        """Write the files of :meth:`save_pretrained` into the existing ``folder`` (not atomic)."""
+        manifest = copy.deepcopy(self.manifest)
+        manifest["modules"] = save_modules(folder, self.modules())
+        data = dict(manifest.get("data") or {})
+        data.update(audio_features=self.features.audio_features, n_mels=self.features.n_mels, fps=self.features.fps)
+        if self.features.loudness_lufs != TARGET_LUFS or "loudness_lufs" in data:
+            data["loudness_lufs"] = self.features.loudness_lufs
+        if self.train_window:
+            data["window"] = self.train_window
+        manifest["data"] = data
+        write_json(folder / "scheduler_config.json", self.scheduler_config)
+        write_json(folder / MANIFEST, manifest)
+
+    def to(self, device: str | torch.device) -> BodyPipeline:
+        """Move every module to ``device`` ("cpu", "cuda", ...); returns the pipeline.
+
+        Raises:
+            DeviceNotAvailableError: CUDA asked for but not available.
+        """
+        dev = check_device(device)
+        for module in self.modules().values():
+            module.to(dev)
+        return self
 
     # ------------------------------------------------------------------ helpers
     @property

@@ -4,12 +4,13 @@ API (stable; :mod:`motion.pipelines.generate` and :func:`motion.generate` call i
 
     from motion.pipelines.face import FacePipeline
 
-    pipe = FacePipeline.from_pretrained("runs/face_decoder/latest")     # an export folder
+    pipe = FacePipeline.from_pretrained("motion/weights")   # a root holding face/, or an export folder
     out = pipe("speech.wav", emotion="happy", intensity=2.0, style=None, seed=0)
     out.expression   # (T, E) float32 FLAME expression coefficients (E = the prior's, 50)
     out.jaw          # (T, 3) float32 jaw axis-angle (SMPL-X joint 22)
     out.eyes         # (T, 2, 3) float32 left / right eye axis-angle (SMPL-X joints 23, 24)
     out.fps          # 30.0; T = round(audio duration x 30)
+    pipe.save_pretrained("my_weights/face")               # safetensors; from_pretrained reads it back
 
 ``__call__(audio_path_or_features, *, emotion, intensity, style, seed, content=None, phonemes=None,
 transcript=None)``:
@@ -43,7 +44,9 @@ a real FLAME basis pass ``blink_direction`` ``(E,)``, else blinks are skipped wi
 
 from __future__ import annotations
 
+import copy
 import json
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +74,7 @@ from motion.pipelines.face_inputs import (
     phone_track,
     speech_features,
 )
+from motion.pipelines.weights import TRAIN_FACE_HELP
 from motion.types import EMOTIONS, FPS
 
 
@@ -143,12 +147,20 @@ class FacePipeline:
         lip_closure: shut the lips on the bilabials of the speech's phones (module notes).
         models_dir: the FLAME model the closures are solved on (None: ``$MOTION_MODELS_DIR``
             or the stand-in, as everywhere else).
+        closure_detector: the lip-event network of ``phones="detector"``
+            (:class:`~motion.models.closure_detector.ClosureDetector`, always run on the CPU);
+            None: the shipped one.
+        manifest: the export's ``manifest.json`` (kept by :meth:`save_pretrained`).
     """
+
+    #: Sub-modules that make a face export (``speech_encoder`` and ``closure_detector`` are optional).
+    MODULES = ("face_decoder", "flint")
 
     def __init__(self, decoder: EmoteDecoder, prior: FlintPrior, speech_encoder: SpeechDisentangler | None = None,
                  settings: dict[str, Any] | None = None, device: str | torch.device = "cpu", chunk_frames: int = 600,
                  overlap_frames: int = 64, postprocess: bool = True, blink_direction: np.ndarray | None = None,
-                 lip_closure: bool = True, models_dir: str | Path | None = None) -> None:
+                 lip_closure: bool = True, models_dir: str | Path | None = None,
+                 closure_detector: torch.nn.Module | None = None, manifest: dict[str, Any] | None = None) -> None:
         s: dict[str, Any] = {"audio_input": "content" if speech_encoder is not None else "log_mel", "style_input": "speaker",
              "audio_features": "log_mel", "n_mels": 80, "fps": FPS, "face_model": "stand-in"}
         s.update(settings or {})
@@ -163,22 +175,90 @@ class FacePipeline:
         self.chunk_frames, self.overlap_frames = chunk_frames, overlap_frames
         self.postprocess, self.blink_direction = postprocess, blink_direction
         self.lip_closure, self.models_dir = lip_closure, models_dir
+        self.closure_detector = closure_detector.eval() if closure_detector is not None else None
+        self.manifest = copy.deepcopy(manifest) if manifest is not None else {"stage": "face_decoder"}
         self._closer: Any = None
 
     @classmethod
-    def from_pretrained(cls, folder: str | Path, device: str | torch.device = "cpu", **kwargs: Any) -> FacePipeline:
-        """Load an export folder of :class:`motion.training.face_decoder.FaceDecoderModule`
-        (``face_decoder``, ``flint``, optional ``speech_encoder``, ``face_pipeline.json``)."""
-        from motion.models.config import load_module
-        from motion.models.face.flint import load_prior
+    def from_pretrained(cls, path: str | os.PathLike[str], device: str | torch.device = "cpu",
+                        **kwargs: Any) -> FacePipeline:
+        """Load a face export (``face_decoder``, ``flint``, optional ``speech_encoder`` and
+        ``closure_detector``, ``face_pipeline.json``, ``manifest.json``), or the ``face/`` of a
+        weights root; ``kwargs``: the constructor's other arguments (``postprocess``, ...).
 
-        folder = Path(folder)
-        decoder = load_module(folder, "face_decoder", expected=EmoteDecoder)
-        encoder = (load_module(folder, "speech_encoder", expected=SpeechDisentangler)
-                   if (folder / "speech_encoder.pt").is_file() else None)
+        Raises:
+            WeightsNotFoundError: no face export there (the message says how to train one).
+            WeightsFileError: a file is unreadable or does not fit (the message names it).
+            DeviceNotAvailableError: CUDA asked for but not available.
+        """
+        from motion.models.closure_detector import ClosureDetector
+        from motion.models.config import WeightsFileError, has_module
+        from motion.pipelines.weights import check_device, load_modules, read_manifest, require_part
+
+        dev = check_device(device)
+        folder = require_part(path, "face", cls.MODULES, TRAIN_FACE_HELP)
+        optional = [n for n in ("speech_encoder", "closure_detector") if has_module(folder, n)]
+        mods = load_modules(folder, [*cls.MODULES, *optional], dev)
+        expected = {"face_decoder": EmoteDecoder, "flint": FlintPrior, "speech_encoder": SpeechDisentangler,
+                    "closure_detector": ClosureDetector}
+        for name, module in mods.items():
+            if not isinstance(module, expected[name]):
+                raise WeightsFileError(f"{folder / name}.json builds {type(module).__name__}, "
+                                       f"expected {expected[name].__name__}")
         cfg = folder / "face_pipeline.json"
-        settings = json.loads(cfg.read_text(encoding="utf-8")) if cfg.is_file() else {}
-        return cls(decoder, load_prior(folder), encoder, settings, device, **kwargs)
+        try:
+            settings = json.loads(cfg.read_text(encoding="utf-8")) if cfg.is_file() else {}
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise WeightsFileError(f"{cfg} is not JSON ({exc})") from None
+        detector = mods.get("closure_detector")
+        return cls(mods["face_decoder"], mods["flint"], mods.get("speech_encoder"), settings, dev,  # type: ignore[arg-type]
+                   closure_detector=detector.to("cpu") if detector is not None else None,
+                   manifest=read_manifest(folder), **kwargs)
+
+    def modules(self) -> dict[str, torch.nn.Module]:
+        """The sub-modules by their export names (optional ones only when present)."""
+        mods: dict[str, torch.nn.Module] = {"face_decoder": self.decoder, "flint": self.prior}
+        if self.speech_encoder is not None:
+            mods["speech_encoder"] = self.speech_encoder
+        if self.closure_detector is not None:
+            mods["closure_detector"] = self.closure_detector
+        return mods
+
+    def save_pretrained(self, path: str | os.PathLike[str]) -> Path:
+        """Write this pipeline as a face export that :meth:`from_pretrained` reads back bit for
+        bit: the modules (``<name>.json`` + ``<name>.safetensors``), ``face_pipeline.json``,
+        ``manifest.json``. Written beside ``path`` and renamed into place (an existing folder
+        there is replaced as a whole); returns ``path``."""
+        from motion.atomic import atomic_folder
+
+        out = Path(path)
+        with atomic_folder(out) as tmp:
+            self.write_to(tmp)
+        return out
+
+    def write_to(self, folder: Path) -> None:
+        """Write the files of :meth:`save_pretrained` into the existing ``folder`` (not atomic)."""
+        from motion.pipelines.weights import MANIFEST, save_modules, write_json
+
+        manifest = copy.deepcopy(self.manifest)
+        manifest["modules"] = save_modules(folder, self.modules())
+        write_json(folder / "face_pipeline.json", dict(self.settings))
+        write_json(folder / MANIFEST, manifest)
+
+    def to(self, device: str | torch.device) -> FacePipeline:
+        """Move the decoder, the prior and the speech encoder to ``device``; returns the pipeline
+        (the lip-event detector stays on the CPU, where its features are).
+
+        Raises:
+            DeviceNotAvailableError: CUDA asked for but not available.
+        """
+        from motion.pipelines.weights import check_device
+
+        self.device = check_device(device)
+        for module in (self.decoder, self.prior, self.speech_encoder):
+            if module is not None:
+                module.to(self.device)
+        return self
 
     @property
     def fps(self) -> float:
@@ -234,7 +314,8 @@ class FacePipeline:
         recording, and pass ``features`` with ``phonemes=track`` (the same output, less memory).
         ``features``: this audio's features of :meth:`feature_config`, if the caller has them."""
         audio = as_audio(audio)
-        track = phone_track(audio, transcript, phones) if self.needs_phones(phonemes, phones) else None  # None for features
+        track = (phone_track(audio, transcript, phones, self.closure_detector)
+                 if self.needs_phones(phonemes, phones) else None)  # None for features
         if features is not None:
             return features, track
         visemes = track if track is None or track.source != "detected" else None  # no phones in it

@@ -65,11 +65,12 @@ def recogniser_mode(phones: str) -> str:
     return "loop" if phones in ("off", "detector") else phones
 
 
-def phone_track(audio: AudioLike, transcript: str | None = None, phones: str = "loop") -> Any:
+def phone_track(audio: AudioLike, transcript: str | None = None, phones: str = "loop",
+                detector: Any = None) -> Any:
     """The :class:`~motion.audio.phones.PhoneTrack` of the speech (aligned to ``transcript`` when
-    given, else detected by :func:`motion.audio.closures.detect_closures` for "detector", else
-    recognised as :func:`recogniser_mode` of ``phones`` says); None for precomputed features,
-    which hold no audio."""
+    given, else detected by :func:`motion.audio.closures.detect_closures` for "detector", with
+    ``detector`` (None: the shipped one), else recognised as :func:`recogniser_mode` of ``phones``
+    says); None for precomputed features, which hold no audio."""
     from motion.audio.phones import recognise_phones
 
     audio = as_audio(audio)
@@ -78,7 +79,7 @@ def phone_track(audio: AudioLike, transcript: str | None = None, phones: str = "
     if phones == "detector" and not (transcript and transcript.strip()):
         from motion.audio.closures import detect_closures
 
-        return detect_closures(audio)
+        return detect_closures(audio, detector)
     return recognise_phones(audio, transcript, mode=recogniser_mode(phones))  # type: ignore[arg-type]
 
 

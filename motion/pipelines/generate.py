@@ -8,6 +8,7 @@ BEAT2); otherwise the face stays neutral and the output says so in ``meta.extra[
 
 Weights: a weights root holds ``body/`` and ``face/`` (:mod:`.weights`); a folder that is a
 body export itself is accepted too (then ``face/`` next to it is not looked for).
+:class:`~motion.pipelines.motion_pipeline.MotionPipeline` loads, saves and moves both at once.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,7 +27,8 @@ from motion.types import EMOTIONS, FPS, JAW, LEFT_EYE, NUM_EXPRESSIONS, RIGHT_EY
 if TYPE_CHECKING:  # pragma: no cover
     from motion.pipelines.body import BodyPipeline, BodyPipelineOutput
 
-FACE_MODULES = ("face_decoder",)
+#: What makes a folder a face export.
+FACE_MODULES = ("face_decoder", "flint")
 
 
 @dataclass
@@ -45,17 +46,6 @@ class GenerationOutput:
     body: BodyPipelineOutput | None = None
     face: Any = None
     notes: list[str] = field(default_factory=list)
-
-
-def find_face_export(weights: str | os.PathLike[str] | None) -> Path | None:
-    """``<weights>/face`` or ``<weights>`` if it holds a face-decoder export, else None."""
-    if weights is None:
-        return None
-    root = Path(weights)
-    for cand in (root / "face", root):
-        if all((cand / f"{n}.json").is_file() and (cand / f"{n}.pt").is_file() for n in FACE_MODULES):
-            return cand
-    return None
 
 
 def _fit_frames(x: np.ndarray, T: int) -> np.ndarray:
@@ -194,18 +184,26 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
     return GenerationOutput(motion, body_out, face_out, notes)
 
 
-def load_face_pipeline(weights: str | os.PathLike[str] | None) -> tuple[Any, str | None]:
-    """``(FacePipeline, None)`` from ``<weights>/face``, or ``(None, reason)``."""
-    folder = find_face_export(weights)
+def load_face_pipeline(weights: str | os.PathLike[str] | None,
+                       device: Any = "cpu") -> tuple[Any, str | None]:
+    """``(FacePipeline, None)`` from ``<weights>/face`` (:meth:`FacePipeline.from_pretrained`), or
+    ``(None, reason)`` when there is none or it cannot be loaded (a warning then): the face is
+    optional, generation goes on with a neutral one."""
+    from motion.pipelines.weights import part_folder
+
+    folder = part_folder(weights, "face", FACE_MODULES)
     if folder is None:
-        return None, f"no face weights (face_decoder.json/.pt) in {weights}/face"
+        return None, f"no face weights (face_decoder.json/.safetensors) in {weights}/face"
+    from motion.models.config import WeightsFileError
+    from motion.pipelines.face import FacePipeline
+
     try:
-        from motion.pipelines.face import FacePipeline
-    except ImportError as exc:  # pragma: no cover - the face package is part of the toolkit
-        return None, f"face pipeline unavailable: {exc}"
-    try:
-        return FacePipeline.from_pretrained(folder), None
-    except (OSError, ValueError, RuntimeError) as exc:
+        return FacePipeline.from_pretrained(folder, device), None
+    except (OSError, ValueError, RuntimeError, WeightsFileError) as exc:
+        from motion.pipelines.weights import DeviceNotAvailableError
+
+        if isinstance(exc, DeviceNotAvailableError):
+            raise
         warnings.warn(f"face weights in {folder} could not be loaded ({exc}); neutral face",
                       stacklevel=2)
         return None, f"face weights in {folder} could not be loaded: {exc}"

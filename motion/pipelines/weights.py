@@ -1,19 +1,22 @@
-"""Where inference weights live, and how a missing folder is reported.
+"""Where inference weights live, how a part's folder is read and written, and which device.
 
-Weights are the plain exports of the training stages (``<name>.json`` + ``<name>.pt`` per
-sub-module, :mod:`motion.models.config`). The body pipeline needs the latent-diffusion
-export (it holds every body module)::
+Weights are folders of module exports (``<name>.json`` + ``<name>.safetensors`` per sub-module,
+:mod:`motion.models.config`; older exports hold ``<name>.pt``, still read) with a
+``manifest.json`` naming the modules (``{"stage": ..., "modules": {name: class_path}, ...}``).
+A *weights root* holds one such folder per part and a manifest naming the parts::
 
-    <body export>/speech_encoder.{json,pt}  motion_vae.{json,pt}  denoiser.{json,pt}
-                  latent_norm.{json,pt}     scheduler_config.json manifest.json
+    <weights>/manifest.json   {"stage": "motion_pipeline", "modules": {"body": "motion.pipelines.body.BodyPipeline", ...}}
+    <weights>/body/           speech_encoder, motion_vae, denoiser, latent_norm, scheduler_config.json
+    <weights>/face/           face_decoder, flint, closure_detector, face_pipeline.json
+    <weights>/metrics/        feature_extractor, emotion_classifier, speaker_classifier, emotion_net
 
-A *weights folder* is either such an export or a root laid out as::
+Every part loads with ``from_pretrained(path)`` and writes with ``save_pretrained(path)``
+(:class:`~motion.pipelines.body.BodyPipeline`, :class:`~motion.pipelines.face.FacePipeline`,
+:class:`~motion.pipelines.metric_nets.MetricNets`; all of them:
+:class:`~motion.pipelines.motion_pipeline.MotionPipeline`); ``path`` is the part's folder or a
+weights root holding it (:func:`part_folder`).
 
-    <weights>/body/      the latent-diffusion export (above)
-    <weights>/face/      the face export (owned by the face pipeline)
-    <weights>/metrics/   the motion-metrics export (feature extractor, classifiers)
-
-Resolution order of the default folder (:func:`resolve_weights_dir`): the ``weights``
+Resolution order of the default root (:func:`resolve_weights_dir`): the ``weights``
 argument, then ``$MOTION_WEIGHTS_DIR``, then ``motion/weights/`` shipped inside the package;
 otherwise :class:`WeightsNotFoundError` explains how to train them.
 """
@@ -24,9 +27,13 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from motion.errors import MotionError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+    from torch import nn
 
 #: Environment variable naming the default weights folder.
 WEIGHTS_ENV: Final[str] = "MOTION_WEIGHTS_DIR"
@@ -34,6 +41,8 @@ WEIGHTS_ENV: Final[str] = "MOTION_WEIGHTS_DIR"
 SHIPPED_WEIGHTS: Path = Path(__file__).resolve().parent.parent / "weights"
 #: Sub-modules of a latent-diffusion export that the body pipeline loads.
 BODY_MODULES: Final[tuple[str, ...]] = ("speech_encoder", "motion_vae", "denoiser", "latent_norm")
+#: The manifest of an export folder or a weights root.
+MANIFEST: Final[str] = "manifest.json"
 #: Sub-modules of a motion-metrics export.
 METRIC_MODULES: Final[tuple[str, ...]] = ("feature_extractor", "emotion_classifier",
                                           "speaker_classifier")
@@ -51,6 +60,17 @@ TRAIN_METRICS_HELP: Final[str] = """\
 Train the metric networks (feature extractor for FGD, emotion and speaker classifiers) with
     motion fit --config configs/experiment/motion_metrics.yaml
 and pass --metrics runs/motion_metrics/latest."""
+
+TRAIN_FACE_HELP: Final[str] = """\
+Train the face model with the toolkit (the synthetic corpus is enough to try it out):
+    motion fit --config configs/face/prior.yaml
+    motion fit --config configs/face/decoder.yaml
+then put runs/face_decoder/latest under WEIGHTS/face, or pass --weights runs/face_decoder/latest."""
+
+TRAIN_FACE_METRICS_HELP: Final[str] = """\
+Train the face emotion classifier with
+    motion fit --config configs/face/face_emotion.yaml
+and pass --face-metrics runs/face_emotion/latest."""
 
 
 class WeightsNotFoundError(MotionError, FileNotFoundError):
@@ -86,46 +106,113 @@ def resolve_weights_dir(weights: str | os.PathLike[str] | None = None) -> Path:
         f"and no weights are shipped in {SHIPPED_WEIGHTS}.{hint}\n{TRAIN_BODY_HELP}")
 
 
-def _holds(folder: Path, names: Sequence[str]) -> bool:
-    return all((folder / f"{n}.json").is_file() and (folder / f"{n}.pt").is_file() for n in names)
+def part_folder(path: str | os.PathLike[str] | None, part: str, names: Sequence[str]) -> Path | None:
+    """The folder of a part: ``path`` itself when it holds the modules ``names``, else
+    ``path/<part>`` when that does; None when neither does (or ``path`` is None)."""
+    from motion.models.config import has_module
+
+    if path is None:
+        return None
+    root = Path(path).expanduser()
+    for folder in (root, root / part):
+        if names and all(has_module(folder, n) for n in names):
+            return folder
+    return None
 
 
-def locate_modules(folders: Sequence[str | os.PathLike[str]], names: Sequence[str],
-                   subfolder: str, what: str, help_text: str) -> dict[str, Path]:
-    """Folder of each of ``names``: the first of ``folders`` (or its ``subfolder``) holding it.
+def require_part(path: str | os.PathLike[str], part: str, names: Sequence[str], help_text: str) -> Path:
+    """:func:`part_folder`, or :class:`WeightsNotFoundError` naming the missing files and how to make them."""
+    from motion.models.config import has_module
 
-    Args:
-        folders: export folders or weights roots, searched in order.
-        names: sub-module names (``<name>.json`` + ``<name>.pt``).
-        subfolder: child of a weights root to look in too (``body``, ``metrics``).
-        what: description for the error message.
-        help_text: how to make the missing files.
+    folder = part_folder(path, part, names)
+    if folder is not None:
+        return folder
+    root = Path(path).expanduser()
+    where = root / part if (root / part).is_dir() else root
+    missing = [n for n in names if not has_module(where, n)]
+    raise WeightsNotFoundError(
+        f"{part} weights: {', '.join(f'{m}.json/.safetensors' for m in missing)} not found in {root}"
+        f"{f' or {root / part}' if where != root else ''}.\n{help_text}")
 
-    Raises:
-        WeightsNotFoundError: a module is in none of the folders.
-    """
-    candidates: list[Path] = []
-    for f in folders:
-        p = Path(f).expanduser()
-        candidates += [p, p / subfolder]
-    found: dict[str, Path] = {}
-    for name in names:
-        for c in candidates:
-            if _holds(c, [name]):
-                found[name] = c
-                break
-    missing = [n for n in names if n not in found]
-    if missing:
-        looked = ", ".join(str(c) for c in candidates)
-        raise WeightsNotFoundError(
-            f"{what}: {', '.join(f'{m}.json/.pt' for m in missing)} not found in {looked}.\n"
-            f"{help_text}")
-    return found
+
+def load_modules(folder: Path, names: Sequence[str], device: str | torch.device = "cpu") -> dict[str, nn.Module]:
+    """``{name: module}`` of the exports ``names`` in ``folder``, in eval mode on ``device``."""
+    from motion.models.config import load_module
+
+    return {n: load_module(folder, n, device).to(device).eval() for n in names}
+
+
+def save_modules(folder: Path, modules: dict[str, nn.Module]) -> dict[str, str]:
+    """Write each module's export to ``folder`` (float16 matrices where lossless: weights
+    loaded from float16 files are written back as they were); returns ``{name: class_path}``."""
+    from motion.models.config import module_config, save_module
+
+    written = {}
+    for name, module in modules.items():
+        save_module(module, folder, name, half="exact")
+        written[name] = module_config(module)["class_path"]
+    return written
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
-    """``manifest.json`` of an export (empty dict if absent)."""
-    path = folder / "manifest.json"
+    """``manifest.json`` of an export (empty dict if absent).
+
+    Raises:
+        WeightsFileError: it is not a JSON object.
+    """
+    path = folder / MANIFEST
     if not path.is_file():
         return {}
-    return dict(json.loads(path.read_text(encoding="utf-8")))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        from motion.models.config import WeightsFileError
+
+        raise WeightsFileError(f"{path} is not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        from motion.models.config import WeightsFileError
+
+        raise WeightsFileError(f"{path} is not a manifest (a JSON object)")
+    return data
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as indented JSON (a manifest, a settings file), atomically."""
+    from motion.atomic import atomic_write
+
+    text = json.dumps(data, indent=2) + "\n"
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+
+
+class DeviceNotAvailableError(MotionError, RuntimeError):
+    """The device asked for (``device="cuda"``) is not available in this process."""
+
+
+def check_device(device: str | torch.device) -> torch.device:
+    """``device`` as a :class:`torch.device` that this process can use.
+
+    Raises:
+        ValueError: not a device name.
+        DeviceNotAvailableError: CUDA (or MPS) asked for but not available, or a GPU index
+            beyond those present.
+    """
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r} ({exc})") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            why = ("this torch build has no CUDA support" if torch.version.cuda is None
+                   else "no CUDA GPU is visible (driver, CUDA_VISIBLE_DEVICES)")
+            raise DeviceNotAvailableError(f"device={str(device)!r} asked for, but {why} "
+                                          f"(torch {torch.__version__}); use device='cpu'")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise DeviceNotAvailableError(f"device={str(device)!r}: only {torch.cuda.device_count()} "
+                                          "CUDA device(s) visible")
+    elif dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise DeviceNotAvailableError(f"device={str(device)!r} asked for, but MPS is not available; use device='cpu'")
+    elif dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+    return dev

@@ -66,7 +66,7 @@ class StageModule(pl.LightningModule):
         raise NotImplementedError
 
     def export_modules(self) -> dict[str, nn.Module]:
-        """Sub-modules written as plain ``<name>.pt`` + ``<name>.json`` by the export."""
+        """Sub-modules written as plain ``<name>.safetensors`` + ``<name>.json`` by the export."""
         raise NotImplementedError
 
     def export(self, directory: str | Path) -> dict[str, str]:

@@ -29,7 +29,7 @@ def run_dir(trainer: pl.Trainer) -> Path:
 
 
 def write_export(module: StageModule, directory: Path, trainer: pl.Trainer | None = None) -> Path:
-    """Write a stage's sub-modules (``.pt`` + ``.json``) and ``manifest.json`` to ``directory``."""
+    """Write a stage's sub-modules (``.safetensors`` + ``.json``) and ``manifest.json`` to ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     modules = module.export(directory)
     dm = getattr(trainer, "datamodule", None) if trainer is not None else None

@@ -1,7 +1,7 @@
 """Stage 3: latent diffusion over the motion-VAE latent sequence, conditioned on speech.
 
 The speech encoder (stage 1) and motion VAE (stage 2) are loaded frozen from their plain
-exports (``<run>/export`` or ``runs/<stage>/latest``: ``<name>.json`` + ``<name>.pt``, loaded
+exports (``<run>/export`` or ``runs/<stage>/latest``: ``<name>.json`` + ``<name>.safetensors``, loaded
 with ``weights_only=True``). Training follows DDPM (Ho et al. 2020, Alg. 1) on standardized
 posterior means ``z0``: ``z_t = sqrt(abar_t) z0 + sqrt(1 - abar_t) eps`` and an MSE on eps
 (or on ``v = sqrt(abar_t) eps - sqrt(1 - abar_t) z0``, Salimans & Ho 2022). Condition groups

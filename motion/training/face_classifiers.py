@@ -17,7 +17,7 @@ network's ``region`` and classified:
 
 Small Gaussian noise on the expression coefficients (``input_noise``) makes the networks
 less brittle on generated faces. The network is exported as ``lip_net`` / ``emotion_net``
-(``.json`` + ``.pt``) for ``model.init_args.lip_net_export`` / ``emotion_net_export`` of the
+(``.json`` + ``.safetensors``) for ``model.init_args.lip_net_export`` / ``emotion_net_export`` of the
 decoder. The vertex region is set here (``region``, ``vertex_stride``) and recorded in the
 network's config, because the network's input size depends on it.
 """

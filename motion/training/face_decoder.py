@@ -50,7 +50,7 @@ EXPORT_NAME, PIPELINE_FILE = "face_decoder", "face_pipeline.json"
 def _resolve(export: str | None, module: M | None, name: str, cls: type[M], required: bool = True) -> M | None:
     if export is not None:
         if cls is FlintPrior:
-            from motion.models.face.flint import load_prior
+            from motion.training.face_prior import load_prior
 
             return load_prior(export)  # type: ignore[return-value]
         return load_module(Path(export), name, expected=cls)
@@ -80,7 +80,7 @@ class FaceDecoderModule(StageModule):
         audio_dim: speech features per frame with ``log_mel`` and no encoder (= ``data.n_mels``).
         style_input: ``speaker`` (speaker-id embedding) or ``speech`` (the encoder's style latent).
         lip_net / lip_net_export, emotion_net / emotion_net_export: perceptual networks (stage 2).
-        init_decoder: export folder whose ``face_decoder.pt`` initialises the decoder (stage 2 from stage 1).
+        init_decoder: export folder whose ``face_decoder`` weights initialise the decoder (stage 2 from stage 1).
         models_dir: FLAME model folder of the vertex losses (None: ``$MOTION_MODELS_DIR`` or the stand-in).
         loss_region: vertices of the vertex / velocity terms (``moving``, ``face``, ``all``, ...).
         loss_stride: keep every k-th vertex of ``loss_region`` (speed; the lip set stays whole).
@@ -133,8 +133,12 @@ class FaceDecoderModule(StageModule):
             raise ValueError(f"decoder takes ({self.decoder.in_dim} speech, {self.decoder.style_dim} style) features, "
                              f"the inputs give ({in_dim}, {style_dim})")
         if init_decoder is not None:
-            state = torch.load(Path(init_decoder) / f"{EXPORT_NAME}.pt", map_location="cpu", weights_only=True)
-            self.decoder.load_state_dict(state)
+            from motion.models.config import read_state, weights_file
+
+            path = weights_file(init_decoder, EXPORT_NAME)
+            if path is None:
+                raise FileNotFoundError(f"model.init_args.init_decoder: no {EXPORT_NAME}.safetensors (or .pt) in {init_decoder}")
+            self.decoder.load_state_dict(read_state(path))
         nets = [_resolve(exp, net, name, nn.Module, required=False)
                 for exp, net, name in ((lip_net_export, lip_net, "lip_net"), (emotion_net_export, emotion_net, "emotion_net"))]
         for net, name in zip(nets, ("lip_net", "emotion_net")):

@@ -7,31 +7,46 @@
     (``motion fit ...`` once the toolkit CLI forwards ``fit`` to :mod:`motion.training.cli`)
 
 It is a :class:`~motion.training.base.StageModule` (AdamW, warm-up + cosine schedule, plain
-export by :class:`~motion.training.callbacks.ExportWeights` as ``flint.json`` + ``flint.pt``),
+export by :class:`~motion.training.callbacks.ExportWeights` as ``flint.json`` + ``flint.safetensors``),
 driven by the toolkit's LightningCLI (:mod:`motion.training.cli`, subclass mode). It
 receives a ready-built :class:`~motion.models.face.flint.FlintPrior` and holds training
 logic only (loss: :mod:`motion.training.face_losses`). The FLAME model of the vertex loss is
 loaded from ``models_dir`` (or ``$MOTION_MODELS_DIR``, or the stand-in) and is never saved
-into checkpoints. :func:`motion.models.face.flint.load_prior` (also importable from here) rebuilds the
-prior, frozen, from an export folder or a checkpoint.
+into checkpoints. :func:`load_prior` rebuilds the prior, frozen, from an export folder or a
+checkpoint (inference reads it with the face export: ``FacePipeline.from_pretrained``).
 """
 
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import torch
 from torch import nn
 
-from motion.models.config import module_config
+from motion.models.config import load_module, module_config
 from motion.models.face.flame_layer import FlameExpressionLayer, moving_vertices
-from motion.models.face.flint import EXPORT_NAME, FlintOutput, FlintPrior, load_prior  # noqa: F401 (load_prior re-exported)
+from motion.models.face.flint import EXPORT_NAME, FlintOutput, FlintPrior
 from motion.training.base import StageModule, save_plain_hyperparameters
 from motion.training.face_losses import FlintLoss, FlintLossWeights
 
 VertexSubset = Literal["moving", "face", "all"]
+
+
+def load_prior(path: str | Path, map_location: str | torch.device = "cpu", freeze: bool = True) -> FlintPrior:
+    """The trained :class:`FlintPrior`, frozen by default, from an export folder
+    (``flint.json`` + ``flint.safetensors``, e.g. ``runs/face_prior/latest``: :func:`load_module`)
+    or a ``.ckpt`` of :class:`FacePriorModule` (read with ``torch.load(weights_only=True)``)."""
+    p = Path(path)
+    if p.is_dir():
+        prior = load_module(p, EXPORT_NAME, map_location, expected=FlintPrior)
+    else:
+        ckpt = torch.load(p, map_location=map_location, weights_only=True)
+        prior = FlintPrior(**ckpt["hyper_parameters"]["prior_config"]["init_args"])
+        prior.load_state_dict({k[len("prior."):]: v for k, v in ckpt["state_dict"].items() if k.startswith("prior.")})
+    return prior.freeze() if freeze else prior
 
 
 def _vertex_ids(face_model: Any, subset: VertexSubset, num_expressions: int, models_dir: str | None) -> np.ndarray | None:

@@ -45,7 +45,7 @@ class SpeechDistillModule(StageModule):
     """Trains a student copy of a speech-encoder export (module notes).
 
     Args:
-        teacher_export: folder with ``speech_encoder.json`` / ``.pt`` (e.g. ``motion/weights/body``).
+        teacher_export: folder with ``speech_encoder.json`` / ``.safetensors`` (e.g. ``motion/weights/body``).
         w_content, w_emotion, w_style, w_logits: loss weights.
         lr, weight_decay, warmup_steps, min_lr_ratio: optimisation (:class:`StageModule`).
     """

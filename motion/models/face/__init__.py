@@ -12,7 +12,6 @@ from motion._lazy import lazy_attributes
 _LAZY: dict[str, tuple[str, str]] = {
     "FlintPrior": ("motion.models.face.flint", "FlintPrior"),
     "FlintOutput": ("motion.models.face.flint", "FlintOutput"),
-    "load_prior": ("motion.models.face.flint", "load_prior"),
     "FlameExpressionLayer": ("motion.models.face.flame_layer", "FlameExpressionLayer"),
     "moving_vertices": ("motion.models.face.flame_layer", "moving_vertices"),
     "AlibiTransformerLayer": ("motion.models.face.attention", "AlibiTransformerLayer"),
@@ -29,7 +28,7 @@ _LAZY: dict[str, tuple[str, str]] = {
 __all__ = [
     "AlibiTransformerLayer", "EmoteDecoder", "FaceConditioning", "FaceDecoderOutput", "FaceEmotionNet",
     "FacePerceptualNet", "FaceVertexSets", "FlameExpressionLayer", "FlintOutput", "FlintPrior", "LipVisemeNet",
-    "PerceptualOutput", "load_prior", "moving_vertices",
+    "PerceptualOutput", "moving_vertices",
 ]
 
 

@@ -24,19 +24,19 @@ Differences from the original, on purpose:
   the training data (``set_normalization``) and saved with the weights.
 
 Config is the constructor (:func:`motion.models.config.register_config`): export and reload
-with :func:`motion.models.config.save_module` / ``load_module`` (``flint.json`` + ``flint.pt``).
+with :func:`motion.models.config.save_module` / ``load_module`` (``flint.json`` + ``flint.safetensors``);
+a face pipeline loads it with the rest of its export (``FacePipeline.from_pretrained``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import torch
 from torch import nn
 
-from motion.models.config import load_module, register_config
+from motion.models.config import register_config
 from motion.models.face.attention import AlibiTransformerLayer
 from motion.models.layers import Standardizer
 
@@ -199,17 +199,3 @@ class FlintPrior(nn.Module):
 
     def train(self, mode: bool = True) -> FlintPrior:
         return super().train(mode and not self._frozen)
-
-
-def load_prior(path: str | Path, map_location: str | torch.device = "cpu", freeze: bool = True) -> FlintPrior:
-    """The trained :class:`FlintPrior`, frozen by default, from an export folder
-    (``flint.json`` + ``flint.pt``, e.g. ``runs/face_prior/latest``) or a ``.ckpt`` of
-    :class:`motion.training.face_prior.FacePriorModule` (read as a plain torch file: no Lightning)."""
-    p = Path(path)
-    if p.is_dir():
-        prior = load_module(p, EXPORT_NAME, map_location, expected=FlintPrior)
-    else:
-        ckpt = torch.load(p, map_location=map_location, weights_only=True)
-        prior = FlintPrior(**ckpt["hyper_parameters"]["prior_config"]["init_args"])
-        prior.load_state_dict({k[len("prior."):]: v for k, v in ckpt["state_dict"].items() if k.startswith("prior.")})
-    return prior.freeze() if freeze else prior
