@@ -109,6 +109,26 @@ class TransformerStack(nn.Module):
         return self.norm(x)
 
 
+def limit_bands(x: torch.Tensor, bands: int | None) -> torch.Tensor:
+    """``(..., F)`` standardized features -> ``(..., F)`` whose features from ``bands`` on repeat
+    feature ``bands - 1`` (None: ``x`` itself).
+
+    For log-mel input this keeps a model off the top bands that lossy codecs low-pass (LAME
+    cuts 16 kHz MP3s near 7.5 kHz, Vorbis lower) while its input keeps its width: neighbouring
+    high bands rise and fall together (quiet in a pause, loud in a fricative), so a model
+    trained on all bands reads the limited input without retraining.
+    """
+    if bands is None:
+        return x
+    return torch.cat([x[..., :bands], x[..., bands - 1:bands].expand(*x.shape[:-1], x.shape[-1] - bands)], dim=-1)
+
+
+def check_bands(bands: int | None, in_dim: int) -> None:
+    """Raise unless ``bands`` is None or within [1, in_dim]."""
+    if bands is not None and not 0 < bands <= in_dim:
+        raise ValueError(f"bands must be within [1, in_dim={in_dim}] or None, got {bands}")
+
+
 class Standardizer(nn.Module):
     """Per-feature ``(x - mean) / std`` with statistics kept as buffers (saved with weights).
 

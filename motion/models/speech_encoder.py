@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from motion.models.config import register_config
-from motion.models.layers import ConvStack, Standardizer, TransformerStack, add_positions
+from motion.models.layers import ConvStack, Standardizer, TransformerStack, add_positions, check_bands, limit_bands
 
 
 @dataclass
@@ -94,14 +94,19 @@ class SpeechDisentangler(nn.Module):
         width: hidden width W of every branch and the decoder.
         conv_layers, layers, heads: residual conv blocks, transformer blocks, heads per branch.
         dropout: dropout inside the branches.
+        bands: read only the first ``bands`` features (None: all; 77 of 80 log-mel bands:
+            0-7.1 kHz, so a codec's low-pass cannot change what is heard):
+            :func:`~motion.models.layers.limit_bands` after standardisation.
     """
 
     @register_config
     def __init__(self, in_dim: int = 80, content_dim: int = 64, emotion_dim: int = 64,
                  style_dim: int = 64, num_emotions: int = 8, num_speakers: int = 32,
                  width: int = 256, conv_layers: int = 2, layers: int = 2, heads: int = 4,
-                 dropout: float = 0.1) -> None:
+                 dropout: float = 0.1, bands: int | None = None) -> None:
         super().__init__()
+        check_bands(bands, in_dim)
+        self.bands = bands
         self.in_dim, self.content_dim = in_dim, content_dim
         self.emotion_dim, self.style_dim = emotion_dim, style_dim
         self.num_emotions, self.num_speakers = num_emotions, num_speakers
@@ -126,7 +131,7 @@ class SpeechDisentangler(nn.Module):
         if features.shape[-1] != self.in_dim:
             raise ValueError(f"speech encoder expects {self.in_dim} features per frame, got "
                              f"{features.shape[-1]} (check the data's audio_features / n_mels)")
-        x = features if normalized else self.norm(features)
+        x = limit_bands(features if normalized else self.norm(features), self.bands)
         content = instance_norm_time(self.content_out(self.content_branch(x)))
         emotion = self.emotion_pool(self.emotion_branch(x))
         style = self.style_pool(self.style_branch(x))

@@ -34,7 +34,7 @@ from torch import nn
 from motion.models.config import register_config
 from motion.models.face.conditioning import FaceConditioning
 from motion.models.face.temporal import BiasedTransformerLayer, periodic_positions
-from motion.models.layers import Standardizer
+from motion.models.layers import Standardizer, check_bands, limit_bands
 
 if TYPE_CHECKING:  # pragma: no cover
     from motion.models.face.flint import FlintPrior
@@ -74,10 +74,9 @@ class EmoteDecoder(nn.Module):
         causal: mask the future (FaceFormer) or not (EMOTE, default).
         positions: add FaceFormer's periodic positional encoding (period ``period``).
         num_emotions, num_styles, intensity_levels: see :class:`FaceConditioning`.
-        bands: read only the first ``bands`` input features (None: all). With log-mel input,
-            77 of 80 bands keeps 0-7.1 kHz: the bands above are zeroed after standardisation,
-            so a lossy codec's low-pass (LAME cuts 16 kHz MP3s at about 7.5 kHz) cannot move
-            the mouth. The weights keep their shape (the input layer still takes ``in_dim``).
+        bands: read only the first ``bands`` input features (None: all; 77 of 80 log-mel
+            bands: 0-7.1 kHz, so a codec's low-pass cannot move the mouth):
+            :func:`~motion.models.layers.limit_bands` after standardisation.
     """
 
     @register_config
@@ -87,8 +86,7 @@ class EmoteDecoder(nn.Module):
                  num_emotions: int = 8, num_styles: int = 32,
                  intensity_levels: Sequence[float] = (1.0, 2.0, 3.0), bands: int | None = None) -> None:
         super().__init__()
-        if bands is not None and not 0 < bands <= in_dim:
-            raise ValueError(f"bands must be within [1, in_dim={in_dim}] or None, got {bands}")
+        check_bands(bands, in_dim)
         steps = round(math.log2(downsample))
         if downsample < 1 or 2**steps != downsample:
             raise ValueError(f"downsample must be a power of 2, got {downsample}")
@@ -96,10 +94,6 @@ class EmoteDecoder(nn.Module):
         self.style_dim, self.width, self.period, self.positions = style_dim, width, period, positions
         self.norm = Standardizer(in_dim, eps=1e-3)  # log-mel standardization (identity for content)
         self.bands = bands
-        mask = torch.ones(in_dim)
-        if bands is not None:
-            mask[bands:] = 0.0
-        self.register_buffer("band_mask", mask, persistent=False)  # (F,): 1 read, 0 ignored
         self.input = nn.Linear(in_dim, width)
         self.condition = FaceConditioning(width, num_emotions, num_styles, style_dim, intensity_levels)
         self.condition_out = nn.Linear(width, width)
@@ -131,8 +125,7 @@ class EmoteDecoder(nn.Module):
         T = features.shape[1]
         pad = -T % self.downsample
         x = self.norm(features)
-        if self.bands is not None:
-            x = x * self.band_mask
+        x = limit_bands(x, self.bands)
         if pad:  # repeat the last frame up to a multiple of 8 (as FLINT's encoder does)
             x = torch.cat([x, x[:, -1:].expand(-1, pad, -1)], dim=1)
         cond = self.condition(emotion, intensity, style)  # (B, W)
