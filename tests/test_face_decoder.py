@@ -241,7 +241,7 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 #: The demo-weights stages (configs/demo) and the face config each one extends.
 DEMO = {"demo/face_decoder": "decoder_mel", "demo/face_decoder_exchange": "decoder_exchange",
-        "demo/face_decoder_bands": "decoder_mel", "demo/lip_reader": "lip_reader", "demo/face_emotion": "face_emotion"}
+        "demo/lip_reader": "lip_reader", "demo/face_emotion": "face_emotion"}
 
 
 def _fit(config: str, corpus: Path, cache: Path, root: Path, exports: dict[str, Path], *extra: str) -> None:
@@ -283,11 +283,9 @@ def test_fast_dev_run(config: str, corpus: Path, cache: Path, exports: dict[str,
         latest = decoder_run
     else:
         extra = ["--model.init_decoder", str(decoder_run)] if config == "decoder_exchange" else []
-        if config in ("demo/face_decoder_exchange", "demo/face_decoder_bands"):  # from a (log-mel) demo decoder
+        if config == "demo/face_decoder_exchange":  # starts from a (log-mel) demo decoder
             _fit("demo/face_decoder", corpus, cache, tmp_path / "mel", exports)
             extra = ["--model.init_decoder", str(tmp_path / "mel" / "latest")]
-        if config == "demo/face_decoder_bands":
-            extra += ["--model.emotion_net_export", str(exports["emotion"])]
         _fit(config, corpus, cache, tmp_path, exports, *extra)
         latest = tmp_path / "latest"
     demo = config in DEMO

@@ -58,9 +58,9 @@ def test_pack_missing_run_is_a_clear_error(tmp_path: Path, capsys: pytest.Captur
     runs = _runs(tmp_path / "runs")
     import shutil
 
-    shutil.rmtree(runs / "face_decoder_bands")
+    shutil.rmtree(runs / "face_decoder_exchange")
     assert main([str(runs), str(tmp_path / "weights")]) == 1
-    assert "face_decoder_bands/latest" in capsys.readouterr().err and not (tmp_path / "weights").exists()
+    assert "face_decoder_exchange/latest" in capsys.readouterr().err and not (tmp_path / "weights").exists()
 
 
 def test_a_later_run_replaces_an_earlier_runs_module(tmp_path: Path) -> None:

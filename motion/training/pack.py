@@ -7,7 +7,7 @@ Layout written (:mod:`motion.pipelines.weights`)::
 
     <dest>/manifest.json  names the parts (:class:`~motion.pipelines.motion_pipeline.MotionPipeline`)
     <dest>/body/     the latent-diffusion export (speech encoder, motion VAE, denoiser, ...)
-    <dest>/face/     the face-decoder export (EMOTE's second stage, then read below 7.1 kHz; decoder, FLINT prior, settings)
+    <dest>/face/     the face-decoder export of EMOTE's second stage (decoder, FLINT prior, settings)
                      and the lip-event detector (closure_detector.*)
     <dest>/metrics/  the motion-metrics export + the face-emotion classifier (``motion evaluate``)
 
@@ -36,7 +36,7 @@ from typing import Any
 #: destination sub-folder -> the runs (under the runs root) whose ``latest`` export goes there
 LAYOUT: dict[str, tuple[str, ...]] = {
     "body": ("latent_diffusion", "speech_encoder_robust"),  # the robust encoder replaces the denoiser's
-    "face": ("face_decoder_bands", "closure_detector"),  # + the lip-event detector (motion.audio.closures)
+    "face": ("face_decoder_exchange", "closure_detector"),  # + the lip-event detector (motion.audio.closures)
     "metrics": ("motion_metrics", "face_emotion"),
 }
 WEIGHT_SUFFIXES = (".safetensors", ".pt")
