@@ -19,3 +19,8 @@ from __future__ import annotations
 
 class MotionError(Exception):
     """Base class of the toolkit's exceptions (see the module notes)."""
+
+
+class MotionWarning(UserWarning):
+    """Base class of the toolkit's warnings: the work goes on, but a control could not be honoured
+    as asked (the CLI prints them as one line)."""

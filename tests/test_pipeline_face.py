@@ -116,6 +116,12 @@ def test_log_mel_export_speaker_style_and_errors(mel_pipe: FacePipeline, wav: Pa
         mel_pipe(wav, emotion="bored", intensity=1.0, seed=0)
     with pytest.raises(ValueError, match="log-mel"):
         mel_pipe(wav, emotion="happy", intensity=1.0, seed=0, content=torch.zeros(T, 64))
+    from motion.errors import MotionWarning
+
+    with pytest.warns(MotionWarning, match="cannot hear a speaking style"):  # no speech encoder here
+        clip_style = mel_pipe(wav, emotion="happy", intensity=2.0, style=str(wav), seed=0)
+    unknown = mel_pipe(wav, emotion="happy", intensity=2.0, style=None, seed=0)
+    assert "not heard" in clip_style.meta["style"] and "not heard" not in str(unknown.meta["style"])
 
 
 def test_long_audio_in_chunks(mel_pipe: FacePipeline, wav: Path) -> None:

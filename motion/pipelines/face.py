@@ -399,6 +399,13 @@ class FacePipeline:
         s = parse_style(style)
         latent_mode = self.settings["style_input"] == "speech"
         if isinstance(s, Path):
+            if self.speech_encoder is None and not latent_mode:  # speaker ids only (the demo face)
+                from motion.errors import MotionWarning
+
+                warnings.warn(f"the face model cannot hear a speaking style in {s.name} (its export has no "
+                              "speech encoder): the face uses its unknown-speaker style; the body still "
+                              "takes the clip's style", MotionWarning, stacklevel=3)
+                return torch.tensor([-1], device=self.device), f"unknown speaker (reference {s.name} not heard)"
             latent, spk = self._reference(s)
             value = latent[None] if latent_mode else torch.tensor([spk])
             return value.to(self.device), str(s)
