@@ -24,7 +24,7 @@ _LAZY = {
     "GenerationOptions": ("motion.pipelines.request", "GenerationOptions"),
     "clear_cache": ("motion.api", "clear_cache"),
     "read_motion": ("motion.data.formats", "read_motion"),
-    "write_motion": ("motion.data.formats", "write_motion"),
+    "write_motion": ("motion.export.npz", "write_motion"),
     "load_audio": ("motion.audio", "load_audio"),
     "load_body_model": ("motion.bodymodels", "load_body_model"),
     "load_face_model": ("motion.bodymodels", "load_face_model"),

@@ -257,7 +257,8 @@ FORBIDDEN = {
     "motion.audio": ("motion.pipelines", "motion.metrics", "motion.export", "motion.render", "motion.training",
                      "motion.api", "motion.demo"),
     "motion.data": ("motion.pipelines", "motion.metrics", "motion.render", "motion.api", "motion.demo"),
-    "motion.export": ("motion.pipelines", "motion.metrics", "motion.render", "motion.api", "motion.demo"),
+    # every writer is in export/, every reader in data/formats/ (which may use export's layouts)
+    "motion.export": ("motion.data", "motion.pipelines", "motion.metrics", "motion.render", "motion.api", "motion.demo"),
     "motion.render": ("motion.demo",),
     "motion.resample": ("motion.container",),
     "motion.tts": ("motion.data", "motion.pipelines", "motion.metrics", "motion.models"),

@@ -524,7 +524,8 @@ def _flavours(clip: Path, tmp: Path) -> dict[str, str]:
     from scipy.spatial.transform import Rotation
 
     from motion.bodymodels import load_body_model
-    from motion.data.formats import read_motion, write_motion
+    from motion.data.formats import read_motion
+    from motion.export import write_motion
     from motion.export._rest import rest_model
 
     m = read_motion(clip)
@@ -541,7 +542,8 @@ def _flavours(clip: Path, tmp: Path) -> dict[str, str]:
 
 def _long_clip(clip: Path, path: Path, seconds: float = 60.0) -> Path:
     from motion.container import Motion
-    from motion.data.formats import read_motion, write_motion
+    from motion.data.formats import read_motion
+    from motion.export import write_motion
 
     m = read_motion(clip)
     reps = int(np.ceil(seconds * m.fps / m.num_frames))

@@ -1,4 +1,5 @@
-"""Tests for motion.data.formats: round trips, resampling on read, sniffing, bad input."""
+"""Tests for motion.data.formats (readers) and the npz writers of motion.export.npz: round trips,
+resampling on read, sniffing, bad input."""
 
 from __future__ import annotations
 
@@ -12,11 +13,16 @@ import numpy as np
 import pytest
 
 from motion.container import Motion, MotionMeta
-from motion.data.formats import FORMATS, MotionFormatError, read_motion, sniff_format, write_motion
-from motion.data.formats.amass import read_amass, write_amass
-from motion.data.formats.amuse import read_amuse, write_amuse
-from motion.data.formats.beat2 import read_beat2, write_beat2
-from motion.data.formats.flame_params import neck_world_rotation, read_flame_params, write_flame_params
+from motion.data.formats import FORMATS, MotionFormatError, read_motion, sniff_format
+from motion.data.formats.amass import read_amass
+from motion.data.formats.amuse import read_amuse
+from motion.data.formats.beat2 import read_beat2
+from motion.data.formats.flame_params import read_flame_params
+from motion.export import write_motion
+from motion.export.npz.amass import write_amass
+from motion.export.npz.amuse import write_amuse
+from motion.export.npz.beat2 import write_beat2
+from motion.export.npz.flame_params import neck_world_rotation, write_flame_params
 from motion.data.formats.safe_pickle import UnsafePickleError, safe_loads
 from motion.types import JAW, JOINT_INDEX, LEFT_EYE, RIGHT_EYE
 

@@ -90,7 +90,7 @@ def generate_clip(spec: ClipSpec, seed: int, beat2_dir: Path) -> ClipResult:
     """
     import soundfile as sf
 
-    from motion.data.formats.beat2 import write_beat2
+    from motion.export.npz.beat2 import write_beat2
 
     rng = clip_rng(seed, spec)
     prof = profile(spec.emotion, spec.intensity)

@@ -1,4 +1,5 @@
-"""Motion file formats: one module per format, each with ``read_<fmt>`` / ``write_<fmt>``.
+"""Motion file formats: one reader module per format (``read_<fmt>``; the writers are in
+:mod:`motion.export`).
 
 ==============  ===========================================================
 ``beat2``       BEAT2 / EMAGE SMPL-X npz (30 fps, 300 betas, 100 expressions)
@@ -7,7 +8,8 @@
 ``flame_params`` EMOTE-style FLAME parameters (.npz / restricted .pkl, 25 fps)
 ==============  ===========================================================
 
-Use :func:`read_motion` (sniffs the flavour) and :func:`write_motion`; every reader
+Use :func:`read_motion` (sniffs the flavour; also reads the BVH / glTF the toolkit exports);
+write with :func:`motion.export.export` (or :func:`motion.export.write_motion`). Every reader
 raises :class:`MotionFormatError` naming the file, the key, and expected vs found.
 Only numpy and :mod:`motion.container` are imported here; torch loads only when a
 motion is resampled.
@@ -16,7 +18,6 @@ motion is resampled.
 from __future__ import annotations
 
 from motion.data.formats.errors import MotionFileNotFoundError, MotionFormatError
-from motion.data.formats.registry import FORMATS, format_name, read_motion, sniff_format, write_motion
+from motion.data.formats.registry import FORMATS, format_name, read_motion, sniff_format
 
-__all__ = ["FORMATS", "MotionFileNotFoundError", "MotionFormatError", "format_name", "read_motion", "sniff_format",
-           "write_motion"]
+__all__ = ["FORMATS", "MotionFileNotFoundError", "MotionFormatError", "format_name", "read_motion", "sniff_format"]

@@ -18,13 +18,13 @@ import numpy as np
 
 from motion.container import Motion, MotionMeta
 from motion.data.formats.errors import MotionFileNotFoundError, MotionFormatError
+from motion.export.npz._write import META_KEY
 
 #: A shape pattern: ints must match exactly; ``"T"`` is the frame axis (shared by every
 #: per-frame key of a file); any other string is a free size (named in messages).
 ShapeSpec = Sequence[int | str]
 
 GENDERS: tuple[str, ...] = ("neutral", "male", "female")
-META_KEY = "motion_meta"
 
 
 def _spec_str(spec: ShapeSpec) -> str:

@@ -10,8 +10,9 @@ AMUSE (``models/diffusion/viz/visualizer.py``) writes::
 
 and no ``expressions`` (AMUSE has no face). We add ``motion_meta`` (JSON metadata), which
 other readers ignore. Reading also accepts an optional ``expressions`` (T, E) key;
-``mocap_frame_rate`` defaults to 30 when absent. Writing adds ``expressions`` only when
-asked (``with_expressions=True``), e.g. for the SMPL-X Blender add-on, which wants one.
+``mocap_frame_rate`` defaults to 30 when absent. Writing (:mod:`motion.export.npz.amuse`) adds
+``expressions`` only when asked (``with_expressions=True``), e.g. for the SMPL-X Blender add-on,
+which wants one.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ import numpy as np
 
 from motion.container import Motion
 from motion.data.formats._source import open_npz
-from motion.data.formats._write import fit_width, meta_entry, prepare, save_npz, text
-from motion.types import NUM_BETAS_BEAT2, NUM_EXPRESSIONS, NUM_JOINTS
+from motion.types import NUM_BETAS_BEAT2, NUM_JOINTS
 
 NAME = "amuse"
 AMUSE_FPS = 30.0
@@ -54,41 +54,3 @@ def read_amuse(path: str | Path, *, fps: float | None = 30.0) -> Motion:
             meta=src.meta(),
         )
         return src.finish(motion, fps)
-
-
-def write_amuse(
-    motion: Motion,
-    path: str | Path,
-    *,
-    fps: float | None = None,
-    num_betas: int = NUM_BETAS_BEAT2,
-    with_expressions: bool = False,
-    compress: bool = False,
-) -> Path:
-    """Write ``motion`` as an AMUSE-style ``.npz`` (atomically).
-
-    Args:
-        motion: the motion; refused if it holds NaN/Inf.
-        path: output path (``.npz`` appended when it has another suffix).
-        fps: resample to this rate first (``None`` keeps the motion's rate).
-        num_betas: width of ``betas`` (zero-padded / truncated), 300 as AMUSE.
-        with_expressions: also write ``expressions`` (the motion's, or ``(T, 100)`` zeros).
-        compress: use ``np.savez_compressed``.
-
-    Returns:
-        The path written.
-    """
-    m = prepare(motion, fps, NAME)
-    assert m.expression is not None
-    arrays: dict[str, np.ndarray] = {
-        "poses": m.poses.astype(np.float32),
-        "trans": m.trans.astype(np.float32),
-        "gender": text(m.gender),
-        "betas": fit_width(m.betas, num_betas),
-        "mocap_frame_rate": np.array(m.fps, np.float64),
-        **meta_entry(m.meta),
-    }
-    if with_expressions:
-        expr = m.expression if m.num_expressions else np.zeros((m.num_frames, NUM_EXPRESSIONS), np.float32)
-        arrays["expressions"] = expr.astype(np.float32)
-    return save_npz(path, arrays, compress=compress)

@@ -1,4 +1,4 @@
-"""The format registry, flavour sniffing, and the ``read_motion`` / ``write_motion`` front doors."""
+"""The reader registry, flavour sniffing, and the ``read_motion`` front door (writers: :mod:`motion.export`)."""
 
 from __future__ import annotations
 
@@ -7,34 +7,29 @@ from typing import Any, Callable
 
 from motion.container import Motion
 from motion.data.formats._source import open_npz
-from motion.data.formats.amass import read_amass, write_amass
-from motion.data.formats.amuse import read_amuse, write_amuse
-from motion.data.formats.beat2 import read_beat2, write_beat2
+from motion.data.formats.amass import read_amass
+from motion.data.formats.amuse import read_amuse
+from motion.data.formats.beat2 import read_beat2
 from motion.data.formats.errors import MotionFileNotFoundError, MotionFormatError
-from motion.data.formats.flame_params import read_flame_params, write_flame_params
+from motion.data.formats.flame_params import read_flame_params
+from motion.export.npz import ALIASES, PICKLE_SUFFIXES, format_name
 
 Reader = Callable[..., Motion]
-Writer = Callable[..., Path]
 
-#: format name -> (reader, writer)
-FORMATS: dict[str, tuple[Reader, Writer]] = {
-    "beat2": (read_beat2, write_beat2),
-    "amass": (read_amass, write_amass),
-    "amuse": (read_amuse, write_amuse),
-    "flame_params": (read_flame_params, write_flame_params),
+#: format name -> reader (the writers, by the same names: :data:`motion.export.npz.WRITERS`)
+FORMATS: dict[str, Reader] = {
+    "beat2": read_beat2,
+    "amass": read_amass,
+    "amuse": read_amuse,
+    "flame_params": read_flame_params,
 }
-#: Other names accepted for ``format=``.
-ALIASES: dict[str, str] = {"emage": "beat2", "smplx": "beat2", "flame": "flame_params", "emote": "flame_params"}
 
 #: Keys only AMASS files have (BEAT2 and AMUSE files have none of them).
 _AMASS_KEYS = frozenset(
     {"surface_model_type", "mocap_framerate", "mocap_time_length", "num_betas", "root_orient", "pose_body"}
 )
-_PICKLE_SUFFIXES = (".pkl", ".pickle")
 #: Read-only formats told by suffix: files the toolkit's exporters write (:mod:`motion.export`).
 SUFFIX_READERS: dict[str, str] = {".bvh": "bvh", ".glb": "gltf", ".gltf": "gltf"}
-#: Suffixes :func:`write_motion` writes (npz flavours; FLAME parameters also as pickle).
-WRITE_SUFFIXES: tuple[str, ...] = (".npz", *_PICKLE_SUFFIXES)
 
 
 def _read_by_suffix(path: Path, kind: str, fps: float | None, **opts: Any) -> Motion:
@@ -46,19 +41,6 @@ def _read_by_suffix(path: Path, kind: str, fps: float | None, **opts: Any) -> Mo
     from motion.data.formats.gltf import read_gltf_motion
 
     return read_gltf_motion(path, fps=fps, **opts)
-
-
-def format_name(name: str) -> str:
-    """Canonical format name for ``name`` (case-insensitive, aliases allowed).
-
-    Raises:
-        ValueError: for an unknown format.
-    """
-    key = name.strip().lower().replace("-", "_")
-    key = ALIASES.get(key, key)
-    if key not in FORMATS:
-        raise ValueError(f"unknown motion format {name!r}; choose one of: {', '.join(FORMATS)}")
-    return key
 
 
 def sniff_format(path: str | Path) -> str:
@@ -73,7 +55,7 @@ def sniff_format(path: str | Path) -> str:
         MotionFormatError: unreadable file, or keys that fit no flavour.
     """
     p = Path(path)
-    if p.suffix.lower() in _PICKLE_SUFFIXES:
+    if p.suffix.lower() in PICKLE_SUFFIXES:
         return "flame_params"
     with open_npz(p, "motion") as src:
         if src.has("exp") and not src.has("poses"):
@@ -113,36 +95,9 @@ def read_motion(path: str | Path, *, format: str | None = None, fps: float | Non
     if kind is not None and format is None:
         return _read_by_suffix(p, kind, fps, **opts)
     name = format_name(format) if format is not None else sniff_format(path)
-    reader, _ = FORMATS[name]
+    reader = FORMATS[name]
     return reader(path, fps=fps, **opts)
 
 
-def write_motion(motion: Motion, path: str | Path, *, format: str | None = None, **opts: Any) -> Path:
-    """Write ``motion`` in ``format`` (atomically).
-
-    Args:
-        motion: the motion (refused when it holds NaN/Inf).
-        path: output path.
-        format: one of :data:`FORMATS` (or an alias); when ``None``: ``flame_params`` for a
-            ``.pkl`` path, else ``beat2`` (the toolkit's native layout).
-        **opts: passed to the format's writer (e.g. ``fps``, ``compress``).
-
-    Returns:
-        The path written (``.npz`` appended for npz formats when missing).
-
-    Raises:
-        ValueError: a suffix other than ``.npz`` / ``.pkl`` (none is fine): BVH, glTF, FBX and
-            CSV are written by :func:`motion.export.export`, which this refuses to guess.
-    """
-    suffix = Path(path).suffix.lower()
-    if suffix and suffix not in WRITE_SUFFIXES:
-        raise ValueError(f"write_motion writes npz (or FLAME-parameter .pkl) files, not {suffix!r} ({path}); "
-                         f"use motion.export.export(motion, {str(path)!r}) for {suffix} files")
-    if format is None:
-        format = "flame_params" if Path(path).suffix.lower() in _PICKLE_SUFFIXES else "beat2"
-    _, writer = FORMATS[format_name(format)]
-    return writer(motion, path, **opts)
-
-
-__all__ = ["FORMATS", "MotionFileNotFoundError", "MotionFormatError", "format_name", "read_motion", "sniff_format",
-           "write_motion"]
+__all__ = ["ALIASES", "FORMATS", "MotionFileNotFoundError", "MotionFormatError", "format_name", "read_motion",
+           "sniff_format"]

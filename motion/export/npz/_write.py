@@ -1,4 +1,4 @@
-"""Shared writer plumbing: finite checks, resampling on the way out, atomic file writes."""
+"""Shared writer plumbing of the npz flavours: finite checks, resampling on the way out, atomic file writes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import numpy as np
 
 from motion.atomic import atomic_write, is_pending
 from motion.container import Motion, MotionMeta
-from motion.data.formats._source import META_KEY
+
+#: The key of the toolkit's JSON metadata (:class:`~motion.container.MotionMeta`) in every file it writes.
+META_KEY = "motion_meta"
 
 
 def prepare(motion: Motion, fps: float | None, fmt: str) -> Motion:
