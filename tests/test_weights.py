@@ -51,6 +51,24 @@ def _generate(pipe: MotionPipeline) -> dict[str, np.ndarray]:
 
 
 # --------------------------------------------------------------------------- the shipped weights
+def test_shipped_weights_are_safetensors_with_manifests() -> None:
+    """No pickles in the shipped weights: every module is ``<name>.json`` + ``<name>.safetensors``
+    and every manifest names what its folder holds."""
+    from motion.models.config import module_names
+
+    assert not list(SHIPPED_WEIGHTS.rglob("*.pt")) and not list(SHIPPED_WEIGHTS.rglob("*.ckpt"))
+    root = json.loads((SHIPPED_WEIGHTS / "manifest.json").read_text())
+    assert root == {"stage": "motion_pipeline", "modules": PARTS}
+    for part in PARTS:
+        folder = SHIPPED_WEIGHTS / part
+        names = module_names(folder)
+        assert names and all((folder / f"{n}.safetensors").is_file() for n in names)
+        listed = json.loads((folder / "manifest.json").read_text())["modules"]
+        assert sorted(listed) == names, part
+        for name, cls in listed.items():
+            assert json.loads((folder / f"{name}.json").read_text())["class_path"] == cls
+
+
 def test_round_trip_is_bit_exact(shipped: MotionPipeline, tmp_path: Path) -> None:
     """load -> save_pretrained -> from_pretrained: the same tensors (values and dtypes), the
     same files' worth of weights, the same manifests, and the same motion bit for bit."""
