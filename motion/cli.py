@@ -476,10 +476,11 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--part", default="both", choices=["body", "face", "both"],
                    help="what to evaluate (default both: the face is skipped, with a note, without face weights)")
     p.add_argument("--metrics", type=Path, default=None,
-                   help="metric networks (default: WEIGHTS/metrics, else runs/motion_metrics/latest)")
+                   help="metric networks (default: WEIGHTS/metrics; e.g. runs/motion_metrics/latest after "
+                   "training them)")
     p.add_argument("--face-metrics", type=Path, default=None,
                    help="face emotion classifier export (emotion_net.json/.safetensors; default: WEIGHTS/metrics, "
-                   "WEIGHTS/face, runs/demo/face_emotion/latest, runs/face_emotion/latest)")
+                   "then WEIGHTS/face; e.g. runs/face_emotion/latest after training it)")
     p.add_argument("--transcripts", action="store_true",
                    help="with --real: generate each recording with its transcript (STEM.txt anywhere in DIR, or "
                    "the transcript column of DIR/manifest.csv), so the face aligns its phones to the words "
@@ -512,181 +513,31 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run_evaluate)
 
 
-def _reference_clips(args: argparse.Namespace, count: int) -> list[Any] | None:
-    """``count`` clips of ``--reference-split`` for the "GT of other clips" row, or None (with a
-    note on stderr) when it is off, is the evaluated split or is not in the data."""
-    from motion.metrics.evaluate_body import load_clips
-
-    if args.reference_split.lower() == "none":
-        return None
-    if args.reference_split == args.split:
-        print(f"motion evaluate: 'GT of other clips' row skipped: --reference-split is the evaluated "
-              f"split {args.split!r}; name another one (e.g. val)", file=sys.stderr)
-        return None
-    try:
-        return load_clips(args.data, args.reference_split, count, progress=True)
-    except ValueError as exc:
-        print(f"motion evaluate: 'GT of other clips' row skipped: {exc}", file=sys.stderr)
-        return None
-
-
-def _evaluate_body_part(args: argparse.Namespace, root: Path) -> dict[str, Any]:
-    """The body result of ``motion evaluate`` (table printed)."""
-    from motion.metrics.evaluate_body import evaluate_body, format_table, load_clips
-    from motion.pipelines.body import BodyPipeline
-    from motion.pipelines.weights import METRIC_MODULES, TRAIN_METRICS_HELP, WeightsNotFoundError
-
-    pipe = BodyPipeline.from_pretrained(root)
-    candidates = [args.metrics] if args.metrics else [root, Path("runs/motion_metrics/latest")]
-    try:
-        nets = _metric_nets(candidates, METRIC_MODULES, TRAIN_METRICS_HELP)
-    except WeightsNotFoundError as exc:
-        if args.metrics:
-            raise
-        print(f"motion evaluate: FGD and accuracies unavailable: {exc}", file=sys.stderr)
-        nets = None
-    clips = load_clips(args.data, args.split, args.max_clips, progress=True)
-    reference = _reference_clips(args, len(clips))
-    guidance = {k: v for k, v in (("audio_guidance", args.audio_guidance),
-                                  ("emotion_guidance", args.emotion_guidance),
-                                  ("smoothing", args.smoothing)) if v is not None}
-    result = evaluate_body(clips, pipe, nets, seed=args.seed, steps=args.steps,
-                           swap_emotions=args.swap_emotions, reference=reference, progress=True,
-                           sampler=args.sampler, **guidance)
-    print(format_table(result))
-    return result
-
-
-def _metric_nets(candidates: list[Any], names: tuple[str, ...], help_text: str) -> Any:
-    """:class:`~motion.pipelines.metric_nets.MetricNets` ``names`` from the first of ``candidates``
-    (folders or weights roots) holding them all.
-
-    Raises:
-        WeightsNotFoundError: none does (the message lists where it looked and how to train them).
-    """
-    from motion.pipelines.metric_nets import MetricNets
-    from motion.pipelines.weights import WeightsNotFoundError
-
-    for folder in candidates:
-        try:
-            return MetricNets.from_pretrained(folder, names=names)
-        except WeightsNotFoundError:
-            continue
-    raise WeightsNotFoundError(f"{', '.join(f'{n}.json/.safetensors' for n in names)} not found in "
-                               f"{', '.join(str(c) for c in candidates)} (nor their metrics/).\n{help_text}")
-
-
-def _evaluate_face_part(args: argparse.Namespace, root: Path) -> dict[str, Any] | str:
-    """The face result of ``motion evaluate`` (table printed), or why it was skipped (``--part both``).
-
-    Raises:
-        WeightsNotFoundError: ``--part face`` without face weights, or ``--face-metrics`` without
-            the classifier.
-    """
-    from motion.metrics.evaluate_face import EMOTION_NET, evaluate_face, format_face_table, load_face_clips
-    from motion.pipelines.generate import FACE_MODULES
-    from motion.pipelines.weights import TRAIN_FACE_HELP, TRAIN_FACE_METRICS_HELP, WeightsNotFoundError, part_folder
-
-    folder = part_folder(root, "face", FACE_MODULES)
-    if folder is None:
-        reason = f"no face weights (face_decoder.json/.safetensors) in {root}/face or {root}"
-        if args.part == "face":
-            raise WeightsNotFoundError(f"{reason}.\n{TRAIN_FACE_HELP}")
-        print(f"motion evaluate: face skipped: {reason}", file=sys.stderr)
-        return reason
-    from motion.pipelines.face import FacePipeline
-
-    pipe = FacePipeline.from_pretrained(folder)
-    candidates = [args.face_metrics] if args.face_metrics else [
-        root / "metrics", root / "face", Path("runs/demo/face_emotion/latest"), Path("runs/face_emotion/latest")]
-    try:
-        nets = _metric_nets(candidates, (EMOTION_NET,), TRAIN_FACE_METRICS_HELP)
-        net, net_dir = nets[EMOTION_NET], nets.source
-    except WeightsNotFoundError as exc:
-        if args.face_metrics:
-            raise
-        print(f"motion evaluate: face emotion accuracy unavailable: {exc}", file=sys.stderr)
-        net, net_dir = None, None
-    clips = load_face_clips(args.data, args.split, args.max_clips, progress=True)
-    result = evaluate_face(clips, pipe, net, seed=args.seed, swap_emotions=args.swap_emotions,
-                           blink_seconds=args.blink_seconds or None, phones=args.phones)
-    result.update(face_weights=str(folder), emotion_net=None if net_dir is None else str(net_dir))
-    print("\nface" if args.part == "both" else "face")
-    print(format_face_table(result))
-    return result
-
-
-def _evaluate_root(args: argparse.Namespace) -> Path:
-    """The weights folder; for ``--part face`` a missing one is reported with the face's training commands."""
-    from motion.pipelines.weights import WeightsNotFoundError, resolve_weights_dir
-
-    try:
-        return resolve_weights_dir(args.weights)
-    except WeightsNotFoundError as exc:
-        if args.part != "face":
-            raise
-        from motion.pipelines.weights import TRAIN_FACE_HELP
-
-        raise WeightsNotFoundError(f"no face weights: {str(exc).splitlines()[0]}\n{TRAIN_FACE_HELP}") from None
-
-
-def _run_evaluate_real(args: argparse.Namespace) -> int:
-    """``motion evaluate --real DIR``: :mod:`motion.metrics.real_speech` (table printed, JSON written)."""
-    import json
-
-    from motion.atomic import atomic_write
-    from motion.metrics.evaluate_face import build_face_geometry
-    from motion.metrics.real_speech import evaluate_real, find_real_clips, format_real_table
-    from motion.pipelines.body import BodyPipeline
-    from motion.pipelines.generate import generate_motion, load_face_pipeline
-    from motion.pipelines.weights import WeightsNotFoundError, resolve_weights_dir
-
-    clips = find_real_clips(args.real, args.max_clips)
-    root = resolve_weights_dir(args.weights)
-    body = BodyPipeline.from_pretrained(root)
-    face, reason = load_face_pipeline(root)
-    if face is None:
-        raise WeightsNotFoundError(f"motion evaluate --real measures the face too, but {reason}")
-    options = {k: v for k, v in {"steps": args.steps, "sampler": args.sampler, "audio_guidance": args.audio_guidance,
-               "emotion_guidance": args.emotion_guidance, "smoothing": args.smoothing}.items() if v is not None}
-    generate = lambda audio, **kw: generate_motion(audio, body, face, seed=args.seed,  # noqa: E731
-                                                   phones=args.phones, **options, **kw)
-    geom = build_face_geometry(face.prior.num_expressions)
-    result = evaluate_real(clips, generate, geom, progress=True, use_transcripts=args.transcripts)
-    print(format_real_table(result))
-    result.update(real=str(args.real), weights=str(root), phones=args.phones)
-    out = args.json or Path("evaluate_real.json")
-    text = json.dumps(result, indent=2) + "\n"
-    atomic_write(out, lambda f: f.write(text.encode("utf-8")))
-    print(f"wrote {out} ({result['clips']} clips, {result['audio_s']:.1f} s of audio, "
-          f"{result['generation_s']:.1f} s)")
-    return 0
-
-
 def _run_evaluate(args: argparse.Namespace) -> int:
+    """``motion evaluate``: :func:`motion.metrics.evaluate.evaluate` (tables printed as they are
+    ready, notes on stderr), its result written as JSON."""
     import json
 
     from motion.atomic import atomic_write
+    from motion.metrics.evaluate import evaluate
 
-    if args.real is not None:
-        return _run_evaluate_real(args)
-    if args.data is None:
+    if args.real is None and args.data is None:
         raise CLIError("give --data ROOT (a BEAT2-layout corpus) or --real DIR (a folder of recordings)")
-    root = _evaluate_root(args)
-    result: dict[str, Any] = {}
-    face: dict[str, Any] | None = None
-    if args.part in ("body", "both"):
-        result = _evaluate_body_part(args, root)
-    if args.part in ("face", "both"):
-        outcome = _evaluate_face_part(args, root)
-        face = outcome if isinstance(outcome, dict) else None
-        result["face"] = face
-        if face is None:
-            result["face_skipped"] = outcome
-    result.update(data=str(args.data), split=args.split, weights=str(root))
-    out = args.json or Path(f"evaluate_{args.split}.json")
+    result = evaluate(
+        args.data, split=args.split, part=args.part, weights=args.weights, real=args.real, metrics=args.metrics,
+        face_metrics=args.face_metrics, transcripts=args.transcripts, phones=args.phones, max_clips=args.max_clips,
+        reference_split=args.reference_split, steps=args.steps, sampler=args.sampler,
+        audio_guidance=args.audio_guidance, emotion_guidance=args.emotion_guidance, smoothing=args.smoothing,
+        seed=args.seed, swap_emotions=args.swap_emotions, blink_seconds=args.blink_seconds, progress=True,
+        notes=lambda text: print(f"motion evaluate: {text}", file=sys.stderr), tables=print)
+    out = args.json or Path("evaluate_real.json" if args.real is not None else f"evaluate_{args.split}.json")
     text = json.dumps(result, indent=2) + "\n"
     atomic_write(out, lambda f: f.write(text.encode("utf-8")))
+    if args.real is not None:
+        print(f"wrote {out} ({result['clips']} clips, {result['audio_s']:.1f} s of audio, "
+              f"{result['generation_s']:.1f} s)")
+        return 0
+    face = result.get("face")
     summary = result if "clips" in result else face
     assert summary is not None
     extra = f", face generation {face['generation_s']:.1f} s" if face is not None and summary is not face else ""

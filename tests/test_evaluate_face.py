@@ -224,6 +224,32 @@ def test_cli_face_part(weights: Path, corpus: Path, tmp_path: Path, capsys: pyte
     assert face["blinks"]["seconds"] == 10.0 and res["weights"] == str(weights)
 
 
+def _untimed(value: Any) -> Any:
+    """``value`` without its wall-clock figures (``*_s`` keys other than ``audio_s``)."""
+    if isinstance(value, dict):
+        return {k: _untimed(v) for k, v in value.items() if not (k.endswith("_s") and k != "audio_s")}
+    if isinstance(value, list):
+        return [_untimed(v) for v in value]
+    return value
+
+
+def test_evaluate_api_matches_cli(weights: Path, corpus: Path, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """``motion.evaluate(...)`` returns what ``motion evaluate`` writes (same clips, same seed)."""
+    import motion
+    from motion.cli import main
+
+    js = tmp_path / "eval.json"
+    assert main(["evaluate", "--data", str(corpus), "--weights", str(weights), "--part", "face", "--max-clips", "2",
+                 "--blink-seconds", "0", "--json", str(js)]) == 0
+    capsys.readouterr()
+    res = motion.evaluate(corpus, part="face", weights=weights, max_clips=2, blink_seconds=0)
+    assert capsys.readouterr().out == ""  # the API prints nothing unless asked (tables=print)
+    cli = json.loads(js.read_text())
+    assert res["face"]["clips"] == 2 and res["weights"] == str(weights)
+    assert _untimed(json.loads(json.dumps(res))) == _untimed(cli)
+
+
 def test_cli_face_errors(weights: Path, corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from motion.cli import main
 
