@@ -30,10 +30,10 @@ class Judges:
     """The toolkit's classifiers, each giving ``(8,)`` emotion probabilities for a Motion."""
 
     def __init__(self) -> None:
-        from motion.models.config import load_module
+        from motion.pipelines.metric_nets import MetricNets
 
-        self.face_net = load_module(WEIGHTS / "metrics", "emotion_net").eval()
-        self.body_net = load_module(WEIGHTS / "metrics", "emotion_classifier").eval()
+        nets = MetricNets.from_pretrained(WEIGHTS)  # motion/weights/metrics
+        self.face_net, self.body_net = nets["emotion_net"], nets["emotion_classifier"]
         self._geometry: Any = None
 
     def face(self, m: motion.Motion) -> np.ndarray:
