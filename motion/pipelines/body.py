@@ -65,6 +65,7 @@ from motion.pipelines.weights import (
     BODY_MODULES,
     MANIFEST,
     TRAIN_BODY_HELP,
+    SavesPretrained,
     check_device,
     load_modules,
     read_manifest,
@@ -103,7 +104,7 @@ class BodyPipelineOutput:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-class BodyPipeline:
+class BodyPipeline(SavesPretrained):
     """Frozen speech encoder + motion VAE + denoiser + latent statistics + noise schedule.
 
     Args:
@@ -186,17 +187,6 @@ class BodyPipeline:
         return {"speech_encoder": self.speech_encoder, "motion_vae": self.vae, "denoiser": self.denoiser,
                 "latent_norm": self.latent_norm}
 
-    def save_pretrained(self, path: str | os.PathLike[str]) -> Path:
-        """Write this pipeline as an export folder that :meth:`from_pretrained` reads back bit
-        for bit: the modules (``<name>.json`` + ``<name>.safetensors``), ``scheduler_config.json``,
-        ``manifest.json``. The folder is written beside ``path`` and renamed into place (an
-        existing folder there is replaced as a whole); returns ``path``."""
-        from motion.atomic import atomic_folder
-
-        out = Path(path)
-        with atomic_folder(out) as tmp:
-            self.write_to(tmp)
-        return out
 
     def write_to(self, folder: Path) -> None:
         """Write the files of :meth:`save_pretrained` into the existing ``folder`` (not atomic)."""

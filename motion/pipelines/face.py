@@ -74,7 +74,7 @@ from motion.pipelines.face_inputs import (
     phone_track,
     speech_features,
 )
-from motion.pipelines.weights import TRAIN_FACE_HELP
+from motion.pipelines.weights import TRAIN_FACE_HELP, SavesPretrained
 from motion.types import EMOTIONS, FPS
 
 
@@ -134,7 +134,7 @@ class _ChunkBlend:
         return self.out
 
 
-class FacePipeline:
+class FacePipeline(SavesPretrained):
     """Speech -> face (module notes). Build with :meth:`from_pretrained`.
 
     Args:
@@ -224,17 +224,6 @@ class FacePipeline:
             mods["closure_detector"] = self.closure_detector
         return mods
 
-    def save_pretrained(self, path: str | os.PathLike[str]) -> Path:
-        """Write this pipeline as a face export that :meth:`from_pretrained` reads back bit for
-        bit: the modules (``<name>.json`` + ``<name>.safetensors``), ``face_pipeline.json``,
-        ``manifest.json``. Written beside ``path`` and renamed into place (an existing folder
-        there is replaced as a whole); returns ``path``."""
-        from motion.atomic import atomic_folder
-
-        out = Path(path)
-        with atomic_folder(out) as tmp:
-            self.write_to(tmp)
-        return out
 
     def write_to(self, folder: Path) -> None:
         """Write the files of :meth:`save_pretrained` into the existing ``folder`` (not atomic)."""

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from motion.pipelines.weights import (
     MANIFEST,
     TRAIN_METRICS_HELP,
+    SavesPretrained,
     WeightsNotFoundError,
     check_device,
     load_modules,
@@ -36,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from torch import nn
 
 
-class MetricNets(Mapping[str, "nn.Module"]):
+class MetricNets(SavesPretrained, Mapping[str, "nn.Module"]):
     """Metric networks by name (a read-only mapping), in eval mode.
 
     Args:
@@ -82,15 +83,6 @@ class MetricNets(Mapping[str, "nn.Module"]):
         folder = require_part(path, "metrics", list(names), help_text)
         return cls(load_modules(folder, list(names), dev), read_manifest(folder), str(folder))
 
-    def save_pretrained(self, path: str | os.PathLike[str]) -> Path:
-        """Write the networks (``<name>.json`` + ``<name>.safetensors``) and ``manifest.json`` to
-        ``path``, atomically (an existing folder is replaced as a whole); returns ``path``."""
-        from motion.atomic import atomic_folder
-
-        out = Path(path)
-        with atomic_folder(out) as tmp:
-            self.write_to(tmp)
-        return out
 
     def write_to(self, folder: Path) -> None:
         """Write the files of :meth:`save_pretrained` into the existing ``folder`` (not atomic)."""

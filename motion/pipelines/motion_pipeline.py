@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Final
 from motion.pipelines.weights import (
     BODY_MODULES,
     MANIFEST,
+    SavesPretrained,
     check_device,
     part_folder,
     read_manifest,
@@ -105,7 +106,7 @@ def parts_in(root: Path) -> list[str]:
     return found
 
 
-class MotionPipeline:
+class MotionPipeline(SavesPretrained):
     """The whole character: a :class:`~motion.pipelines.body.BodyPipeline`, a
     :class:`~motion.pipelines.face.FacePipeline` and the metric networks, each optional.
 
@@ -168,23 +169,16 @@ class MotionPipeline:
         return {name: part for name, part in (("body", self.body), ("face", self.face), ("metrics", self.metrics))
                 if part is not None}
 
-    def save_pretrained(self, path: str | os.PathLike[str]) -> Path:
-        """Write the loaded parts as a weights root (``<path>/<part>/`` each, ``manifest.json``
-        naming them) that :meth:`from_pretrained` reads back bit for bit. The folder is written
-        beside ``path`` and renamed into place (an existing folder there is replaced as a whole,
-        never left half-written); returns ``path``."""
-        from motion.atomic import atomic_folder
-
-        out = Path(path)
+    def write_to(self, folder: Path) -> None:
+        """The loaded parts as a weights root (``<folder>/<part>/`` each, ``manifest.json`` naming
+        them); :meth:`save_pretrained` writes it atomically."""
         parts = self.parts()
         if not parts:
             raise ValueError("nothing to save: the pipeline holds no part")
-        with atomic_folder(out) as tmp:
-            for name, part in parts.items():
-                (tmp / name).mkdir()
-                part.write_to(tmp / name)
-            write_json(tmp / MANIFEST, root_manifest(list(parts)))
-        return out
+        for name, part in parts.items():
+            (folder / name).mkdir()
+            part.write_to(folder / name)
+        write_json(folder / MANIFEST, root_manifest(list(parts)))
 
     def to(self, device: str | torch.device) -> MotionPipeline:
         """Move every part to ``device``; returns ``self``.

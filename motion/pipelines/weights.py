@@ -184,6 +184,26 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
+class SavesPretrained:
+    """``save_pretrained`` for a pipeline that can write its files into a folder (``write_to``):
+    the folder is built beside ``path`` and renamed into place (an existing folder there is
+    replaced as a whole, never left half-written), as diffusers' ``save_pretrained``."""
+
+    def write_to(self, folder: Path) -> None:
+        """Write the pipeline's files into the existing ``folder`` (not atomic)."""
+        raise NotImplementedError
+
+    def save_pretrained(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`write_to`'s files as the folder ``path``, atomically; returns ``path``
+        (``from_pretrained(path)`` reads it back bit for bit)."""
+        from motion.atomic import atomic_folder
+
+        out = Path(path)
+        with atomic_folder(out) as tmp:
+            self.write_to(tmp)
+        return out
+
+
 class DeviceNotAvailableError(MotionError, RuntimeError):
     """The device asked for (``device="cuda"``) is not available in this process."""
 
