@@ -134,11 +134,11 @@ def render_grid(
     fps = motions[0].fps
     motions = [m if abs(m.fps - fps) < 1e-9 else m.resample(fps) for m in motions]
     cw, ch = int(cell_size[0]), int(cell_size[1])
-    writer = Mp4Writer(out, (cols * cw, rows * ch), fps, audio)
+    total = max(m.num_frames for m in motions)
+    writer = Mp4Writer(out, (cols * cw, rows * ch), fps, audio, num_frames=total)
     model = body_model if body_model is not None else load_body_model(models_dir, gender=motions[0].gender)
     focus = head_focus(models_dir) if preset == "face" else None
     cams = [camera_for_motion(m, model, preset, cw / ch, focus=focus) for m in motions]
-    total = max(m.num_frames for m in motions)
     font = label_font(max(10, ch // 16))
     canvas = np.full((rows * ch, cols * cw, 3), 255, np.uint8)
     streams = [_frames(m, model, total) for m in motions]

@@ -3,8 +3,11 @@
 :class:`Mp4Writer` streams RGB frames to the ffmpeg binary that ships with
 ``imageio-ffmpeg`` (no system ffmpeg needed). The video's rate is the motion's, given to
 ffmpeg as an exact fraction, so ``T`` frames last ``T / fps`` seconds. Audio is padded
-with silence (``apad``) and cut at the end of the video (``-shortest``), so a short
-recording never shortens the video and a long one never lengthens it.
+with silence (``apad``) and cut at the end of the video (``-t`` at the clip's length when the
+writer knows its frame count, and ``-shortest``: ``-shortest`` alone lets the audio run up
+to about 0.75 s past the last frame, since ffmpeg encodes the audio ahead of frames that
+arrive through a pipe), so a short recording never shortens the video and a long one never
+lengthens it.
 
 :func:`probe_mp4` reads back frame count, duration, rate and streams (what ``ffprobe``
 would say), by decoding with the same binary.
@@ -41,17 +44,19 @@ class Mp4Writer:
         fps: frame rate.
         audio: optional audio file muxed in as AAC.
         quality: imageio-ffmpeg quality 0-10 (higher = larger files).
+        num_frames: the frames that will be sent, if known: the audio is cut at exactly
+            ``num_frames / fps`` seconds.
     """
 
     def __init__(self, path: Path, size: tuple[int, int], fps: float, audio: str | os.PathLike[str] | None = None,
-                 quality: float = 7.0) -> None:
+                 quality: float = 7.0, num_frames: int | None = None) -> None:
         w, h = int(size[0]), int(size[1])
         if w < 16 or h < 16 or w % 2 or h % 2:
             raise RenderError(f"video size must be even and at least 16x16, got {w}x{h}")
         if audio is not None:
             check_audio(audio)
         self.path, self.size, self.fps, self.audio, self.quality = Path(path), (w, h), float(fps), audio, quality
-        self.frames = 0
+        self.frames, self.num_frames = 0, num_frames
         self._pending: PendingFile | None = None
         self._writer: Any = None
 
@@ -61,7 +66,9 @@ class Mp4Writer:
         pending = self._pending = PendingFile(self.path)
         audio = str(self.audio) if self.audio is not None else None
         # The pending path has no suffix (/proc/PID/fd/N): the container is named.
-        out_params = ["-af", "apad", "-shortest", "-f", "mp4"] if audio else ["-f", "mp4"]
+        out_params = ["-f", "mp4"]
+        if audio:
+            out_params = ["-af", "apad", "-shortest", *self._length(), "-f", "mp4"]
         try:
             self._writer = imageio_ffmpeg.write_frames(
                 str(pending.path), self.size, fps=fps_fraction(self.fps), codec="libx264", pix_fmt_in="rgb24",
@@ -73,6 +80,13 @@ class Mp4Writer:
             pending.discard()
             raise
         return self
+
+    def _length(self) -> list[str]:
+        """``-t`` at the clip's length (a microsecond over, so the last frame stays), if known."""
+        if self.num_frames is None:
+            return []
+        seconds = Fraction(self.num_frames) / fps_fraction(self.fps)
+        return ["-t", f"{float(seconds) + 1e-6:.6f}"]
 
     def send(self, frame: np.ndarray) -> None:
         """Append one ``(H, W, 3)`` uint8 frame."""

@@ -133,7 +133,7 @@ def render_video(
     from motion.render.scene import MeshRenderer
 
     out = check_video_inputs(motion, path, preset, audio)
-    writer = Mp4Writer(out, size, motion.fps, audio)  # checks the size
+    writer = Mp4Writer(out, size, motion.fps, audio, num_frames=motion.num_frames)  # checks the size
     w, h = writer.size
     model = body_model if body_model is not None else load_body_model(models_dir, gender=motion.gender)
     focus = head_focus(models_dir) if preset == "face" else None
