@@ -3,9 +3,9 @@
 :class:`Mp4Writer` streams RGB frames to the ffmpeg binary that ships with
 ``imageio-ffmpeg`` (no system ffmpeg needed). The video's rate is the motion's, given to
 ffmpeg as an exact fraction, so ``T`` frames last ``T / fps`` seconds. Audio is padded
-with silence (``apad``) and cut at the end of the video (``-t`` at the clip's length when the
-writer knows its frame count, and ``-shortest``: ``-shortest`` alone lets the audio run up
-to about 0.75 s past the last frame, since ffmpeg encodes the audio ahead of frames that
+with silence (``apad``) and cut at the end of the video (``atrim`` at the clip's length when
+the writer knows its frame count, else ``-shortest``, which lets the audio run up to about
+0.75 s past the last frame under load, since ffmpeg encodes the audio ahead of frames that
 arrive through a pipe), so a short recording never shortens the video and a long one never
 lengthens it.
 
@@ -68,7 +68,7 @@ class Mp4Writer:
         # The pending path has no suffix (/proc/PID/fd/N): the container is named.
         out_params = ["-f", "mp4"]
         if audio:
-            out_params = ["-af", "apad", "-shortest", *self._length(), "-f", "mp4"]
+            out_params = [*self._audio_filter(), "-f", "mp4"]
         try:
             self._writer = imageio_ffmpeg.write_frames(
                 str(pending.path), self.size, fps=fps_fraction(self.fps), codec="libx264", pix_fmt_in="rgb24",
@@ -81,12 +81,13 @@ class Mp4Writer:
             raise
         return self
 
-    def _length(self) -> list[str]:
-        """``-t`` at the clip's length (a microsecond over, so the last frame stays), if known."""
+    def _audio_filter(self) -> list[str]:
+        """Audio padded with silence, then cut at the clip's length (``num_frames / fps``) when
+        known, else where the video ends (``-shortest``); the video keeps all its frames."""
         if self.num_frames is None:
-            return []
+            return ["-af", "apad", "-shortest"]
         seconds = Fraction(self.num_frames) / fps_fraction(self.fps)
-        return ["-t", f"{float(seconds) + 1e-6:.6f}"]
+        return ["-af", f"apad,atrim=end={float(seconds):.6f}"]
 
     def send(self, frame: np.ndarray) -> None:
         """Append one ``(H, W, 3)`` uint8 frame."""
