@@ -137,7 +137,11 @@ def test_sigterm_mid_export_leaves_nothing_behind(tmp_path: Path) -> None:
         def slow(motion, path, **kw):
             real(motion, path, **kw)
             print("writing", flush=True)
-            time.sleep(60)
+            # work going on: short steps, between which Python runs the SIGTERM handler (one
+            # 60 s sleep is a syscall that a SIGTERM taken by another thread, e.g. a torch
+            # worker, does not interrupt: the handler would wait for its end)
+            for _ in range(600):
+                time.sleep(0.1)
         registry.register_exporter("slow_bvh", (".bvh",), slow, default_for_suffix=False)
         sys.exit(main(["export", {str(src)!r}, {str(dest)!r}, "--format", "slow_bvh"]))
     """)
