@@ -129,6 +129,24 @@ def _link_name_pattern(dest: Path) -> re.Pattern[str]:
     return re.compile(rf"\.{re.escape(dest.stem)}\.[0-9a-f]{{8}}\.link{re.escape(dest.suffix)}")
 
 
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold the catchable termination signals (``_WINDOW_SIGNALS``) until the block ends; they
+    are delivered then. A no-op where signal masks are unavailable."""
+    before: set[int] | None = None  # the mask before (None: signal masks unavailable)
+    try:
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, _WINDOW_SIGNALS)
+    except (AttributeError, OSError, ValueError):  # no signal masks here
+        pass
+    try:
+        yield
+    finally:
+        if before is not None:
+            try:
+                signal.pthread_sigmask(signal.SIG_SETMASK, before)
+            except (AttributeError, OSError, ValueError):
+                pass
+
 def clean_stale_links(dest: str | os.PathLike[str]) -> list[str]:
     """Remove the ``.NAME.<hex>.link.SUFFIX`` names of ``dest`` left by a writer killed (SIGKILL,
     power cut) between linking and renaming; returns the names removed.
@@ -230,24 +248,13 @@ class PendingFile:
         catchable signals wait until both calls are done; a SIGKILL between them leaves the
         hidden ``.link`` name, which the next write to ``dest`` removes (its flock is free)."""
         tmp = self._free_name()
-        blocked: set[int] | None = None  # the mask before (None: signal masks unavailable)
-        try:
-            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _WINDOW_SIGNALS)
-        except (AttributeError, OSError, ValueError):  # no signal masks here
-            pass
-        try:
+        with _signals_held():
             _link(self.path, tmp.name, folder)
             try:
                 os.replace(tmp.name, self.dest.name, src_dir_fd=folder, dst_dir_fd=folder)
             except BaseException:
                 os.unlink(tmp.name, dir_fd=folder)
                 raise
-        finally:
-            if blocked is not None:
-                try:
-                    signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-                except (AttributeError, OSError, ValueError):
-                    pass
 
     def discard(self) -> None:
         """Drop the file (a no-op after :meth:`commit`)."""
@@ -354,12 +361,7 @@ def atomic_folder(dest: str | os.PathLike[str]) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     os.chmod(tmp, 0o777 & ~_umask())
-    blocked: set[int] | None = None
-    try:
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _WINDOW_SIGNALS)
-    except (AttributeError, OSError, ValueError):  # no signal masks here
-        pass
-    try:
+    with _signals_held():
         replaced = out.is_dir()
         if replaced:
             os.rename(out, old)
@@ -370,11 +372,5 @@ def atomic_folder(dest: str | os.PathLike[str]) -> Iterator[Path]:
                 os.rename(old, out)
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-    finally:
-        if blocked is not None:
-            try:
-                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-            except (AttributeError, OSError, ValueError):
-                pass
     if replaced:
         shutil.rmtree(old, ignore_errors=True)
