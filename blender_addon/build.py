@@ -7,8 +7,8 @@ a ``blender`` executable (>= 4.2) given with ``--blender`` or found on ``PATH``.
 ``motion_speech-<version>.zip`` (default folder: ``blender_addon/dist``) and prints its path.
 
 The extension is built from a staged copy: ``motion_speech/`` plus the toolkit's modules that
-the add-on shares (:data:`SHARED`: the character rig and the frame-rate resampling, numpy and
-``bpy`` only), copied in at build time, so the add-on runs the toolkit's own code without the
+the add-on shares (:data:`SHARED`: the character rig, the frame-rate resampling and the floor height, numpy
+and ``bpy`` only), copied in at build time, so the add-on runs the toolkit's own code without the
 toolkit importing the add-on or anyone keeping a copy by hand. ``--stage DIR`` writes only the
 staged package, ``DIR/motion_speech`` (to run the add-on from a source checkout).
 """
@@ -32,6 +32,8 @@ REPO = HERE.parent
 SHARED: dict[str, Path] = {
     "rig.py": REPO / "motion" / "export" / "blender_rig.py",
     "resample.py": REPO / "motion" / "resample.py",
+    "floor.py": REPO / "motion" / "export" / "floor.py",
+    "smplx_names.py": REPO / "motion" / "smplx_names.py",
 }
 
 

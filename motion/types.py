@@ -7,6 +7,12 @@ from __future__ import annotations
 
 from typing import Final
 
+# The SMPL-X skeleton (shared with the Blender add-on), re-exported here.
+from motion.smplx_names import JOINT_INDEX as JOINT_INDEX
+from motion.smplx_names import JOINT_NAMES as JOINT_NAMES
+from motion.smplx_names import NUM_JOINTS as NUM_JOINTS
+from motion.smplx_names import PARENTS as PARENTS
+
 #: Internal motion frame rate (BEAT2 uses 30 fps).
 FPS: Final[float] = 30.0
 #: Internal audio sample rate (BEAT2, AMUSE and EMOTE all use 16 kHz).
@@ -53,29 +59,6 @@ def canonical_emotion(label: str) -> str:
         )
     return key
 
-
-#: SMPL-X joint names, in model order (== ``smplx.joint_names.JOINT_NAMES[:55]``).
-JOINT_NAMES: Final[tuple[str, ...]] = (
-    "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2",
-    "left_ankle", "right_ankle", "spine3", "left_foot", "right_foot", "neck",
-    "left_collar", "right_collar", "head", "left_shoulder", "right_shoulder",
-    "left_elbow", "right_elbow", "left_wrist", "right_wrist", "jaw",
-    "left_eye_smplhf", "right_eye_smplhf",
-    "left_index1", "left_index2", "left_index3", "left_middle1", "left_middle2",
-    "left_middle3", "left_pinky1", "left_pinky2", "left_pinky3", "left_ring1",
-    "left_ring2", "left_ring3", "left_thumb1", "left_thumb2", "left_thumb3",
-    "right_index1", "right_index2", "right_index3", "right_middle1", "right_middle2",
-    "right_middle3", "right_pinky1", "right_pinky2", "right_pinky3", "right_ring1",
-    "right_ring2", "right_ring3", "right_thumb1", "right_thumb2", "right_thumb3",
-)
-NUM_JOINTS: Final[int] = 55
-#: Parent of each joint (row 0 of the SMPL-X ``kintree_table``; -1 for the root).
-PARENTS: Final[tuple[int, ...]] = (
-    -1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 15, 15, 15,
-    20, 25, 26, 20, 28, 29, 20, 31, 32, 20, 34, 35, 20, 37, 38,
-    21, 40, 41, 21, 43, 44, 21, 46, 47, 21, 49, 50, 21, 52, 53,
-)
-JOINT_INDEX: Final[dict[str, int]] = {n: i for i, n in enumerate(JOINT_NAMES)}
 
 # Joint index groups of the (55, 3) pose.
 ROOT: Final[int] = 0

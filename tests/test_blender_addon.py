@@ -981,10 +981,10 @@ def test_amass_rates_split_keys_and_resampling(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- shared with the toolkit
 def test_shared_modules_are_the_toolkits_copied_at_build_time() -> None:
-    """The add-on's rig and resampling are the toolkit's files, copied in by build.py; the
+    """The add-on's rig, resampling, floor and SMPL-X names are the toolkit's files, copied in by build.py; the
     source holds no copy of its own, and the toolkit does not import the add-on."""
     build = _load_build()
-    assert set(build.SHARED) == {"rig.py", "resample.py"}
+    assert set(build.SHARED) == {"rig.py", "resample.py", "floor.py", "smplx_names.py"}
     for name, src in build.SHARED.items():
         assert not (ADDON_SRC / "motion_speech" / name).exists(), f"{name}: a copy by hand in the add-on source"
         assert (ADDON_PKG / name).read_bytes() == src.read_bytes()

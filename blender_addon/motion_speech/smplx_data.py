@@ -34,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from . import resample, rig  # copies of motion/resample.py and motion/export/blender_rig.py (build.py)
+from . import floor, resample, rig  # copies of motion/export/floor.py, motion/resample.py and
+#                                   motion/export/blender_rig.py (build.py)
 
 RATE_KEYS: tuple[str, ...] = ("mocap_frame_rate", "mocap_framerate", "fps")
 AMASS_KEYS = frozenset({"surface_model_type", "mocap_framerate", "mocap_time_length", "num_betas",
@@ -447,11 +448,6 @@ def animation_arrays(motion: MotionData, model: BodyModel, num_shape_keys: int) 
 
 
 # --------------------------------------------------------------------------- floor
-#: Frames sampled (evenly, first and last included) to find the lowest vertex
-#: (== ``motion.export.floor.MAX_FRAMES``).
-FLOOR_FRAMES = 96
-
-
 def quat_to_matrix(q: np.ndarray) -> np.ndarray:
     """``(..., 4)`` WXYZ quaternions -> ``(..., 3, 3)`` rotation matrices (normalised first)."""
     q = np.asarray(q, np.float64)
@@ -465,12 +461,12 @@ def quat_to_matrix(q: np.ndarray) -> np.ndarray:
 
 
 def floor_offset(model: BodyModel, motion: MotionData, quats: np.ndarray, root: np.ndarray,
-                 up_axis: str | None = None, max_frames: int = FLOOR_FRAMES) -> float:
+                 up_axis: str | None = None, max_frames: int = floor.MAX_FRAMES) -> float:
     """Metres to add to the root's up coordinate so the lowest skinned vertex of the clip is at 0.
 
-    The add-on's copy of the toolkit's ``motion.export.floor.floor_offset`` (same sampled
-    frames, same linear blend skinning of the shaped rest mesh, no pose correctives), so an
-    import stands where the toolkit's exports stand; the up axis is the motion's (SMPL-X ``y``,
+    The toolkit's own skinning (:mod:`floor`, a build-time copy of ``motion/export/floor.py``:
+    same sampled frames, linear blend skinning of the shaped rest mesh, no pose correctives), so
+    an import stands where the toolkit's exports stand; the up axis is the motion's (SMPL-X ``y``,
     or ``z`` for Z-up captures, whose armature object is turned -90 degrees about X).
 
     Args:
@@ -479,22 +475,9 @@ def floor_offset(model: BodyModel, motion: MotionData, quats: np.ndarray, root: 
             positions (``J_pelvis + trans``). up_axis: ``Y`` / ``Z`` (default the motion's).
     """
     vertices, joints = rest_shape(model, motion.betas)
-    T = len(quats)
-    idx = np.arange(T) if T <= max_frames else np.unique(np.linspace(0, T - 1, max_frames).round().astype(np.int64))
+    idx = floor.sample_frames(len(quats), max_frames)
     rot = quat_to_matrix(np.asarray(quats)[idx])  # (K, 55, 3, 3)
-    up = 2 if (up_axis or motion.up_axis) == "Z" else 1
-    g_rot = np.empty_like(rot)
-    g_pos = np.empty(rot.shape[:2] + (3,))
-    for j in range(rig.NUM_JOINTS):
-        p = rig.PARENTS[j]
-        if p < 0:
-            g_rot[:, j], g_pos[:, j] = rot[:, j], np.asarray(root, np.float64)[idx]
-        else:
-            g_rot[:, j] = g_rot[:, p] @ rot[:, j]
-            g_pos[:, j] = g_pos[:, p] + np.einsum("tab,b->ta", g_rot[:, p], joints[j] - joints[p])
-    # the up row of each joint's world transform: h = R_up . v + (p_up - R_up . J_rest)
-    r_up = g_rot[:, :, up, :]  # (K, 55, 3)
-    t_up = g_pos[:, :, up] - np.einsum("tja,ja->tj", r_up, joints)  # (K, 55)
-    coef = np.einsum("vj,tja->tva", model.weights, r_up)  # (K, V, 3)
-    heights = np.einsum("tva,va->tv", coef, vertices) + t_up @ model.weights.T
+    axis = 2 if (up_axis or motion.up_axis) == "Z" else 1
+    heights = floor.skinned_heights(vertices, joints, np.asarray(rig.PARENTS), model.weights, rot,
+                                    np.asarray(root, np.float64)[idx], axis=axis)
     return -float(heights.min())

@@ -1,18 +1,16 @@
 """Names of the stand-in's semantic expression and shape coefficients (no imports).
 
-See :mod:`motion.bodymodels.expression_basis` and :mod:`motion.bodymodels.shape_basis`
+See :mod:`motion.bodymodels.standin.expression_basis` and :mod:`motion.bodymodels.standin.shape_basis`
 for what each one does. On real FLAME / SMPL-X models the coefficients are PCA
 components without these meanings.
 """
 
 from __future__ import annotations
 
+from motion.smplx_names import STANDIN_EXPRESSION_NAMES
+
 #: Expression coefficients 0-19 of the stand-in (left = the character's own left).
-EXPRESSION_NAMES: tuple[str, ...] = (
-    "smile", "frown", "lip_pucker", "lip_funnel", "lips_press", "upper_lip_raise", "lower_lip_depress",
-    "mouth_stretch", "brow_inner_up", "brow_outer_up", "brow_down", "blink_left", "blink_right", "eye_wide",
-    "cheek_squint", "nose_sneer", "cheek_puff", "mouth_left", "mouth_right", "mouth_open",
-)
+EXPRESSION_NAMES: tuple[str, ...] = STANDIN_EXPRESSION_NAMES
 #: Shape coefficients (betas) 0-9 of the stand-in.
 SHAPE_NAMES: tuple[str, ...] = (
     "size", "girth", "shoulder_width", "hip_width", "leg_length", "torso_length", "arm_length", "head_size", "belly", "chest",

@@ -42,15 +42,24 @@ RIG_FILE = Path(__file__).resolve().with_name("blender_rig.py")
 
 
 def load_rig() -> Any:
-    """Load :data:`RIG_FILE` by path (the add-on package itself is not importable here)."""
+    """Load :data:`RIG_FILE` by path (the add-on package itself is not importable here), as the
+    add-on holds it: a package ``motion_speech_rig`` whose ``rig`` finds ``smplx_names`` beside it."""
     import importlib.util
+    import types
 
-    spec = importlib.util.spec_from_file_location("motion_speech_rig", RIG_FILE)
-    if spec is None or spec.loader is None or not RIG_FILE.is_file():
-        raise FileNotFoundError(f"the shared rig module {RIG_FILE} is missing")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    names = RIG_FILE.parent.parent / "smplx_names.py"
+    if not (RIG_FILE.is_file() and names.is_file()):
+        raise FileNotFoundError(f"the shared rig modules {RIG_FILE} / {names} are missing")
+    package = types.ModuleType("motion_speech_rig")
+    package.__path__ = []  # a package of the two files loaded below
+    sys.modules[package.__name__] = package
+    module = None
+    for name, path in (("smplx_names", names), ("rig", RIG_FILE)):
+        spec = importlib.util.spec_from_file_location(f"{package.__name__}.{name}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
     return module
 
 

@@ -27,38 +27,13 @@ from typing import Any
 
 import numpy as np
 
-#: SMPL-X joint names in model order (== ``motion.types.JOINT_NAMES``; the SMPL-X
-#: Blender add-on's bones carry the same names).
-JOINT_NAMES: tuple[str, ...] = (
-    "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2",
-    "left_ankle", "right_ankle", "spine3", "left_foot", "right_foot", "neck",
-    "left_collar", "right_collar", "head", "left_shoulder", "right_shoulder",
-    "left_elbow", "right_elbow", "left_wrist", "right_wrist", "jaw",
-    "left_eye_smplhf", "right_eye_smplhf",
-    "left_index1", "left_index2", "left_index3", "left_middle1", "left_middle2",
-    "left_middle3", "left_pinky1", "left_pinky2", "left_pinky3", "left_ring1",
-    "left_ring2", "left_ring3", "left_thumb1", "left_thumb2", "left_thumb3",
-    "right_index1", "right_index2", "right_index3", "right_middle1", "right_middle2",
-    "right_middle3", "right_pinky1", "right_pinky2", "right_pinky3", "right_ring1",
-    "right_ring2", "right_ring3", "right_thumb1", "right_thumb2", "right_thumb3",
-)
-NUM_JOINTS = 55
-#: Parent of each joint (-1 for the root) (== ``motion.types.PARENTS``).
-PARENTS: tuple[int, ...] = (
-    -1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 15, 15, 15,
-    20, 25, 26, 20, 28, 29, 20, 31, 32, 20, 34, 35, 20, 37, 38,
-    21, 40, 41, 21, 43, 44, 21, 46, 47, 21, 49, 50, 21, 52, 53,
-)
-JOINT_INDEX: dict[str, int] = {n: i for i, n in enumerate(JOINT_NAMES)}
+try:  # the add-on's copy (motion_speech/rig.py) or a by-path load: smplx_names.py lies beside it
+    from .smplx_names import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS, PARENTS, STANDIN_EXPRESSION_NAMES
+except ImportError:  # the toolkit's motion.export.blender_rig
+    from motion.smplx_names import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS, PARENTS, STANDIN_EXPRESSION_NAMES
+
 #: Joints that belong to the face (keyed with "face", left out with "body").
 FACE_JOINTS: tuple[int, ...] = (22, 23, 24)
-#: Names of the stand-in model's first 20 expression coefficients
-#: (== ``motion.bodymodels.names.EXPRESSION_NAMES``); real models' components have none.
-STANDIN_EXPRESSION_NAMES: tuple[str, ...] = (
-    "smile", "frown", "lip_pucker", "lip_funnel", "lips_press", "upper_lip_raise", "lower_lip_depress",
-    "mouth_stretch", "brow_inner_up", "brow_outer_up", "brow_down", "blink_left", "blink_right", "eye_wide",
-    "cheek_squint", "nose_sneer", "cheek_puff", "mouth_left", "mouth_right", "mouth_open",
-)
 #: Shape key sliders span [-SLIDER, SLIDER]; key values are clipped to it.
 SLIDER = 10.0
 

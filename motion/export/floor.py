@@ -8,6 +8,10 @@ translation and its vertical motion are kept as they are (one constant for the w
 The heights come from linear blend skinning of the shaped rest mesh (the skinning every
 importer does; pose-corrective blendshapes are not exported, so they are left out here too),
 on at most ``max_frames`` frames spread evenly over the clip.
+
+The numeric core (:func:`sample_frames`, :func:`skinned_heights`) is numpy only: the Blender
+add-on gets a copy of this file at build time (``blender_addon/build.py``), so an import in
+Blender stands where the toolkit's exports stand.
 """
 
 from __future__ import annotations
@@ -15,8 +19,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-
-from motion.types import NUM_JOINTS
 
 if TYPE_CHECKING:  # pragma: no cover
     from motion.container import Motion
@@ -33,40 +35,53 @@ def sample_frames(num_frames: int, max_frames: int = MAX_FRAMES) -> np.ndarray:
     return np.unique(np.linspace(0, num_frames - 1, max_frames).round().astype(np.int64))
 
 
-def global_transforms(rest: RestModel, rot: np.ndarray, root: np.ndarray) -> np.ndarray:
-    """``(T, 55, 4, 4)`` world transforms of the joints (rest frame -> posed world).
+def global_transforms(joints: np.ndarray, parents: np.ndarray, rot: np.ndarray, root: np.ndarray) -> np.ndarray:
+    """``(T, J, 4, 4)`` world transforms of the joints (rest frame -> posed world).
+
+    Forward kinematics of the kinematic tree, ``G_j = G_parent(j) [R_j | J_j - J_parent(j)]``
+    (SMPL, Loper et al. 2015, Eq. 4), then the rest pose removed (``- G_j J_j``).
 
     Args:
-        rest: shaped rest body.
-        rot: ``(T, 55, 3, 3)`` local rotations (mean pose included).
+        joints: ``(J, 3)`` rest joint positions of the shaped body.
+        parents: ``(J,)`` parent indices, -1 for the root.
+        rot: ``(T, J, 3, 3)`` local rotations (mean pose included).
         root: ``(T, 3)`` world position of the pelvis.
 
     Returns:
         ``A`` with ``v_posed = A_j @ [v_rest, 1]`` for a vertex bound to joint ``j`` only.
     """
-    T = rot.shape[0]
+    T, J = rot.shape[:2]
     g_rot = np.empty_like(rot)
-    g_pos = np.empty((T, NUM_JOINTS, 3))
-    for j in range(NUM_JOINTS):
-        p = int(rest.parents[j])
+    g_pos = np.empty((T, J, 3))
+    for j in range(J):
+        p = int(parents[j])
         if p < 0:
             g_rot[:, j], g_pos[:, j] = rot[:, j], root
         else:
             g_rot[:, j] = g_rot[:, p] @ rot[:, j]
-            g_pos[:, j] = g_pos[:, p] + np.einsum("tab,b->ta", g_rot[:, p], rest.offsets[j])
-    out = np.zeros((T, NUM_JOINTS, 4, 4))
+            g_pos[:, j] = g_pos[:, p] + np.einsum("tab,b->ta", g_rot[:, p], joints[j] - joints[p])
+    out = np.zeros((T, J, 4, 4))
     out[:, :, :3, :3] = g_rot
-    out[:, :, :3, 3] = g_pos - np.einsum("tjab,jb->tja", g_rot, rest.joints)
+    out[:, :, :3, 3] = g_pos - np.einsum("tjab,jb->tja", g_rot, joints)
     out[:, :, 3, 3] = 1.0
     return out
 
 
-def skinned_heights(rest: RestModel, rot: np.ndarray, root: np.ndarray) -> np.ndarray:
-    """``(T, V)`` height (SMPL-X ``y``) of every skinned vertex at every given frame."""
-    a = global_transforms(rest, rot, root)[:, :, 1, :]  # (T, 55, 4): the y row only
-    T = a.shape[0]
-    coef = (rest.weights @ a.transpose(1, 0, 2).reshape(NUM_JOINTS, T * 4)).reshape(-1, T, 4)  # (V, T, 4)
-    return (np.einsum("vtk,vk->tv", coef[..., :3], rest.vertices) + coef[..., 3].T)
+def skinned_heights(vertices: np.ndarray, joints: np.ndarray, parents: np.ndarray, weights: np.ndarray,
+                    rot: np.ndarray, root: np.ndarray, axis: int = 1) -> np.ndarray:
+    """``(T, V)`` coordinate ``axis`` (SMPL-X ``y`` = 1 is up) of every skinned vertex at every frame.
+
+    Linear blend skinning ``v' = sum_j w_vj A_j [v, 1]`` (SMPL Eq. 7 without pose correctives),
+    evaluated for the one row of ``A`` that gives the height.
+
+    Args:
+        vertices: ``(V, 3)`` shaped rest vertices. joints, parents, rot, root: as
+            :func:`global_transforms`. weights: ``(V, J)`` skinning weights.
+    """
+    a = global_transforms(joints, parents, rot, root)[:, :, axis, :]  # (T, J, 4): the up row only
+    T, J = a.shape[:2]
+    coef = (weights @ a.transpose(1, 0, 2).reshape(J, T * 4)).reshape(-1, T, 4)  # (V, T, 4)
+    return np.einsum("vtk,vk->tv", coef[..., :3], vertices) + coef[..., 3].T
 
 
 def lowest_point(motion: Motion, rest: RestModel, max_frames: int = MAX_FRAMES) -> float:
@@ -75,9 +90,9 @@ def lowest_point(motion: Motion, rest: RestModel, max_frames: int = MAX_FRAMES) 
 
     idx = sample_frames(motion.num_frames, max_frames)
     aa = motion.poses[idx].astype(np.float64) + rest.pose_mean[None]
-    rot = Rotation.from_rotvec(aa.reshape(-1, 3)).as_matrix().reshape(len(idx), NUM_JOINTS, 3, 3)
+    rot = Rotation.from_rotvec(aa.reshape(-1, 3)).as_matrix().reshape(len(idx), -1, 3, 3)
     root = motion.trans.astype(np.float64)[idx] + rest.joints[0]
-    return float(skinned_heights(rest, rot, root).min())
+    return float(skinned_heights(rest.vertices, rest.joints, rest.parents, rest.weights, rot, root).min())
 
 
 def floor_offset(motion: Motion, rest: RestModel, max_frames: int = MAX_FRAMES) -> float:
