@@ -43,7 +43,7 @@ corpus: $(STAMP)
 # face ships the lip-event detector, trained on the public recordings of data/real_train.
 # The shipped denoiser (latent_diffusion) ran on one H100 and was stopped by time at step
 # 3291 of its 5000-step schedule; StopAtStep replays that stop on any machine.
-DEMO_STAGES := motion_metrics face_prior lip_reader face_emotion face_decoder face_decoder_exchange
+DEMO_STAGES := motion_metrics flint lip_reader face_emotion face_decoder face_decoder_exchange
 weights: $(STAMP)
 	test -d data/corpus_large || $(BIN)/motion corpus data/corpus_large --size large
 	for s in speech_encoder motion_vae; do $(BIN)/motion fit --config configs/demo/$$s.yaml || exit 1; done

@@ -46,7 +46,7 @@ sys.meta_path.insert(0, _NoTraining())
 
 def test_blocker_blocks() -> None:
     """The blocker itself works: with it, importing Lightning or the training code fails."""
-    for name in ("pytorch_lightning", "motion.training.face_prior"):
+    for name in ("pytorch_lightning", "motion.training.flint_module"):
         res = subprocess.run([sys.executable, "-c", _BLOCKER + f"\nimport {name}\n"],
                              capture_output=True, text=True, timeout=120)
         assert res.returncode != 0 and "blocked for this test" in res.stderr, res.stderr[-2000:]

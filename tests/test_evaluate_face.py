@@ -43,9 +43,9 @@ def _face_export(folder: Path) -> Path:
     from motion.models.face.flint import FlintPrior
 
     torch.manual_seed(0)
-    prior = FlintPrior(width=32, latent_dim=16, num_heads=4, ff_dim=64, dropout=0.0)
+    flint = FlintPrior(width=32, latent_dim=16, num_heads=4, ff_dim=64, dropout=0.0)
     dec = EmoteDecoder(80, 16, 8, 0, width=32, num_heads=4, ff_dim=64, dropout=0.0)
-    save_module(prior, folder, "flint")
+    save_module(flint, folder, "flint")
     save_module(dec, folder, "face_decoder")
     settings = {"audio_input": "log_mel", "style_input": "speaker", "audio_features": "log_mel", "n_mels": 80,
                 "fps": 30.0, "face_model": "stand-in", "num_expressions": E}

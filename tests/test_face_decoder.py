@@ -13,7 +13,7 @@ from motion.models.config import save_module
 from motion.models.face.conditioning import intensity_weights
 from motion.models.face.decoder import EmoteDecoder
 from motion.models.face.flint import FlintPrior
-from motion.models.face.perceptual import FaceEmotionNet, LipVisemeNet, PerceptualOutput
+from motion.models.face.perceptual import FaceEmotionNet, LipReader, PerceptualOutput
 from motion.models.face.temporal import periodic_alibi_bias
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,7 +25,7 @@ TINY = {"decoder": TINY_DECODER, "decoder_mel": TINY_DECODER, "decoder_exchange"
         "face_emotion": ["--model.net.width", "16", "--model.net.layers", "1"]}
 
 
-def _prior() -> FlintPrior:
+def _flint() -> FlintPrior:
     torch.manual_seed(0)
     return FlintPrior(width=32, latent_dim=16, num_heads=4, ff_dim=64, dropout=0.0).freeze()
 
@@ -92,8 +92,8 @@ def test_temporal_bias() -> None:
 
 @pytest.mark.parametrize("T", [1, 7, 8, 45, 64])
 def test_decoder_shapes(T: int) -> None:
-    prior, dec = _prior(), _decoder()
-    out = dec.generate(prior, torch.randn(2, T, 80), torch.tensor([1, 6]), torch.tensor([1.0, 3.0]), torch.tensor([0, -1]))
+    flint, dec = _flint(), _decoder()
+    out = dec.generate(flint, torch.randn(2, T, 80), torch.tensor([1, 6]), torch.tensor([1.0, 3.0]), torch.tensor([0, -1]))
     assert out.latents.shape == (2, -(-T // 8), 16)
     assert out.expression.shape == (2, T, 50) and out.jaw.shape == (2, T, 3)
     lat = _decoder(64, style_dim=64)(torch.randn(1, T, 64), torch.tensor([0]), torch.tensor([2.0]), torch.randn(1, 64))
@@ -119,12 +119,12 @@ def test_band_limited_decoder_ignores_the_bands_above_its_limit() -> None:
 
 
 def test_conditioning_changes_and_interpolates() -> None:
-    prior, dec = _prior(), _decoder()
+    flint, dec = _flint(), _decoder()
     x = torch.randn(1, 40, 80)
 
     def face(emotion: object, intensity: float, style: int = 0) -> torch.Tensor:
         e = emotion if isinstance(emotion, torch.Tensor) else torch.tensor([emotion])
-        return dec.generate(prior, x, e, torch.tensor([intensity]), torch.tensor([style])).expression
+        return dec.generate(flint, x, e, torch.tensor([intensity]), torch.tensor([style])).expression
 
     happy, sad = face(1, 2.0), face(2, 2.0)
     assert (happy - sad).abs().max() > 1e-3  # emotion matters
@@ -146,8 +146,8 @@ def test_few_steps_reduce_loss(batch: dict[str, torch.Tensor]) -> None:
     from motion.training.face_decoder import FaceDecoderModule
 
     torch.manual_seed(0)
-    with pytest.warns(UserWarning, match="inline, untrained prior"):
-        module = FaceDecoderModule(_decoder(), prior=_prior(), audio_input="log_mel", p_drop_style=0.0)
+    with pytest.warns(UserWarning, match="inline, untrained flint"):
+        module = FaceDecoderModule(_decoder(), flint=_flint(), audio_input="log_mel", p_drop_style=0.0)
     module.decoder.norm.set_stats(batch["audio"].mean((0, 1)), batch["audio"].std((0, 1)))
     opt = torch.optim.Adam(module.decoder.parameters(), lr=3e-3)
     totals = []
@@ -160,13 +160,13 @@ def test_few_steps_reduce_loss(batch: dict[str, torch.Tensor]) -> None:
     assert totals[-1] < 0.7 * totals[0], totals
 
 
-def _nets(face_model: object) -> tuple[LipVisemeNet, FaceEmotionNet]:
+def _nets(face_model: object) -> tuple[LipReader, FaceEmotionNet]:
     from motion.models.face.vertices import region_vertex_ids
 
     torch.manual_seed(2)
     lips = len(region_vertex_ids("lips", face_model))
     face = len(region_vertex_ids("moving", face_model, stride=8))
-    return LipVisemeNet(lips, width=16, layers=1), FaceEmotionNet(face, width=16, layers=1, vertex_stride=8)
+    return LipReader(lips, width=16, layers=1), FaceEmotionNet(face, width=16, layers=1, vertex_stride=8)
 
 
 def test_exchange_has_gradients_to_the_decoder_only(batch: dict[str, torch.Tensor]) -> None:
@@ -175,26 +175,26 @@ def test_exchange_has_gradients_to_the_decoder_only(batch: dict[str, torch.Tenso
 
     lip, emo = _nets(load_face_model())
     with pytest.warns(UserWarning):
-        module = FaceDecoderModule(_decoder(), prior=_prior(), audio_input="log_mel", lip_net=lip, emotion_net=emo,
+        module = FaceDecoderModule(_decoder(), flint=_flint(), audio_input="log_mel", lip_reader=lip, emotion_net=emo,
                                    w_lip_perceptual=1.0, w_emotion_perceptual=0.1, w_exchange_lip=1.0,
                                    w_exchange_lip_vertex=1.0e6, w_exchange_emotion=0.1)
     module.train()
-    assert module.lip_net is not None and module.emotion_net is not None
-    assert not module.prior.training and not module.lip_net.training and module.decoder.training
+    assert module.lip_reader is not None and module.emotion_net is not None
+    assert not module.flint.training and not module.lip_reader.training and module.decoder.training
     sp = module.speech(batch["audio"])
-    out = module.decoder.generate(module.prior, sp.features, batch["emotion"], batch["intensity"], batch["speaker"])
+    out = module.decoder.generate(module.flint, sp.features, batch["emotion"], batch["intensity"], batch["speaker"])
     new = (batch["emotion"] + 1) % 8
-    x = module.decoder.generate(module.prior, sp.features, new, batch["intensity"], batch["speaker"])
-    terms = module.loss(module.prior, (out.expression, out.jaw), (batch["expression"], batch["jaw"]), (x.expression, x.jaw), new)
+    x = module.decoder.generate(module.flint, sp.features, new, batch["intensity"], batch["speaker"])
+    terms = module.loss(module.flint, (out.expression, out.jaw), (batch["expression"], batch["jaw"]), (x.expression, x.jaw), new)
     assert {"exchange_lip", "exchange_lip_vertex", "exchange_emotion", "lip_perceptual", "emotion_perceptual"} <= set(terms)
     assert all(torch.isfinite(v) for v in terms.values())
     terms["total"].backward()
     assert all(p.grad is not None for p in module.decoder.parameters() if p.requires_grad)
-    for frozen in (module.prior, module.lip_net, module.emotion_net):
+    for frozen in (module.flint, module.lip_reader, module.emotion_net):
         assert all(p.grad is None and not p.requires_grad for p in frozen.parameters())
     assert [m for m in module.trainable_modules()] == [module.decoder]
     with pytest.raises(TypeError, match="FacePerceptualNet"), pytest.warns(UserWarning):
-        FaceDecoderModule(_decoder(), prior=_prior(), audio_input="log_mel", lip_net=nn.Linear(2, 2))
+        FaceDecoderModule(_decoder(), flint=_flint(), audio_input="log_mel", lip_reader=nn.Linear(2, 2))
 
 
 def test_lip_closure_penalises_open_lips_only_where_the_ground_truth_closes_them() -> None:
@@ -203,8 +203,8 @@ def test_lip_closure_penalises_open_lips_only_where_the_ground_truth_closes_them
     from motion.models.face.vertices import FaceVertexSets
     from motion.training.face_decoder_losses import FaceDecoderLoss, FaceDecoderLossWeights, vertex_sets_spec
 
-    prior = _prior()
-    E = prior.num_expressions
+    flint = _flint()
+    E = flint.num_expressions
     sets = FaceVertexSets.build(load_face_model(), E, vertex_sets_spec(None, None, closure=True))
     loss = FaceDecoderLoss(sets, FaceDecoderLossWeights(vertex=0.0, lip_vertex=0.0, velocity=0.0, lip_closure=1.0e6))
     expr = torch.zeros(1, 6, E)
@@ -212,13 +212,13 @@ def test_lip_closure_penalises_open_lips_only_where_the_ground_truth_closes_them
     open_jaw[..., 0] = 0.1  # ~9 mm lip gap
     assert float(loss._gap(sets(expr, closed_jaw)).max()) < CLOSED_LIP_GAP  # the neutral mouth is closed
     jaw = open_jaw.clone().requires_grad_(True)
-    terms = loss(prior, (expr, jaw), (expr, closed_jaw))
+    terms = loss(flint, (expr, jaw), (expr, closed_jaw))
     assert float(terms["lip_closure"]) > 5.0e-5  # m^2: (~9 mm - gap*)^2
     terms["total"].backward()
     assert jaw.grad is not None and float(jaw.grad[..., 0].sum()) > 0  # closing the jaw lowers it
-    assert float(loss(prior, (expr, open_jaw), (expr, open_jaw))["lip_closure"]) == 0.0  # open target: no term
-    assert float(loss(prior, (expr, closed_jaw), (expr, closed_jaw))["lip_closure"]) == 0.0
-    both = loss(prior, (expr, closed_jaw), (expr, closed_jaw), exchanged=(expr, open_jaw))
+    assert float(loss(flint, (expr, open_jaw), (expr, open_jaw))["lip_closure"]) == 0.0  # open target: no term
+    assert float(loss(flint, (expr, closed_jaw), (expr, closed_jaw))["lip_closure"]) == 0.0
+    both = loss(flint, (expr, closed_jaw), (expr, closed_jaw), exchanged=(expr, open_jaw))
     assert float(both["lip_closure"]) == pytest.approx(0.5 * float(terms["lip_closure"]), rel=1e-5)
 
 
@@ -230,11 +230,11 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     root = tmp_path_factory.mktemp("face_exports")
     torch.manual_seed(0)
-    out = {name: root / name for name in ("prior", "speech_encoder", "lip", "emotion")}
-    save_module(_prior(), out["prior"], "flint")
+    out = {name: root / name for name in ("flint", "speech_encoder", "lip", "emotion")}
+    save_module(_flint(), out["flint"], "flint")
     save_module(SpeechDisentangler(width=16, conv_layers=1, layers=1, heads=2), out["speech_encoder"], "speech_encoder")
     lip, emo = _nets(load_face_model())
-    save_module(lip, out["lip"], "lip_net")
+    save_module(lip, out["lip"], "lip_reader")
     save_module(emo, out["emotion"], "emotion_net")
     return out
 
@@ -254,13 +254,13 @@ def _fit(config: str, corpus: Path, cache: Path, root: Path, exports: dict[str, 
             "--trainer.fast_dev_run", "true", "--trainer.enable_progress_bar", "false",
             "--trainer.enable_model_summary", "false", "--trainer.default_root_dir", str(root), *TINY[config]]
     if config.startswith("decoder"):
-        args += ["--model.prior_export", str(exports["prior"])]
+        args += ["--model.flint_export", str(exports["flint"])]
         if config != "decoder_mel":
             args += ["--model.speech_encoder_export", str(exports["speech_encoder"])]
     if path.parent.name == "demo" and config.startswith("decoder"):  # the demo decoders read log-mel
         args += ["--model.speech_encoder_export", "null"]
     if config == "decoder_exchange":
-        args += ["--model.lip_net_export", str(exports["lip"]), "--model.emotion_net_export", str(exports["emotion"])]
+        args += ["--model.lip_reader_export", str(exports["lip"]), "--model.emotion_net_export", str(exports["emotion"])]
     assert main([*args, *extra]) == 0
 
 
@@ -273,7 +273,7 @@ def decoder_run(corpus: Path, cache: Path, exports: dict[str, Path], tmp_path_fa
 
 def test_every_face_config_is_covered() -> None:
     includes_stage = lambda p: any(line.startswith("config:") for line in p.read_text().splitlines())
-    assert {p.stem for p in FACE.glob("*.yaml") if includes_stage(p)} - {"prior"} == set(TINY), "add it to TINY"
+    assert {p.stem for p in FACE.glob("*.yaml") if includes_stage(p)} - {"flint"} == set(TINY), "add it to TINY"
 
 
 @pytest.mark.parametrize("config", sorted(TINY) + sorted(DEMO))
@@ -291,7 +291,7 @@ def test_fast_dev_run(config: str, corpus: Path, cache: Path, exports: dict[str,
     demo = config in DEMO
     config = DEMO.get(config, config)
     manifest = json.loads((latest / "manifest.json").read_text())
-    expected = {"lip_reader": {"lip_net"}, "face_emotion": {"emotion_net"}, "decoder_mel": {"face_decoder", "flint"}}
+    expected = {"lip_reader": {"lip_reader"}, "face_emotion": {"emotion_net"}, "decoder_mel": {"face_decoder", "flint"}}
     default = {"face_decoder", "flint"} if demo else {"face_decoder", "flint", "speech_encoder"}
     assert set(manifest["modules"]) == expected.get(config, default)
     if config.startswith("decoder"):
@@ -299,9 +299,9 @@ def test_fast_dev_run(config: str, corpus: Path, cache: Path, exports: dict[str,
         assert settings["audio_input"] == ("log_mel" if config == "decoder_mel" or demo else "content")
 
 
-def test_pluggable_lip_net_by_class_path(corpus: Path, cache: Path, exports: dict[str, Path], tmp_path: Path) -> None:
+def test_pluggable_lip_reader_by_class_path(corpus: Path, cache: Path, exports: dict[str, Path], tmp_path: Path) -> None:
     """A user's network (any module with `region` and forward(displacements) -> PerceptualOutput)."""
     plug = json.dumps({"class_path": f"{__name__}.ToyLipReader", "init_args": {"hidden": 4}})
-    _fit("decoder_mel", corpus, cache, tmp_path, exports, "--model.lip_net", plug, "--model.w_exchange_lip", "1.0",
+    _fit("decoder_mel", corpus, cache, tmp_path, exports, "--model.lip_reader", plug, "--model.w_exchange_lip", "1.0",
          "--model.w_lip_perceptual", "1.0")
     assert (tmp_path / "latest" / "face_decoder.safetensors").is_file()

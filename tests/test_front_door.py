@@ -43,7 +43,7 @@ class Judges:
         if self._geometry is None:  # the classifier's vertices depend on the prior's expression count
             from motion.pipelines.face import FacePipeline
 
-            E = FacePipeline.from_pretrained(WEIGHTS / "face").prior.num_expressions
+            E = FacePipeline.from_pretrained(WEIGHTS / "face").flint.num_expressions
             self._geometry = build_face_geometry(E, self.face_net)
         geom = self._geometry
         verts = geom.vertices(m.expression, m.jaw)

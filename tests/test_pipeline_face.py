@@ -31,11 +31,11 @@ def one_thread():
 def _export(folder: Path, style_input: str, encoder: bool) -> Path:
     """A tiny seeded export, laid out as FaceDecoderModule writes it."""
     torch.manual_seed(0)
-    prior = FlintPrior(width=32, latent_dim=16, num_heads=4, ff_dim=64, dropout=0.0)
+    flint = FlintPrior(width=32, latent_dim=16, num_heads=4, ff_dim=64, dropout=0.0)
     enc = SpeechDisentangler(width=16, conv_layers=1, layers=1, heads=2, dropout=0.0) if encoder else None
     in_dim, style_dim = (64, 64 if style_input == "speech" else 0) if encoder else (80, 0)
     dec = EmoteDecoder(in_dim, 16, 8, style_dim, width=32, num_heads=4, ff_dim=64, dropout=0.0)
-    for m, name in ((prior, "flint"), (dec, "face_decoder"), (enc, "speech_encoder")):
+    for m, name in ((flint, "flint"), (dec, "face_decoder"), (enc, "speech_encoder")):
         if m is not None:
             save_module(m, folder, name)
     settings = {"audio_input": "content" if encoder else "log_mel", "style_input": style_input,
@@ -129,11 +129,11 @@ def test_long_audio_in_chunks(mel_pipe: FacePipeline, wav: Path) -> None:
     assert spans[0][0] == 0 and spans[-1][1] == 150 and all(b - a == 64 for a, b in spans)
     assert all(s2 < e1 - 15 for (_, e1), (s2, _) in itertools.pairwise(spans))  # overlaps >= 16 frames
     assert all(w.min() > 0 for w in blend_weights(spans, 150, 16))
-    chunked = FacePipeline(mel_pipe.decoder, mel_pipe.prior, None, mel_pipe.settings, chunk_frames=32,
+    chunked = FacePipeline(mel_pipe.decoder, mel_pipe.flint, None, mel_pipe.settings, chunk_frames=32,
                            overlap_frames=8, postprocess=False)
     out = chunked(wav, emotion="neutral", intensity=1.0, style=0, seed=0)
     _check(out, round(DURATION * 30))
-    whole = FacePipeline(mel_pipe.decoder, mel_pipe.prior, None, mel_pipe.settings, postprocess=False)
+    whole = FacePipeline(mel_pipe.decoder, mel_pipe.flint, None, mel_pipe.settings, postprocess=False)
     ref = whole(wav, emotion="neutral", intensity=1.0, style=0, seed=0)
     jump = lambda x: np.abs(np.diff(x, axis=0)).max()
     assert jump(out.expression) < 3 * jump(ref.expression) + 1e-6  # no seams at the chunk borders
@@ -152,7 +152,7 @@ def test_lips_shut_on_given_bilabials(mel_pipe: FacePipeline, wav: Path) -> None
     w = np.maximum(closure_weights(phon, on.num_frames, 30.0), rest_weights(phon, on.num_frames, 30.0))
     assert (w[:12] == 1).all()  # the leading pause shuts the mouth at rest
     assert (gap[w >= 1] < 1.5e-3).all(), gap[w >= 1]  # about target_gap (1 mm), under 2 mm: closed
-    free = FacePipeline(mel_pipe.decoder, mel_pipe.prior, None, mel_pipe.settings, lip_closure=False)
+    free = FacePipeline(mel_pipe.decoder, mel_pipe.flint, None, mel_pipe.settings, lip_closure=False)
     off = free(wav, emotion="happy", intensity=2.0, style=0, seed=0, phonemes=phon)
     assert off.meta["phones"] == {"source": "given"}
     np.testing.assert_array_equal(on.expression[w == 0], off.expression[w == 0])  # only the closures change

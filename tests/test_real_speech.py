@@ -101,7 +101,7 @@ def test_shipped_weights_hold_on_a_real_voice_at_any_level_and_format(shipped: t
     from motion.pipelines.generate import generate_motion
 
     body, face = shipped
-    geom = build_face_geometry(face.prior.num_expressions)
+    geom = build_face_geometry(face.flint.num_expressions)
     clip = RealClip(WAV, WAV.name, read_phone_labels(GRID))
     res = evaluate_clip(clip, lambda a: generate_motion(a, body, face, seed=0), geom,
                         gains=(-18.0, -6.0, 0.0), formats=("wav", "flac", "wav6"))
@@ -122,7 +122,7 @@ def test_shipped_face_holds_through_lossy_codecs(shipped: tuple) -> None:
 
     body, face = shipped
     assert face.decoder.bands == 77
-    geom = build_face_geometry(face.prior.num_expressions)
+    geom = build_face_geometry(face.flint.num_expressions)
     clip = RealClip(WAV, WAV.name, read_phone_labels(GRID))
     res = evaluate_clip(clip, lambda a: generate_motion(a, body, face, seed=0), geom,
                         gains=(0.0,), formats=("wav", "mp3", "ogg", "m4a"))
@@ -157,7 +157,7 @@ def test_lips_shut_on_the_bilabials_of_a_real_voice(shipped: tuple) -> None:
     from motion.types import JAW
 
     _, face = shipped
-    geom = build_face_geometry(face.prior.num_expressions)
+    geom = build_face_geometry(face.flint.num_expressions)
     labels = read_phone_labels(GRID)
     for text, phones, source, shut in ((None, "detector", "detected", 2), (None, "loop", "recognised", 2),
                                        ("this is the acoustic corpus i'm talking pretty fast here", "detector",

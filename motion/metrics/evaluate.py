@@ -274,7 +274,7 @@ def _evaluate_real(real: Path, weights: str | Path | None, *, max_clips: int | N
     options = {k: v for k, v in settings.items() if v is not None}
     generate = lambda audio, **kw: generate_motion(audio, body, face, seed=seed,  # noqa: E731
                                                    phones=phones, **options, **kw)
-    geom = build_face_geometry(face.prior.num_expressions)
+    geom = build_face_geometry(face.flint.num_expressions)
     result = evaluate_real(clips, generate, geom, progress=progress, use_transcripts=transcripts)
     if tables is not None:
         tables(format_real_table(result))

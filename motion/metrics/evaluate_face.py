@@ -220,7 +220,7 @@ def _style(face_pipe: Any, speaker: int) -> int | None:
 def _generate(clips: list[FaceClip], face_pipe: Any, seed: int, swap_emotions: bool, use_phonemes: bool,
               phones: str = "detector") -> tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]], list[int]]:
     """(expression, jaw) of the generated and swapped rows, and the swapped rows' requested emotions."""
-    E = face_pipe.prior.num_expressions
+    E = face_pipe.flint.num_expressions
     gen, swapped, swap_req = [], [], []
     for i, c in enumerate(clips):
         emo = EMOTIONS[c.emotion] if c.emotion >= 0 else None
@@ -331,7 +331,7 @@ def evaluate_face(clips: list[FaceClip], face_pipe: Any, emotion_net: nn.Module 
 
     Args:
         clips: :func:`load_face_clips`.
-        face_pipe: a :class:`motion.pipelines.face.FacePipeline` (or anything with its call and ``prior``).
+        face_pipe: a :class:`motion.pipelines.face.FacePipeline` (or anything with its call and ``flint``).
         emotion_net: the face emotion classifier (``emotion_net`` of
             :class:`~motion.pipelines.metric_nets.MetricNets`); None: no emotion accuracy.
         seed: seed of the first clip (clip ``i`` gets ``seed + i``; the blink recording ``seed``).
@@ -348,7 +348,7 @@ def evaluate_face(clips: list[FaceClip], face_pipe: Any, emotion_net: nn.Module 
         from motion.models.face.perceptual import check_perceptual
 
         check_perceptual(emotion_net, EMOTION_NET)
-    E = int(face_pipe.prior.num_expressions)
+    E = int(face_pipe.flint.num_expressions)
     geom = build_face_geometry(E, emotion_net, models_dir)
     t0 = time.perf_counter()
     gen, swapped, swap_req = _generate(clips, face_pipe, seed, swap_emotions, use_phonemes, phones)

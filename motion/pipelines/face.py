@@ -138,7 +138,7 @@ class FacePipeline(SavesPretrained):
     """Speech -> face (module notes). Build with :meth:`from_pretrained`.
 
     Args:
-        decoder, prior, speech_encoder: the trained modules (the prior frozen; encoder optional).
+        decoder, flint, speech_encoder: the trained modules (the FLINT prior frozen; encoder optional).
         settings: ``face_pipeline.json`` of the export (audio_input, style_input, features, face model).
         device: torch device.
         chunk_frames, overlap_frames: chunking of long audio (multiples of 8 frames).
@@ -156,7 +156,7 @@ class FacePipeline(SavesPretrained):
     #: Sub-modules that make a face export (``speech_encoder`` and ``closure_detector`` are optional).
     MODULES = ("face_decoder", "flint")
 
-    def __init__(self, decoder: EmoteDecoder, prior: FlintPrior, speech_encoder: SpeechDisentangler | None = None,
+    def __init__(self, decoder: EmoteDecoder, flint: FlintPrior, speech_encoder: SpeechDisentangler | None = None,
                  settings: dict[str, Any] | None = None, device: str | torch.device = "cpu", chunk_frames: int = 600,
                  overlap_frames: int = 64, postprocess: bool = True, blink_direction: np.ndarray | None = None,
                  lip_closure: bool = True, models_dir: str | Path | None = None,
@@ -166,9 +166,9 @@ class FacePipeline(SavesPretrained):
         s.update(settings or {})
         self.settings, self.device = s, torch.device(device)
         self.decoder = decoder.to(self.device).eval()
-        self.prior = prior.freeze().to(self.device)
+        self.flint = flint.freeze().to(self.device)
         self.speech_encoder = speech_encoder.to(self.device).eval() if speech_encoder is not None else None
-        decoder.check_prior(prior)
+        decoder.check_flint(flint)
         if chunk_frames < 16 or chunk_frames % 8 or overlap_frames % 8 or not 0 <= overlap_frames < chunk_frames:
             raise ValueError(f"chunk_frames ({chunk_frames}) and overlap_frames ({overlap_frames}) must be "
                              "multiples of 8 with 0 <= overlap < chunk")
@@ -217,7 +217,7 @@ class FacePipeline(SavesPretrained):
 
     def modules(self) -> dict[str, torch.nn.Module]:
         """The sub-modules by their export names (optional ones only when present)."""
-        mods: dict[str, torch.nn.Module] = {"face_decoder": self.decoder, "flint": self.prior}
+        mods: dict[str, torch.nn.Module] = {"face_decoder": self.decoder, "flint": self.flint}
         if self.speech_encoder is not None:
             mods["speech_encoder"] = self.speech_encoder
         if self.closure_detector is not None:
@@ -235,7 +235,7 @@ class FacePipeline(SavesPretrained):
         write_json(folder / MANIFEST, manifest)
 
     def to(self, device: str | torch.device) -> FacePipeline:
-        """Move the decoder, the prior and the speech encoder to ``device``; returns the pipeline
+        """Move the decoder, the FLINT prior and the speech encoder to ``device``; returns the pipeline
         (the lip-event detector stays on the CPU, where its features are).
 
         Raises:
@@ -244,7 +244,7 @@ class FacePipeline(SavesPretrained):
         from motion.pipelines.weights import check_device
 
         self.device = check_device(device)
-        for module in (self.decoder, self.prior, self.speech_encoder):
+        for module in (self.decoder, self.flint, self.speech_encoder):
             if module is not None:
                 module.to(self.device)
         return self
@@ -281,12 +281,12 @@ class FacePipeline(SavesPretrained):
         parts, heard, own_style, spk = self._encode(feats, content, spans)
         code = emotion_code(emotion, heard)
         style_t, style_meta = self._style(style, own_style, spk)
-        E = self.prior.num_expressions
+        E = self.flint.num_expressions
         emo_t = torch.from_numpy(code)[None].to(self.device)
         inten_t = torch.tensor([intensity], device=self.device)
         blend = _ChunkBlend(T, (E, 3))
         for (a, b), w, x in zip(spans, blend_weights(spans, T, self.overlap_frames), parts):
-            out = self.decoder.generate(self.prior, x[None].to(self.device), emo_t, inten_t, style_t)
+            out = self.decoder.generate(self.flint, x[None].to(self.device), emo_t, inten_t, style_t)
             blend.add(a, w, out.expression[0].cpu().numpy(), out.jaw[0].cpu().numpy())
         parts.clear()
         expr, jaw = blend.finish()
@@ -365,8 +365,8 @@ class FacePipeline(SavesPretrained):
             from motion.bodymodels import load_face_model
             from motion.pipelines.lip_closure import LipCloser
 
-            model = load_face_model(self.models_dir, num_expressions=self.prior.num_expressions)
-            self._closer = LipCloser.from_face_model(model, self.prior.num_expressions)
+            model = load_face_model(self.models_dir, num_expressions=self.flint.num_expressions)
+            self._closer = LipCloser.from_face_model(model, self.flint.num_expressions)
         return self._closer
 
     def _features(self, audio: AudioLike, transcript: str | None = None, phones: Any = None) -> np.ndarray:

@@ -63,7 +63,7 @@ and pass --metrics runs/motion_metrics/latest."""
 
 TRAIN_FACE_HELP: Final[str] = """\
 Train the face model with the toolkit (the synthetic corpus is enough to try it out):
-    motion fit --config configs/face/prior.yaml
+    motion fit --config configs/face/flint.yaml
     motion fit --config configs/face/decoder.yaml
 then put runs/face_decoder/latest under WEIGHTS/face, or pass --weights runs/face_decoder/latest."""
 

@@ -10,14 +10,14 @@ Both train on ground-truth FLAME motion of a BEAT2-layout folder
 is turned into vertex offsets from the neutral template (:class:`FaceVertexSets`) of the
 network's ``region`` and classified:
 
-* :class:`LipReaderModule` - :class:`~motion.models.face.perceptual.LipVisemeNet`, per-frame
+* :class:`LipReaderModule` - :class:`~motion.models.face.perceptual.LipReader`, per-frame
   visemes from the corpus phoneme timings (cross-entropy; frames without timings ignored);
 * :class:`FaceEmotionModule` - :class:`~motion.models.face.perceptual.FaceEmotionNet`, the
   clip's emotion (cross-entropy; unknown labels ignored).
 
 Small Gaussian noise on the expression coefficients (``input_noise``) makes the networks
-less brittle on generated faces. The network is exported as ``lip_net`` / ``emotion_net``
-(``.json`` + ``.safetensors``) for ``model.init_args.lip_net_export`` / ``emotion_net_export`` of the
+less brittle on generated faces. The network is exported as ``lip_reader`` / ``emotion_net``
+(``.json`` + ``.safetensors``) for ``model.init_args.lip_reader_export`` / ``emotion_net_export`` of the
 decoder. The vertex region is set here (``region``, ``vertex_stride``) and recorded in the
 network's config, because the network's input size depends on it.
 """
@@ -92,7 +92,7 @@ class LipReaderModule(_FaceClassifierModule):
     """Trains the lip consistency network: per-frame visemes from lip-vertex offsets.
 
     Args:
-        net: network factory (default config: :class:`~motion.models.face.perceptual.LipVisemeNet`).
+        net: network factory (default config: :class:`~motion.models.face.perceptual.LipReader`).
         region, vertex_stride: vertices it sees (default: every lip vertex).
         models_dir: FLAME model folder (None: ``$MOTION_MODELS_DIR`` or the stand-in).
         num_expressions: expression coefficients used (the prior's E).
@@ -100,7 +100,7 @@ class LipReaderModule(_FaceClassifierModule):
         lr, weight_decay, warmup_steps, min_lr_ratio: optimisation (:class:`StageModule`).
     """
 
-    stage, export_name = "lip_reader", "lip_net"
+    stage, export_name = "lip_reader", "lip_reader"
 
     def __init__(self, net: NetFactory, region: str = "lips", vertex_stride: int = 1, models_dir: str | None = None,
                  num_expressions: int = 50, input_noise: float = 0.05, lr: float = 1.0e-3,

@@ -6,12 +6,12 @@
     python -m motion.training.cli fit --config configs/face/decoder_exchange.yaml  # + perceptual / exchange
 
 The decoder (:class:`~motion.models.face.decoder.EmoteDecoder`) predicts latents of the
-frozen prior (``prior_export``: ``runs/face_prior/latest``), which decodes FLAME expression +
+frozen prior (``flint_export``: ``runs/flint/latest``), which decodes FLAME expression +
 jaw; its speech input is the frozen shared speech encoder's content sequence
 (``audio_input: content``, ``speech_encoder_export``) or the log-mel features themselves
 (``log_mel``). Style is the speaker id (``style_input: speaker``) or the speech encoder's
 style latent of the clip (``speech``). Losses: :mod:`motion.training.face_decoder_losses`;
-the perceptual networks (``lip_net`` / ``emotion_net``: any module following
+the perceptual networks (``lip_reader`` / ``emotion_net``: any module following
 :class:`~motion.models.face.perceptual.FacePerceptualNet`, by ``class_path``, or the exports
 of :mod:`motion.training.face_classifiers`) are frozen. Only the decoder is trained.
 
@@ -50,9 +50,9 @@ EXPORT_NAME, PIPELINE_FILE = "face_decoder", "face_pipeline.json"
 def _resolve(export: str | None, module: M | None, name: str, cls: type[M], required: bool = True) -> M | None:
     if export is not None:
         if cls is FlintPrior:
-            from motion.training.face_prior import load_prior
+            from motion.training.flint_module import load_flint
 
-            return load_prior(export)  # type: ignore[return-value]
+            return load_flint(export)  # type: ignore[return-value]
         return load_module(Path(export), name, expected=cls)
     if module is None:
         if required:
@@ -74,12 +74,12 @@ class FaceDecoderModule(StageModule):
 
     Args:
         decoder: decoder factory (config: ``class_path`` + ``init_args`` without the four dimensions).
-        prior_export / prior: the FLINT prior (export folder, or inline for smoke tests).
+        flint_export / flint: the FLINT prior (export folder, or inline for smoke tests).
         speech_encoder_export / speech_encoder: the shared speech encoder (optional with ``log_mel``).
         audio_input: ``content`` (speech encoder content) or ``log_mel``.
         audio_dim: speech features per frame with ``log_mel`` and no encoder (= ``data.n_mels``).
         style_input: ``speaker`` (speaker-id embedding) or ``speech`` (the encoder's style latent).
-        lip_net / lip_net_export, emotion_net / emotion_net_export: perceptual networks (stage 2).
+        lip_reader / lip_reader_export, emotion_net / emotion_net_export: perceptual networks (stage 2).
         init_decoder: export folder whose ``face_decoder`` weights initialise the decoder (stage 2 from stage 1).
         models_dir: FLAME model folder of the vertex losses (None: ``$MOTION_MODELS_DIR`` or the stand-in).
         loss_region: vertices of the vertex / velocity terms (``moving``, ``face``, ``all``, ...).
@@ -91,11 +91,11 @@ class FaceDecoderModule(StageModule):
 
     stage = "face_decoder"
 
-    def __init__(self, decoder: DecoderFactory, prior_export: str | None = None, prior: FlintPrior | None = None,
+    def __init__(self, decoder: DecoderFactory, flint_export: str | None = None, flint: FlintPrior | None = None,
                  speech_encoder_export: str | None = None, speech_encoder: SpeechDisentangler | None = None,
                  audio_input: AudioInput = "content", audio_dim: int = 80,
                  style_input: Literal["speaker", "speech"] = "speaker",
-                 lip_net: nn.Module | None = None, lip_net_export: str | None = None,
+                 lip_reader: nn.Module | None = None, lip_reader_export: str | None = None,
                  emotion_net: nn.Module | None = None, emotion_net_export: str | None = None,
                  init_decoder: str | None = None, models_dir: str | None = None, loss_region: str = "moving",
                  loss_stride: int = 1,
@@ -109,9 +109,9 @@ class FaceDecoderModule(StageModule):
         save_plain_hyperparameters(self, inspect.currentframe())
         from motion.bodymodels import load_face_model
 
-        resolved = _resolve(prior_export, prior, "prior", FlintPrior)
+        resolved = _resolve(flint_export, flint, "flint", FlintPrior)
         assert resolved is not None
-        self.prior = resolved.freeze()  # no gradients to the prior, always in eval mode (EMOTE Sec. 3.3)
+        self.flint = resolved.freeze()  # no gradients to the prior, always in eval mode (EMOTE Sec. 3.3)
         enc = _resolve(speech_encoder_export, speech_encoder, "speech_encoder", SpeechDisentangler, required=False)
         self.speech_encoder = _frozen(enc) if enc is not None else None
         if style_input not in ("speaker", "speech"):
@@ -127,8 +127,8 @@ class FaceDecoderModule(StageModule):
             in_dim = enc.in_dim if enc is not None else audio_dim
         style_dim = enc.style_dim if style_input == "speech" and enc is not None else 0
         self.decoder = decoder if isinstance(decoder, EmoteDecoder) else decoder(
-            in_dim, self.prior.latent_dim, self.prior.downsample, style_dim)
-        self.decoder.check_prior(self.prior)
+            in_dim, self.flint.latent_dim, self.flint.downsample, style_dim)
+        self.decoder.check_flint(self.flint)
         if (self.decoder.in_dim, self.decoder.style_dim) != (in_dim, style_dim):
             raise ValueError(f"decoder takes ({self.decoder.in_dim} speech, {self.decoder.style_dim} style) features, "
                              f"the inputs give ({in_dim}, {style_dim})")
@@ -140,26 +140,26 @@ class FaceDecoderModule(StageModule):
                 raise FileNotFoundError(f"model.init_args.init_decoder: no {EXPORT_NAME}.safetensors (or .pt) in {init_decoder}")
             self.decoder.load_state_dict(read_state(path))
         nets = [_resolve(exp, net, name, nn.Module, required=False)
-                for exp, net, name in ((lip_net_export, lip_net, "lip_net"), (emotion_net_export, emotion_net, "emotion_net"))]
-        for net, name in zip(nets, ("lip_net", "emotion_net")):
+                for exp, net, name in ((lip_reader_export, lip_reader, "lip_reader"), (emotion_net_export, emotion_net, "emotion_net"))]
+        for net, name in zip(nets, ("lip_reader", "emotion_net")):
             if net is not None:
                 check_perceptual(net, name)
-        self.lip_net = _frozen(nets[0]) if nets[0] is not None else None
+        self.lip_reader = _frozen(nets[0]) if nets[0] is not None else None
         self.emotion_net = _frozen(nets[1]) if nets[1] is not None else None
         weights = FaceDecoderLossWeights(w_vertex, w_lip_vertex, w_velocity, w_param, w_lip_closure,
                                          w_lip_perceptual, w_emotion_perceptual, w_exchange_lip,
                                          w_exchange_lip_vertex, w_exchange_emotion)
         self.models_dir = models_dir
-        sets = FaceVertexSets.build(load_face_model(models_dir), self.prior.num_expressions,
-                                    vertex_sets_spec(self.lip_net, self.emotion_net, loss_region, loss_stride,
+        sets = FaceVertexSets.build(load_face_model(models_dir), self.flint.num_expressions,
+                                    vertex_sets_spec(self.lip_reader, self.emotion_net, loss_region, loss_stride,
                                                      closure=w_lip_closure > 0),
                                     models_dir)
-        self.loss = FaceDecoderLoss(sets, weights, self.lip_net, self.emotion_net)
+        self.loss = FaceDecoderLoss(sets, weights, self.lip_reader, self.emotion_net)
 
     def train(self, mode: bool = True) -> FaceDecoderModule:
         """Train mode for the decoder only; frozen modules stay in eval (no dropout)."""
         super().train(mode)
-        for m in (self.prior, self.speech_encoder, self.lip_net, self.emotion_net):
+        for m in (self.flint, self.speech_encoder, self.lip_reader, self.emotion_net):
             if m is not None:
                 m.eval()
         return self
@@ -186,7 +186,7 @@ class FaceDecoderModule(StageModule):
         return [self.decoder]
 
     def export_modules(self) -> dict[str, nn.Module]:
-        out: dict[str, nn.Module] = {EXPORT_NAME: self.decoder, "flint": self.prior}
+        out: dict[str, nn.Module] = {EXPORT_NAME: self.decoder, "flint": self.flint}
         if self.speech_encoder is not None:
             out["speech_encoder"] = self.speech_encoder
         return out
@@ -201,7 +201,7 @@ class FaceDecoderModule(StageModule):
         return {"audio_input": self.audio_input, "style_input": self.style_input,
                 "audio_features": data.get("audio_features", "log_mel"), "n_mels": data.get("n_mels", 80),
                 "fps": data.get("fps", 30.0), "loudness_lufs": data.get("loudness_lufs", TARGET_LUFS), "face_model": "stand-in" if is_standin(resolve_models_dir(self.models_dir))
-                else "user", "num_expressions": self.prior.num_expressions}
+                else "user", "num_expressions": self.flint.num_expressions}
 
     def export(self, directory: str | Path) -> dict[str, str]:
         written = super().export(directory)
@@ -227,14 +227,14 @@ class FaceDecoderModule(StageModule):
         sp = self.speech(batch["audio"])
         style = self._style(batch, sp, split == "train")
         emo, inten = batch["emotion"], batch["intensity"]
-        out = self.decoder.generate(self.prior, sp.features, emo, inten, style)
+        out = self.decoder.generate(self.flint, sp.features, emo, inten, style)
         exchanged = new_emo = None
         if self.loss.weights.exchange:  # content-emotion exchange (EMOTE Sec. 3.4): permute the labels
             perm = torch.randperm(emo.shape[0], device=emo.device)
             new_emo = emo[perm]
-            x = self.decoder.generate(self.prior, sp.features, new_emo, inten[perm], style)
+            x = self.decoder.generate(self.flint, sp.features, new_emo, inten[perm], style)
             exchanged = (x.expression, x.jaw)
-        terms = self.loss(self.prior, (out.expression, out.jaw), (batch["expression"], batch["jaw"]),
+        terms = self.loss(self.flint, (out.expression, out.jaw), (batch["expression"], batch["jaw"]),
                           exchanged, new_emo)
         return self.log_losses(terms, split, emo.shape[0], total="total", drop=("lve",),
                                extra={"vertex_mm2": terms["vertex"] * 1e6, "lve_mm": terms["lve"] * 1e3})

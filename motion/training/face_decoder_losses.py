@@ -43,7 +43,7 @@ from motion.models.face.perceptual import perceptual_vertex_set
 from motion.models.face.vertices import FaceVertexSets
 
 #: Vertex-set names used by :class:`FaceDecoderLoss`.
-LOSS_SET, LIPS_SET, LIP_NET_SET, EMOTION_NET_SET = "loss", "lips", "lip_net", "emotion_net"
+LOSS_SET, LIPS_SET, LIP_READER_SET, EMOTION_NET_SET = "loss", "lips", "lip_reader", "emotion_net"
 CLOSURE_SET = "lip_centres"
 
 
@@ -68,7 +68,7 @@ class FaceDecoderLossWeights:
         return max(self.exchange_lip, self.exchange_lip_vertex, self.exchange_emotion) > 0
 
 
-def vertex_sets_spec(lip_net: nn.Module | None, emotion_net: nn.Module | None,
+def vertex_sets_spec(lip_reader: nn.Module | None, emotion_net: nn.Module | None,
                      loss_region: str = "moving", loss_stride: int = 1, closure: bool = False
                      ) -> dict[str, tuple[str, int]]:
     """Named vertex sets (region, stride) the loss needs, for :meth:`FaceVertexSets.build`
@@ -77,7 +77,7 @@ def vertex_sets_spec(lip_net: nn.Module | None, emotion_net: nn.Module | None,
     spec = {LOSS_SET: (loss_region, loss_stride), LIPS_SET: ("lips", 1)}
     if closure:
         spec[CLOSURE_SET] = ("lip_centres", 1)
-    for name, net in ((LIP_NET_SET, lip_net), (EMOTION_NET_SET, emotion_net)):
+    for name, net in ((LIP_READER_SET, lip_reader), (EMOTION_NET_SET, emotion_net)):
         if net is not None:
             spec[name] = perceptual_vertex_set(net)
     return spec
@@ -89,48 +89,48 @@ class FaceDecoderLoss(nn.Module):
     Args:
         vertex_sets: FLAME vertices of :func:`vertex_sets_spec`'s sets.
         weights: :class:`FaceDecoderLossWeights`.
-        lip_net, emotion_net: frozen perceptual networks (needed by the terms that use them).
+        lip_reader, emotion_net: frozen perceptual networks (needed by the terms that use them).
     """
 
-    lip_net: nn.Module | None
+    lip_reader: nn.Module | None
     emotion_net: nn.Module | None
 
     def __init__(self, vertex_sets: FaceVertexSets, weights: FaceDecoderLossWeights,
-                 lip_net: nn.Module | None = None, emotion_net: nn.Module | None = None) -> None:
+                 lip_reader: nn.Module | None = None, emotion_net: nn.Module | None = None) -> None:
         super().__init__()
         self.sets, self.weights = vertex_sets, weights
         # not registered as sub-modules: their owner (the LightningModule) holds and moves them,
         # and checkpoints keep one copy of their weights
-        object.__setattr__(self, "lip_net", lip_net)
+        object.__setattr__(self, "lip_reader", lip_reader)
         object.__setattr__(self, "emotion_net", emotion_net)
         w = weights
-        if max(w.lip_perceptual, w.exchange_lip) > 0 and lip_net is None:
-            raise ValueError("lip_perceptual / exchange_lip weights need a lip network (model.lip_net or lip_net_export)")
+        if max(w.lip_perceptual, w.exchange_lip) > 0 and lip_reader is None:
+            raise ValueError("lip_perceptual / exchange_lip weights need a lip reader (model.lip_reader or lip_reader_export)")
         if max(w.emotion_perceptual, w.exchange_emotion) > 0 and emotion_net is None:
             raise ValueError("emotion_perceptual / exchange_emotion weights need an emotion network "
                              "(model.emotion_net or emotion_net_export)")
 
     def _lip(self, verts: torch.Tensor) -> torch.Tensor:
-        assert self.lip_net is not None
-        return self.lip_net(self.sets.displacement(verts, LIP_NET_SET)).features
+        assert self.lip_reader is not None
+        return self.lip_reader(self.sets.displacement(verts, LIP_READER_SET)).features
 
     def _emotion(self, verts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         assert self.emotion_net is not None
         out = self.emotion_net(self.sets.displacement(verts, EMOTION_NET_SET))
         return out.features, out.logits
 
-    def forward(self, prior: FlintPrior, pred: tuple[torch.Tensor, torch.Tensor], target: tuple[torch.Tensor, torch.Tensor],
+    def forward(self, flint: FlintPrior, pred: tuple[torch.Tensor, torch.Tensor], target: tuple[torch.Tensor, torch.Tensor],
                 exchanged: tuple[torch.Tensor, torch.Tensor] | None = None,
                 exchanged_emotion: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """Terms for predicted / target expression ``(B, T, E)`` + jaw ``(B, T, 3)``.
 
         Args:
-            prior: the frozen prior (normalisation of the ``param`` term).
+            flint: the frozen FLINT prior (normalisation of the ``param`` term).
             pred, target: ``(expression, jaw)`` of the decoder output and of the data.
             exchanged: ``(expression, jaw)`` decoded with permuted emotion labels (stage 2).
             exchanged_emotion: ``(B,)`` the permuted emotion labels (-1 unknown).
         """
-        w, E = self.weights, prior.num_expressions
+        w, E = self.weights, flint.num_expressions
         t_expr, t_jaw = target[0][..., :E], target[1]
         v = self.sets(*pred)  # (B, T, U, 3)
         vx = self.sets(*exchanged) if exchanged is not None else None
@@ -151,9 +151,9 @@ class FaceDecoderLoss(nn.Module):
             if vx is not None:  # the swapped emotion must close the lips too
                 terms["lip_closure"] = 0.5 * (terms["lip_closure"] + self._closure(vx, gap_gt))
         if w.param > 0:
-            terms["param"] = (prior.features(*pred) - prior.features(t_expr, t_jaw)).square().mean()
+            terms["param"] = (flint.features(*pred) - flint.features(t_expr, t_jaw)).square().mean()
         lip_gt = emo_gt = None
-        if self.lip_net is not None and max(w.lip_perceptual, w.exchange_lip) > 0:
+        if self.lip_reader is not None and max(w.lip_perceptual, w.exchange_lip) > 0:
             with torch.no_grad():
                 lip_gt = self._lip(v_gt)
             if w.lip_perceptual > 0:

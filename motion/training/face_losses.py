@@ -56,14 +56,14 @@ class FlintLoss(nn.Module):
         self.face_layer = face_layer
         self.weights = weights or FlintLossWeights()
 
-    def forward(self, prior: FlintPrior, out: FlintOutput, expression: torch.Tensor,
+    def forward(self, flint: FlintPrior, out: FlintOutput, expression: torch.Tensor,
                 jaw: torch.Tensor) -> dict[str, torch.Tensor]:
         """Terms for targets expression ``(B, T, E)`` and jaw ``(B, T, 3)`` axis-angle.
 
         Returns:
             ``{"vertex", "kl", "param", "total"}``; ``vertex`` in m^2 (unweighted MSE).
         """
-        E = prior.num_expressions
+        E = flint.num_expressions
         v_hat = self.face_layer(out.expression, out.jaw)  # (B, T, V', 3)
         with torch.no_grad():
             v = self.face_layer(expression[..., :E], jaw)
@@ -73,8 +73,8 @@ class FlintLoss(nn.Module):
         terms = {"vertex": vertex, "kl": kl}
         total = w.vertex * vertex + w.kl * kl
         if w.param > 0:
-            target = prior.features(expression, jaw)
-            pred = prior.features(out.expression, out.jaw)
+            target = flint.features(expression, jaw)
+            pred = flint.features(out.expression, out.jaw)
             terms["param"] = (pred - target).square().mean()
             total = total + w.param * terms["param"]
         terms["total"] = total

@@ -20,14 +20,14 @@ _LAZY: dict[str, tuple[str, str]] = {
     "FaceConditioning": ("motion.models.face.conditioning", "FaceConditioning"),
     "FacePerceptualNet": ("motion.models.face.perceptual", "FacePerceptualNet"),
     "PerceptualOutput": ("motion.models.face.perceptual", "PerceptualOutput"),
-    "LipVisemeNet": ("motion.models.face.perceptual", "LipVisemeNet"),
+    "LipReader": ("motion.models.face.perceptual", "LipReader"),
     "FaceEmotionNet": ("motion.models.face.perceptual", "FaceEmotionNet"),
     "FaceVertexSets": ("motion.models.face.vertices", "FaceVertexSets"),
 }
 
 __all__ = [
     "AlibiTransformerLayer", "EmoteDecoder", "FaceConditioning", "FaceDecoderOutput", "FaceEmotionNet",
-    "FacePerceptualNet", "FaceVertexSets", "FlameExpressionLayer", "FlintOutput", "FlintPrior", "LipVisemeNet",
+    "FacePerceptualNet", "FaceVertexSets", "FlameExpressionLayer", "FlintOutput", "FlintPrior", "LipReader",
     "PerceptualOutput", "moving_vertices",
 ]
 

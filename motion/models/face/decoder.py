@@ -104,11 +104,11 @@ class EmoteDecoder(nn.Module):
             nn.LeakyReLU(0.2), _FrameNorm(width)) for _ in range(steps)])  # each: T -> T/2
         self.to_latent = nn.Linear(width, latent_dim)
 
-    def check_prior(self, prior: FlintPrior) -> None:
-        """Raise if ``prior`` does not take this decoder's latents."""
-        if (prior.latent_dim, prior.downsample) != (self.latent_dim, self.downsample):
+    def check_flint(self, flint: FlintPrior) -> None:
+        """Raise if ``flint`` does not take this decoder's latents."""
+        if (flint.latent_dim, flint.downsample) != (self.latent_dim, self.downsample):
             raise ValueError(f"decoder predicts ({self.latent_dim} channels, /{self.downsample}) latents, the "
-                             f"prior takes ({prior.latent_dim}, /{prior.downsample})")
+                             f"prior takes ({flint.latent_dim}, /{flint.downsample})")
 
     def forward(self, features: torch.Tensor, emotion: torch.Tensor, intensity: torch.Tensor,
                 style: torch.Tensor | None = None) -> torch.Tensor:
@@ -136,11 +136,11 @@ class EmoteDecoder(nn.Module):
         h = self.squasher(h.transpose(1, 2)).transpose(1, 2)  # (B, (T + pad) / 8, W)
         return self.to_latent(h)
 
-    def generate(self, prior: FlintPrior, features: torch.Tensor, emotion: torch.Tensor, intensity: torch.Tensor,
+    def generate(self, flint: FlintPrior, features: torch.Tensor, emotion: torch.Tensor, intensity: torch.Tensor,
                  style: torch.Tensor | None = None) -> FaceDecoderOutput:
         """Latents through the (frozen) prior: expression ``(B, T, E)``, jaw ``(B, T, 3)`` for ``T`` input frames."""
         z = self(features, emotion, intensity, style)
-        expression, jaw = prior.decode(z, features.shape[1])
+        expression, jaw = flint.decode(z, features.shape[1])
         return FaceDecoderOutput(expression, jaw, z)
 
 

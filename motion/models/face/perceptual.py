@@ -12,14 +12,14 @@ toolkit works on FLAME vertices instead of renders, through one small interface:
 
 In-toolkit implementations, trained by :mod:`motion.training.face_classifiers`:
 
-* :class:`LipVisemeNet`: lip consistency network, a per-frame viseme classifier
+* :class:`LipReader`: lip consistency network, a per-frame viseme classifier
   (13 classes, :data:`motion.tts.phonemes.VISEME_CLASSES`) on the lip vertices, trained on
   the corpus phoneme timings; its per-frame features are the lip-reading features.
 * :class:`FaceEmotionNet`: clip-level emotion classifier (8 classes) on a subsampled face;
   also the "emotion accuracy" classifier of the evaluation.
 
 A real lip-reading network plugs in through the decoder config
-(``model.init_args.lip_net: {class_path: my_pkg.MyLipReader, init_args: {...}}``): any
+(``model.init_args.lip_reader: {class_path: my_pkg.MyLipReader, init_args: {...}}``): any
 ``nn.Module`` with ``region`` and that ``forward`` (e.g. one that renders the offsets added
 to its own template and runs a visual speech recognizer) - it is frozen by the decoder.
 """
@@ -86,7 +86,7 @@ class _FrameEncoder(nn.Module):
         return self.temporal(self.proj(displacements.reshape(B, T, 3 * K) * self.scale))
 
 
-class LipVisemeNet(nn.Module):
+class LipReader(nn.Module):
     """Per-frame viseme classifier on lip-vertex offsets; its features are the lip-reading features.
 
     Args:
@@ -119,7 +119,7 @@ class FaceEmotionNet(nn.Module):
     Args:
         num_vertices: K, vertices of ``region`` after ``vertex_stride``.
         num_emotions: classes (8, :data:`motion.types.EMOTIONS`).
-        width, layers, kernel_size, dropout, scale: as :class:`LipVisemeNet`.
+        width, layers, kernel_size, dropout, scale: as :class:`LipReader`.
         region, vertex_stride: the vertices it sees (default: every 4th vertex that expression or jaw move).
     """
 

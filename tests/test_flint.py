@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from motion.data.corpus import generate_corpus
 
-    root = tmp_path_factory.mktemp("face_prior") / "corpus"
+    root = tmp_path_factory.mktemp("flint") / "corpus"
     generate_corpus(root, size="tiny")
     return root
 
@@ -30,7 +30,7 @@ def face_model():
     return load_face_model()
 
 
-def _prior(**kw) -> FlintPrior:
+def _flint(**kw) -> FlintPrior:
     torch.manual_seed(0)
     return FlintPrior(**kw)
 
@@ -61,26 +61,26 @@ def test_alibi_bias() -> None:
 @pytest.mark.parametrize("jaw_rep", ["axis_angle", "6d"])
 @pytest.mark.parametrize("T", [32, 45])
 def test_shapes(T: int, jaw_rep: str) -> None:
-    prior = _prior(jaw_rep=jaw_rep)
-    out = prior(torch.randn(2, T, 50), torch.randn(2, T, 3) * 0.1)
+    flint = _flint(jaw_rep=jaw_rep)
+    out = flint(torch.randn(2, T, 50), torch.randn(2, T, 3) * 0.1)
     L = -(-T // 8)
     assert out.expression.shape == (2, T, 50) and out.jaw.shape == (2, T, 3)
     assert out.mu.shape == out.logvar.shape == out.z.shape == (2, L, 128)
 
 
 def test_encode_decode_any_length() -> None:
-    prior = _prior().eval()
+    flint = _flint().eval()
     for T in (1, 7, 33, 100):
         e, j = torch.randn(1, T, 50), torch.randn(1, T, 3) * 0.1
-        mu, _ = prior.encode(e, j)
+        mu, _ = flint.encode(e, j)
         assert mu.shape == (1, -(-T // 8), 128)
-        de, dj = prior.decode(mu, T)
+        de, dj = flint.decode(mu, T)
         assert de.shape == (1, T, 50) and dj.shape == (1, T, 3)
-        assert prior.decode(mu)[0].shape[1] == 8 * mu.shape[1]
+        assert flint.decode(mu)[0].shape[1] == 8 * mu.shape[1]
     # eval reconstruction is deterministic and does not depend on the batch
     e, j = torch.randn(3, 45, 50), torch.randn(3, 45, 3) * 0.1
-    torch.testing.assert_close(prior(e, j).expression[1:2], prior(e[1:2], j[1:2]).expression, atol=1e-5, rtol=0)
-    assert prior.sample(2, 20, torch.Generator().manual_seed(0))[0].shape == (2, 20, 50)
+    torch.testing.assert_close(flint(e, j).expression[1:2], flint(e[1:2], j[1:2]).expression, atol=1e-5, rtol=0)
+    assert flint.sample(2, 20, torch.Generator().manual_seed(0))[0].shape == (2, 20, 50)
 
 
 def test_few_steps_reduce_loss(corpus: Path, face_model) -> None:
@@ -91,13 +91,13 @@ def test_few_steps_reduce_loss(corpus: Path, face_model) -> None:
     assert ds[0]["expression"].shape == (32, 50) and ds[0]["jaw"].shape == (32, 3)
     batch = [ds[i] for i in range(0, len(ds), max(len(ds) // 4, 1))][:4]
     e, j = torch.stack([b["expression"] for b in batch]), torch.stack([b["jaw"] for b in batch])
-    prior = _prior(dropout=0.0)
-    prior.set_normalization(*ds.frames())
+    flint = _flint(dropout=0.0)
+    flint.set_normalization(*ds.frames())
     loss = FlintLoss(FlameExpressionLayer.from_flame(face_model, 50, moving_vertices(face_model, 50)))
-    opt = torch.optim.Adam(prior.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(flint.parameters(), lr=1e-3)
     totals = []
     for _ in range(6):
-        terms = loss(prior, prior(e, j, sample=False), e, j)
+        terms = loss(flint, flint(e, j, sample=False), e, j)
         opt.zero_grad()
         terms["total"].backward()
         opt.step()
@@ -106,36 +106,36 @@ def test_few_steps_reduce_loss(corpus: Path, face_model) -> None:
     assert totals[-1] < 0.7 * totals[0], totals
 
 
-def test_frozen_prior_has_no_grads(tmp_path: Path) -> None:
-    prior = _prior().freeze()
-    assert prior.frozen and not prior.training
-    assert all(not p.requires_grad for p in prior.parameters())
-    parent = torch.nn.Sequential(prior).train()  # a parent's .train() keeps it in eval mode
-    assert not prior.training and not parent[0].training
+def test_frozen_flint_has_no_grads(tmp_path: Path) -> None:
+    flint = _flint().freeze()
+    assert flint.frozen and not flint.training
+    assert all(not p.requires_grad for p in flint.parameters())
+    parent = torch.nn.Sequential(flint).train()  # a parent's .train() keeps it in eval mode
+    assert not flint.training and not parent[0].training
     z = torch.randn(1, 4, 128, requires_grad=True)  # latents predicted by a face decoder
-    e, _ = prior.decode(z)
+    e, _ = flint.decode(z)
     e.square().sum().backward()
-    assert z.grad is not None and all(p.grad is None for p in prior.parameters())
+    assert z.grad is not None and all(p.grad is None for p in flint.parameters())
     from motion.models.config import load_module, save_module
 
-    save_module(prior, tmp_path, "flint")  # the toolkit's plain export: flint.json + flint.safetensors
+    save_module(flint, tmp_path, "flint")  # the toolkit's plain export: flint.json + flint.safetensors
     again = load_module(tmp_path, "flint", expected=FlintPrior).freeze()
-    torch.testing.assert_close(again.decode(z.detach())[0], prior.decode(z.detach())[0])
+    torch.testing.assert_close(again.decode(z.detach())[0], flint.decode(z.detach())[0])
 
 
-@pytest.mark.parametrize("config", ["face/prior", "demo/face_prior"])
+@pytest.mark.parametrize("config", ["face/flint", "demo/flint"])
 def test_fast_dev_run_config(config: str, corpus: Path, tmp_path: Path) -> None:
     """The face stage config (and the demo-weights one) runs end to end through the toolkit's
     LightningCLI and exports the prior."""
     from motion.training.cli import main
-    from motion.training.face_prior import load_prior
+    from motion.training.flint_module import load_flint
 
     rc = main(["fit", "--config", str(REPO / f"configs/{config}.yaml"), "--data.root", str(corpus),
                "--data.batch_size", "8", "--trainer.fast_dev_run", "true", "--trainer.default_root_dir", str(tmp_path)])
     assert rc == 0
-    prior = load_prior(tmp_path / "latest")  # ExportWeights: flint.json + flint.safetensors
-    assert prior.frozen and bool(prior.norm.initialized)  # standardisation set from the data
-    assert prior.num_expressions == 50 and prior.decode(torch.zeros(1, 2, 128))[0].shape == (1, 16, 50)
+    flint = load_flint(tmp_path / "latest")  # ExportWeights: flint.json + flint.safetensors
+    assert flint.frozen and bool(flint.norm.initialized)  # standardisation set from the data
+    assert flint.num_expressions == 50 and flint.decode(torch.zeros(1, 2, 128))[0].shape == (1, 16, 50)
     for ckpt in (tmp_path / "checkpoints").glob("*.ckpt"):
-        again = load_prior(ckpt)
-        torch.testing.assert_close(again.decode(torch.ones(1, 2, 128))[0], prior.decode(torch.ones(1, 2, 128))[0])
+        again = load_flint(ckpt)
+        torch.testing.assert_close(again.decode(torch.ones(1, 2, 128))[0], flint.decode(torch.ones(1, 2, 128))[0])

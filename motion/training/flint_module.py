@@ -2,8 +2,8 @@
 
 ::
 
-    python -m motion.training.cli fit --config configs/face/prior.yaml --data.root data/corpus
-    python -m motion.training.cli fit --config configs/face/prior.yaml --trainer.fast_dev_run true
+    python -m motion.training.cli fit --config configs/face/flint.yaml --data.root data/corpus
+    python -m motion.training.cli fit --config configs/face/flint.yaml --trainer.fast_dev_run true
     (``motion fit ...`` once the toolkit CLI forwards ``fit`` to :mod:`motion.training.cli`)
 
 It is a :class:`~motion.training.base.StageModule` (AdamW, warm-up + cosine schedule, plain
@@ -12,7 +12,7 @@ driven by the toolkit's LightningCLI (:mod:`motion.training.cli`, subclass mode)
 receives a ready-built :class:`~motion.models.face.flint.FlintPrior` and holds training
 logic only (loss: :mod:`motion.training.face_losses`). The FLAME model of the vertex loss is
 loaded from ``models_dir`` (or ``$MOTION_MODELS_DIR``, or the stand-in) and is never saved
-into checkpoints. :func:`load_prior` rebuilds the prior, frozen, from an export folder or a
+into checkpoints. :func:`load_flint` rebuilds the prior, frozen, from an export folder or a
 checkpoint (inference reads it with the face export: ``FacePipeline.from_pretrained``).
 """
 
@@ -35,18 +35,18 @@ from motion.training.face_losses import FlintLoss, FlintLossWeights
 VertexSubset = Literal["moving", "face", "all"]
 
 
-def load_prior(path: str | Path, map_location: str | torch.device = "cpu", freeze: bool = True) -> FlintPrior:
+def load_flint(path: str | Path, map_location: str | torch.device = "cpu", freeze: bool = True) -> FlintPrior:
     """The trained :class:`FlintPrior`, frozen by default, from an export folder
-    (``flint.json`` + ``flint.safetensors``, e.g. ``runs/face_prior/latest``: :func:`load_module`)
-    or a ``.ckpt`` of :class:`FacePriorModule` (read with ``torch.load(weights_only=True)``)."""
+    (``flint.json`` + ``flint.safetensors``, e.g. ``runs/flint/latest``: :func:`load_module`)
+    or a ``.ckpt`` of :class:`FlintModule` (read with ``torch.load(weights_only=True)``)."""
     p = Path(path)
     if p.is_dir():
-        prior = load_module(p, EXPORT_NAME, map_location, expected=FlintPrior)
+        flint = load_module(p, EXPORT_NAME, map_location, expected=FlintPrior)
     else:
         ckpt = torch.load(p, map_location=map_location, weights_only=True)
-        prior = FlintPrior(**ckpt["hyper_parameters"]["prior_config"]["init_args"])
-        prior.load_state_dict({k[len("prior."):]: v for k, v in ckpt["state_dict"].items() if k.startswith("prior.")})
-    return prior.freeze() if freeze else prior
+        flint = FlintPrior(**ckpt["hyper_parameters"]["flint_config"]["init_args"])
+        flint.load_state_dict({k[len("flint."):]: v for k, v in ckpt["state_dict"].items() if k.startswith("flint.")})
+    return flint.freeze() if freeze else flint
 
 
 def _vertex_ids(face_model: Any, subset: VertexSubset, num_expressions: int, models_dir: str | None) -> np.ndarray | None:
@@ -61,11 +61,11 @@ def _vertex_ids(face_model: Any, subset: VertexSubset, num_expressions: int, mod
     return moving_vertices(face_model, num_expressions)
 
 
-class FacePriorModule(StageModule):
+class FlintModule(StageModule):
     """Trains a :class:`FlintPrior` on windows of FLAME expression + jaw.
 
     Args:
-        prior: the VAE (default: ``FlintPrior()``: E = 50, axis-angle jaw).
+        flint: the VAE (default: ``FlintPrior()``: E = 50, axis-angle jaw).
         models_dir: folder with ``flame/FLAME_NEUTRAL.*`` (None: ``$MOTION_MODELS_DIR`` or the stand-in).
         vertex_subset: vertices of the reconstruction loss: ``moving`` (moved by expression or
             jaw; default), ``face`` (the FLAME ``face`` mask) or ``all``.
@@ -75,9 +75,9 @@ class FacePriorModule(StageModule):
         lr, weight_decay, warmup_steps, min_lr_ratio: optimisation (:class:`StageModule`).
     """
 
-    stage = "face_prior"
+    stage = "flint"
 
-    def __init__(self, prior: FlintPrior | None = None, models_dir: str | None = None,
+    def __init__(self, flint: FlintPrior | None = None, models_dir: str | None = None,
                  vertex_subset: VertexSubset = "moving", vertex_stride: int = 1,
                  vertex_weight: float = 1.0e6, kl_weight: float = 1.0e-3,
                  param_weight: float = 0.0, lr: float = 1.0e-4, weight_decay: float = 0.0, warmup_steps: int = 100,
@@ -86,10 +86,10 @@ class FacePriorModule(StageModule):
         save_plain_hyperparameters(self, inspect.currentframe())
         from motion.bodymodels import load_face_model
 
-        self.prior = prior if prior is not None else FlintPrior()
-        self.hparams["prior_config"] = module_config(self.prior)  # a checkpoint alone rebuilds the prior
+        self.flint = flint if flint is not None else FlintPrior()
+        self.hparams["flint_config"] = module_config(self.flint)  # a checkpoint alone rebuilds the prior
         face_model = load_face_model(models_dir)
-        E = self.prior.num_expressions
+        E = self.flint.num_expressions
         if vertex_stride < 1:
             raise ValueError(f"vertex_stride must be >= 1, got {vertex_stride}")
         ids = _vertex_ids(face_model, vertex_subset, E, models_dir)
@@ -100,32 +100,32 @@ class FacePriorModule(StageModule):
 
     def forward(self, expression: torch.Tensor, jaw: torch.Tensor) -> FlintOutput:
         """Reconstruct ``(B, T, E)`` / ``(B, T, 3)`` with the posterior mean."""
-        return self.prior(expression, jaw, sample=False)
+        return self.flint(expression, jaw, sample=False)
 
     def setup(self, stage: str) -> None:
         """Set the prior's feature standardisation from the training windows (once)."""
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
-        if stage == "fit" and not bool(self.prior.norm.initialized) and dm is not None:
+        if stage == "fit" and not bool(self.flint.norm.initialized) and dm is not None:
             dm.setup("fit")
             train_set = getattr(dm, "train_set", None)
             if train_set is None or not hasattr(train_set, "frames"):
                 raise RuntimeError(f"{type(self).__name__} needs a datamodule whose train_set has frames() "
                                    "(motion.data.face_windows.FaceWindowDataModule)")
             expr, jaw = train_set.frames()
-            if expr.shape[-1] < self.prior.num_expressions:
+            if expr.shape[-1] < self.flint.num_expressions:
                 raise ValueError(f"data has {expr.shape[-1]} expression coefficients, the prior models "
-                                 f"{self.prior.num_expressions}: raise data num_expressions")
-            self.prior.set_normalization(expr, jaw)
+                                 f"{self.flint.num_expressions}: raise data num_expressions")
+            self.flint.set_normalization(expr, jaw)
 
     def trainable_modules(self) -> list[nn.Module]:
-        return [self.prior]
+        return [self.flint]
 
     def export_modules(self) -> dict[str, nn.Module]:
-        return {EXPORT_NAME: self.prior}
+        return {EXPORT_NAME: self.flint}
 
     def _step(self, batch: dict[str, torch.Tensor], split: str) -> torch.Tensor:
         expr, jaw = batch["expression"], batch["jaw"]
-        out = self.prior(expr, jaw, sample=split == "train")
-        terms = self.loss(self.prior, out, expr, jaw)
+        out = self.flint(expr, jaw, sample=split == "train")
+        terms = self.loss(self.flint, out, expr, jaw)
         return self.log_losses(terms, split, expr.shape[0], total="total",
                                extra={"vertex_mm2": terms["vertex"] * 1e6})
