@@ -70,7 +70,7 @@ def test_cache_layout_and_version(cache: Path, standin: Path) -> None:
 
 
 def test_mesh_is_closed_except_neck_ring_and_face_openings(standin: Path) -> None:
-    from motion.bodymodels.mesh_primitives import signed_volume
+    from motion.bodymodels.standin.mesh_primitives import signed_volume
 
     z = np.load(standin / "smplx" / "SMPLX_NEUTRAL.npz")
     v, f = z["v_template"], z["f"].astype(np.int64)

@@ -12,7 +12,7 @@ if importlib.util.find_spec("pyrender") is None:  # not imported here: it would 
     pytest.skip("pyrender is not installed", allow_module_level=True)
 from PIL import Image  # noqa: E402
 
-from motion.bodymodels.mesh_primitives import sweep, uv_sphere  # noqa: E402
+from motion.bodymodels.standin.mesh_primitives import sweep, uv_sphere  # noqa: E402
 from motion.render.still import BACKGROUND, RenderUnavailableError, frame_preset, render_mesh_png  # noqa: E402
 
 

@@ -10,9 +10,10 @@ below load their module on first use::
 Modules: :mod:`.paths` (folder layout, resolution, errors), :mod:`.sources` (download URLs,
 cache folder, stand-in marker), :mod:`.loader` (loading, FK), :mod:`.kinematics` (numpy FK of a
 fixed skeleton), :mod:`.sanitize` (safe reading, validation), :mod:`.safe_pickle` (restricted
-unpickler), :mod:`.standin` (stand-in generator), :mod:`.names` (expression / shape names),
-:mod:`.regions` (lip / upper-face vertex sets), :mod:`.flame_landmarks` (vertices under the
-iBUG landmarks).
+unpickler), :mod:`.names` (expression / shape names), :mod:`.regions` (lip / upper-face vertex
+sets), :mod:`.flame_landmarks` (vertices under the iBUG landmarks), :mod:`.skeleton` (the
+stand-in's joint positions: FK's default rest pose). The subpackage :mod:`.standin` only
+generates the stand-in model files (meshes, blend shapes, skinning, landmarks, masks).
 """
 
 from __future__ import annotations

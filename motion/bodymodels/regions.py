@@ -4,7 +4,7 @@ Where they come from, in order:
 
 1. ``<models>/flame/FLAME_masks.pkl`` - the mask file published with FLAME 2020 (a dict
    of vertex-id arrays: ``lips``, ``forehead``, ``eye_region``, ``left_eyeball``, ...).
-   The stand-in writes one in the same format (:mod:`motion.bodymodels.standin_regions`).
+   The stand-in writes one in the same format (:mod:`motion.bodymodels.standin.masks`).
 2. Otherwise derived from the FLAME template and its 51 static landmarks
    (:func:`derive_regions_from_landmarks`): lips = skin inside the outer-lip landmark
    polygon (iBUG 48-59), seen from the front, grown by 3 mm; upper face = front skin above

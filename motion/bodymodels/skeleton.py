@@ -13,7 +13,7 @@ import numpy as np
 from motion.types import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS
 
 SOLE_Y = -0.95
-#: Head-local frame origin (see :mod:`motion.bodymodels.head_geometry`) in the body frame.
+#: Head-local frame origin (see :mod:`motion.bodymodels.standin.head_geometry`) in the body frame.
 HEAD_ORIGIN = np.array([0.0, 0.636, 0.006])
 
 _LEFT: dict[str, tuple[float, float, float]] = {

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from motion.bodymodels import head_geometry as hg
-from motion.bodymodels.head_mesh import SKIN, HeadMesh
+from motion.bodymodels.standin import head_geometry as hg
+from motion.bodymodels.standin.head_mesh import SKIN, HeadMesh
 
 NUM_STATIC = 51
 NUM_CONTOUR = 17

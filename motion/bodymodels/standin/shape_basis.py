@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from motion.bodymodels.mesh_primitives import smoothstep, vertex_normals
+from motion.bodymodels.standin.mesh_primitives import smoothstep, vertex_normals
 from motion.bodymodels.names import SHAPE_NAMES
 from motion.bodymodels.skeleton import HEAD_ORIGIN
-from motion.bodymodels.standin_mesh import StandinMesh
+from motion.bodymodels.standin.mesh import StandinMesh
 
 NUM_SEMANTIC_BETAS = len(SHAPE_NAMES)
 NUM_BETAS = 300

@@ -39,9 +39,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from motion.bodymodels import head_geometry as hg
-from motion.bodymodels.head_mesh import SKIN, HeadMesh
-from motion.bodymodels.mesh_primitives import smoothstep, vertex_normals
+from motion.bodymodels.standin import head_geometry as hg
+from motion.bodymodels.standin.head_mesh import SKIN, HeadMesh
+from motion.bodymodels.standin.mesh_primitives import smoothstep, vertex_normals
 from motion.bodymodels.names import EXPRESSION_NAMES
 
 NUM_SEMANTIC = len(EXPRESSION_NAMES)

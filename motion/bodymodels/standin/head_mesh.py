@@ -1,6 +1,6 @@
 """Stand-in head mesh (the FLAME part of the stand-in SMPL-X body), head-local frame.
 
-Built from :mod:`motion.bodymodels.head_geometry`: a ray-grid skin with a pole at the
+Built from :mod:`motion.bodymodels.standin.head_geometry`: a ray-grid skin with a pole at the
 crown and an open ring deep in the neck, lips added as a displacement around the mouth
 row, the eye and mouth openings cut as slits along one grid row each (the slit vertices
 are duplicated: one copy for the upper lid/lip, one for the lower), two eyeballs and a
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from motion.bodymodels import head_geometry as hg
-from motion.bodymodels.mesh_primitives import fan, smoothstep, sweep, uv_sphere, zip_rings
+from motion.bodymodels.standin import head_geometry as hg
+from motion.bodymodels.standin.mesh_primitives import fan, smoothstep, sweep, uv_sphere, zip_rings
 
 #: Vertex kinds in :attr:`HeadMesh.kind`.
 SKIN, EYE_L, EYE_R, MOUTH = 0, 1, 2, 3

@@ -4,7 +4,7 @@ Head-local frame (metres): y up, z forward (the face looks along +z), x to the m
 left, origin near the centre of the skull. Rays leave :data:`RAY_ORIGIN` in direction
 ``(sin(phi) sin(theta), cos(phi), sin(phi) cos(theta))``; theta = 0 is the front. Every
 grid row is a constant ``phi`` and every column a constant ``theta``, so the eye and mouth
-openings can be cut along one row each (see :mod:`motion.bodymodels.head_mesh`).
+openings can be cut along one row each (see :mod:`motion.bodymodels.standin.head_mesh`).
 """
 
 from __future__ import annotations

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from motion.bodymodels.body_mesh import build_body
-from motion.bodymodels.head_mesh import NUM_HEAD_VERTS, HeadMesh, build_head
+from motion.bodymodels.standin.body_mesh import build_body
+from motion.bodymodels.standin.head_mesh import NUM_HEAD_VERTS, HeadMesh, build_head
 from motion.bodymodels.skeleton import HEAD_ORIGIN, joint_positions
-from motion.bodymodels.skinning import head_masks, head_weights, joint_candidates, joint_regressor
+from motion.bodymodels.standin.skinning import head_masks, head_weights, joint_candidates, joint_regressor
 
 #: Vertex count of the real SMPL-X mesh, which the stand-in matches.
 NUM_SMPLX_VERTS = 10475

@@ -34,9 +34,11 @@ from motion.bodymodels.sanitize import publish_dir, write_npz
 from motion.types import JOINT_INDEX, PARENTS
 
 STANDIN_VERSION = "1"
-_GENERATOR_MODULES = ("mesh_primitives", "head_geometry", "head_mesh", "body_mesh", "skeleton", "skinning",
-                      "standin_mesh", "expression_basis", "shape_basis", "landmarks", "standin_regions", "regions",
-                      "hands", "names", "standin")
+#: The generator's source files, relative to ``motion/bodymodels/`` (the version hashes them).
+_GENERATOR_MODULES = ("standin/mesh_primitives", "standin/head_geometry", "standin/head_mesh", "standin/body_mesh",
+                      "skeleton", "standin/skinning", "standin/mesh", "standin/expression_basis",
+                      "standin/shape_basis", "standin/landmarks", "standin/masks", "regions", "standin/hands",
+                      "names", "standin/generator")
 FLAME_FROM_SMPLX = (JOINT_INDEX["neck"], JOINT_INDEX["head"], JOINT_INDEX["jaw"],
                     JOINT_INDEX["left_eye_smplhf"], JOINT_INDEX["right_eye_smplhf"])
 
@@ -44,7 +46,7 @@ FLAME_FROM_SMPLX = (JOINT_INDEX["neck"], JOINT_INDEX["head"], JOINT_INDEX["jaw"]
 def standin_version() -> str:
     """``<STANDIN_VERSION>-<hash of the generator source>``."""
     h = hashlib.sha256()
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # motion/bodymodels
     for name in _GENERATOR_MODULES:
         h.update((here / f"{name}.py").read_bytes())
     return f"{STANDIN_VERSION}-{h.hexdigest()[:10]}"
@@ -52,12 +54,12 @@ def standin_version() -> str:
 
 def build_standin_files() -> dict[str, object]:
     """All stand-in file contents, keyed by relative path (arrays / dicts of arrays)."""
-    from motion.bodymodels.expression_basis import build_expression_basis, face_mask
-    from motion.bodymodels.hands import hand_components, hand_mean
-    from motion.bodymodels.landmarks import head_embeddings
-    from motion.bodymodels.standin_regions import standin_masks
-    from motion.bodymodels.shape_basis import build_shape_basis
-    from motion.bodymodels.standin_mesh import build_standin_mesh
+    from motion.bodymodels.standin.expression_basis import build_expression_basis, face_mask
+    from motion.bodymodels.standin.hands import hand_components, hand_mean
+    from motion.bodymodels.standin.landmarks import head_embeddings
+    from motion.bodymodels.standin.masks import standin_masks
+    from motion.bodymodels.standin.shape_basis import build_shape_basis
+    from motion.bodymodels.standin.mesh import build_standin_mesh
 
     m = build_standin_mesh()
     head = m.head

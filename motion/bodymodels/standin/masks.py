@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from motion.bodymodels.mesh_primitives import smoothstep
+from motion.bodymodels.standin.mesh_primitives import smoothstep
 
 
 def standin_masks(head, expression_mask: np.ndarray) -> dict[str, np.ndarray]:
     """FLAME_masks-style regions of the stand-in head (head order ids).
 
     Args:
-        head: the :class:`~motion.bodymodels.head_mesh.HeadMesh`.
+        head: the :class:`~motion.bodymodels.standin.head_mesh.HeadMesh`.
         expression_mask: ``(Vh,)`` the face-front weight of :func:`expression_basis.face_mask`.
     """
-    from motion.bodymodels import head_geometry as hg
-    from motion.bodymodels.head_mesh import EYE_L, EYE_R, MOUTH, SKIN
+    from motion.bodymodels.standin import head_geometry as hg
+    from motion.bodymodels.standin.head_mesh import EYE_L, EYE_R, MOUTH, SKIN
 
     v = head.verts
     skin = head.kind == SKIN

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.interpolate import PchipInterpolator
 
-from motion.bodymodels.mesh_primitives import Piece, smoothstep, sweep
+from motion.bodymodels.standin.mesh_primitives import Piece, smoothstep, sweep
 from motion.bodymodels.skeleton import FINGER_TIPS, FINGERS, SOLE_Y, joint_positions, mirror_joint_index
 from motion.types import JOINT_INDEX, NUM_JOINTS
 

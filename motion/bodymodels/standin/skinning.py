@@ -15,10 +15,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import nnls
 
-from motion.bodymodels.body_mesh import chain_weights
-from motion.bodymodels.expression_basis import face_mask
-from motion.bodymodels.head_mesh import EYE_L, EYE_R, MOUTH, SKIN, HeadMesh
-from motion.bodymodels.mesh_primitives import smoothstep
+from motion.bodymodels.standin.body_mesh import chain_weights
+from motion.bodymodels.standin.expression_basis import face_mask
+from motion.bodymodels.standin.head_mesh import EYE_L, EYE_R, MOUTH, SKIN, HeadMesh
+from motion.bodymodels.standin.mesh_primitives import smoothstep
 from motion.types import JOINT_INDEX, NUM_JOINTS
 
 J = JOINT_INDEX
