@@ -408,6 +408,9 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--arkit", action="store_true",
                    help="with -o OUT.fbx / .glb / .gltf: the face as ARKit's 52 blendshapes (Apple's names)")
     p.add_argument("--weights", type=Path, default=None, help="weights folder (body export, or a root with body/ face/)")
+    p.add_argument("--device", default="cpu", metavar="DEVICE",
+                   help="where the networks run: cpu (default), cuda or cuda:N (an NVIDIA GPU; fails with a "
+                   "clear message when this machine's torch sees none)")
     _add_threads(p)
     p.set_defaults(func=_run_generate)
 
@@ -432,7 +435,8 @@ def _run_generate(args: argparse.Namespace) -> int:
     motion = generate(args.audio, emotion=args.emotion, intensity=args.intensity, style=args.style,
                       seed=args.seed, fps=args.fps, face=not args.no_face, weights=args.weights,
                       emotion_reference=args.emotion_ref, transcript=text,
-                      threads=getattr(args, "threads", None), options=_generation_options(args))
+                      threads=getattr(args, "threads", None), options=_generation_options(args),
+                      device=args.device)
     path = export(motion, out, **({"arkit": True} if args.arkit else {}))
     meta = motion.meta
     print(f"wrote {path} ({motion.num_frames} frames, {motion.duration:.2f} s; emotion "

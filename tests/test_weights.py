@@ -177,6 +177,18 @@ def test_cuda_asked_for_without_a_gpu_is_a_clear_error(shipped: MotionPipeline) 
     assert shipped.body.device == torch.device("cpu")  # type: ignore[union-attr]
 
 
+@pytest.mark.skipif(not NO_CUDA, reason="a GPU is present: the error is for machines without one")
+def test_cli_device_cuda_without_a_gpu_fails_before_writing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``motion generate --device cuda`` on a machine without a GPU: one clear line, no output file."""
+    from motion.cli import main
+
+    out = tmp_path / "out.npz"
+    assert main(["generate", str(CLIP), "-o", str(out), "--device", "cuda", "--seed", "0"]) != 0
+    err = capsys.readouterr().err
+    assert "no CUDA support" in err and "cpu" in err and not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_generate_device_cpu_is_the_default(shipped: MotionPipeline) -> None:
     """``motion.generate(device="cpu")`` is the pipeline's own output, and the default."""
     import motion
