@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -135,9 +137,23 @@ def test_metrics_module_losses_and_export(tmp_path):
     assert torch.isfinite(mod.losses({k: v.transpose(0, 1) for k, v in pairs.items()})["loss"])
     with pytest.raises(ValueError, match="speaker label 9"):
         mod.losses({**batch, "speaker": torch.tensor([9, 0, 0, 0])})
-    mod.export(tmp_path)
-    fe = load_module(tmp_path, "feature_extractor", expected=MotionFeatureExtractor)
-    assert fe.feature_dim == 8 and (tmp_path / "speaker_classifier.safetensors").is_file()
+    out = mod.save_pretrained(tmp_path / "export")
+    fe = load_module(out, "feature_extractor", expected=MotionFeatureExtractor)
+    assert fe.feature_dim == 8 and (out / "speaker_classifier.safetensors").is_file()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["stage"] == mod.stage and set(manifest["modules"]) == set(mod.export_modules())
+    # a failed export leaves the previous one whole, and nothing beside it
+    before = {f.name: f.read_bytes() for f in out.iterdir()}
+
+    def broken(folder: Path) -> dict[str, str]:
+        (folder / "feature_extractor.json").write_text("{}")
+        raise OSError(28, "No space left on device")
+
+    mod.write_to = broken  # type: ignore[method-assign]
+    with pytest.raises(OSError, match="No space left"):
+        mod.save_pretrained(out)
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == before
+    assert [f.name for f in tmp_path.iterdir()] == ["export"]
 
 
 def test_evaluation_helpers():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 import types
 import warnings
 from pathlib import Path
@@ -12,7 +13,12 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
+from motion.models.body_features import BODY_FEATURE_DIM, BODY_JOINTS
 from motion.models.config import save_module
+from motion.types import EMOTIONS, FPS, JOINT_NAMES
+
+#: The export's description of itself (stage, modules, data, versions).
+MANIFEST = "manifest.json"
 
 
 def _is_plain(value: Any) -> bool:
@@ -69,13 +75,44 @@ class StageModule(pl.LightningModule):
         """Sub-modules written as plain ``<name>.safetensors`` + ``<name>.json`` by the export."""
         raise NotImplementedError
 
-    def export(self, directory: str | Path) -> dict[str, str]:
-        """Write :meth:`export_modules` to ``directory``; returns ``{name: class_path}``."""
+    def write_to(self, folder: Path) -> dict[str, str]:
+        """Write :meth:`export_modules` into the existing ``folder`` (not atomic; stages add their
+        settings files); returns ``{name: class_path}``."""
         written = {}
         for name, mod in self.export_modules().items():
-            save_module(mod, directory, name)
+            save_module(mod, folder, name)
             written[name] = f"{type(mod).__module__}.{type(mod).__qualname__}"
         return written
+
+    def save_pretrained(self, path: str | Path, trainer: pl.Trainer | None = None) -> Path:
+        """The stage's inference weights as the folder ``path``, atomically: :meth:`write_to`'s
+        files (``<name>.safetensors`` + ``<name>.json``) and a ``manifest.json`` naming them,
+        the data, the feature layout and (with ``trainer``) the step. What the pipelines'
+        ``from_pretrained`` (:mod:`motion.pipelines.weights`) and
+        :func:`motion.models.config.load_module` read; the same format as their
+        ``save_pretrained``. An existing folder at ``path`` is replaced as a whole."""
+        from motion.atomic import atomic_folder
+        from motion.pipelines.weights import write_json
+
+        out = Path(path)
+        with atomic_folder(out) as tmp:
+            write_json(tmp / MANIFEST, self._manifest(self.write_to(tmp), trainer))
+        return out
+
+    def _manifest(self, modules: dict[str, str], trainer: pl.Trainer | None) -> dict[str, Any]:
+        dm = getattr(trainer, "datamodule", None) if trainer is not None else None
+        return {
+            "stage": self.stage,
+            "modules": modules,
+            "data": dm.describe() if dm is not None and hasattr(dm, "describe") else None,
+            "body_features": {"dim": BODY_FEATURE_DIM, "fps": FPS, "joints": [JOINT_NAMES[j] for j in BODY_JOINTS]},
+            "emotions": list(EMOTIONS),
+            "epoch": trainer.current_epoch if trainer is not None else None,
+            "global_step": trainer.global_step if trainer is not None else None,
+            "torch": torch.__version__,
+            "pytorch_lightning": pl.__version__,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
 
     def _datamodule(self) -> Any:
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None

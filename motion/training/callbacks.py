@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
-import torch
 from pytorch_lightning.callbacks import Callback
 
-from motion.models.body_features import BODY_FEATURE_DIM, BODY_JOINTS
+from motion.atomic import atomic_folder
 from motion.training.base import StageModule
-from motion.types import EMOTIONS, FPS, JOINT_NAMES
-
-MANIFEST = "manifest.json"
 
 
 def run_dir(trainer: pl.Trainer) -> Path:
@@ -28,32 +22,10 @@ def run_dir(trainer: pl.Trainer) -> Path:
     return Path(log_dir or trainer.default_root_dir)
 
 
-def write_export(module: StageModule, directory: Path, trainer: pl.Trainer | None = None) -> Path:
-    """Write a stage's sub-modules (``.safetensors`` + ``.json``) and ``manifest.json`` to ``directory``."""
-    directory.mkdir(parents=True, exist_ok=True)
-    modules = module.export(directory)
-    dm = getattr(trainer, "datamodule", None) if trainer is not None else None
-    manifest: dict[str, Any] = {
-        "stage": module.stage,
-        "modules": modules,
-        "data": dm.describe() if dm is not None and hasattr(dm, "describe") else None,
-        "body_features": {"dim": BODY_FEATURE_DIM, "fps": FPS,
-                          "joints": [JOINT_NAMES[j] for j in BODY_JOINTS]},
-        "emotions": list(EMOTIONS),
-        "epoch": trainer.current_epoch if trainer is not None else None,
-        "global_step": trainer.global_step if trainer is not None else None,
-        "torch": torch.__version__,
-        "pytorch_lightning": pl.__version__,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    return directory
-
-
 class ExportWeights(Callback):
     """Export plain inference weights at the end of fitting (and every N validation epochs).
 
-    Writes ``<run>/export/`` (see :func:`write_export`) and, with ``latest=True``, a copy in
+    Writes ``<run>/export/`` (:meth:`StageModule.save_pretrained`) and, with ``latest=True``, a copy in
     ``<default_root_dir>/latest/``: the newest export of the experiment, which the next
     stage's config can point at.
 
@@ -74,14 +46,10 @@ class ExportWeights(Callback):
             self._write(trainer, module, run)
 
     def _write(self, trainer: pl.Trainer, module: StageModule, run: Path) -> None:
-        out = write_export(module, run / self.dirname, trainer)
-        if self.latest:
-            latest = Path(trainer.default_root_dir) / "latest"
-            tmp = latest.with_name("latest.tmp")
-            shutil.rmtree(tmp, ignore_errors=True)
-            shutil.copytree(out, tmp)
-            shutil.rmtree(latest, ignore_errors=True)
-            tmp.rename(latest)
+        out = module.save_pretrained(run / self.dirname, trainer)
+        if self.latest:  # replaced as a whole: a crash leaves the previous latest, never half of one
+            with atomic_folder(Path(trainer.default_root_dir) / "latest") as tmp:
+                shutil.copytree(out, tmp, dirs_exist_ok=True)
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         n = self.every_n_epochs

@@ -155,9 +155,9 @@ class LatentDiffusionModule(StageModule):
         return {"speech_encoder": self.speech_encoder, "motion_vae": self.vae,
                 "denoiser": self.denoiser, "latent_norm": self.latent_norm}
 
-    def export(self, directory: str | Path) -> dict[str, str]:
-        written = super().export(directory)
-        self.noise_scheduler.save_config(str(directory))  # scheduler_config.json
+    def write_to(self, folder: Path) -> dict[str, str]:
+        written = super().write_to(folder)
+        self.noise_scheduler.save_config(str(folder))  # scheduler_config.json
         return written
 
     # ------------------------------------------------------------------ steps

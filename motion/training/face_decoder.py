@@ -203,9 +203,9 @@ class FaceDecoderModule(StageModule):
                 "fps": data.get("fps", 30.0), "loudness_lufs": data.get("loudness_lufs", TARGET_LUFS), "face_model": "stand-in" if is_standin(resolve_models_dir(self.models_dir))
                 else "user", "num_expressions": self.flint.num_expressions}
 
-    def export(self, directory: str | Path) -> dict[str, str]:
-        written = super().export(directory)
-        (Path(directory) / PIPELINE_FILE).write_text(json.dumps(self.pipeline_settings(), indent=2) + "\n",
+    def write_to(self, folder: Path) -> dict[str, str]:
+        written = super().write_to(folder)
+        (folder / PIPELINE_FILE).write_text(json.dumps(self.pipeline_settings(), indent=2) + "\n",
                                                      encoding="utf-8")
         return written
 
