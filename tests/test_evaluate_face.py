@@ -28,12 +28,7 @@ from motion.types import EMOTIONS, FPS
 E = 50
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _face_export(folder: Path) -> Path:
@@ -77,7 +72,7 @@ def weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from motion.data.corpus import generate_corpus
+    from motion.synthetic.corpus import generate_corpus
 
     return generate_corpus(tmp_path_factory.mktemp("evaluate_face") / "corpus", size="tiny", seed=0, workers=1,
                            progress=False).root

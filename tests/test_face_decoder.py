@@ -47,18 +47,12 @@ class ToyLipReader(nn.Module):
         return PerceptualOutput(self.proj(displacements * 100.0).mean(2))  # (B, T, hidden)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models: one intra-op thread is fastest, and robust on a shared CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from motion.data.corpus import generate_corpus
+    from motion.synthetic.corpus import generate_corpus
 
     root = tmp_path_factory.mktemp("face_decoder") / "corpus"
     generate_corpus(root, size="tiny", seed=0, workers=1, progress=False)

@@ -35,13 +35,7 @@ from motion.pipelines.weights import WeightsNotFoundError
 F_MELS, C = 20, 4
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models run fastest on one thread (and do not fight other jobs for cores)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def speech(seconds: float, seed: int = 0, sr: int = 16000) -> np.ndarray:
@@ -392,7 +386,7 @@ def test_generate_api_env_weights_and_face_merge(export, wavs, monkeypatch):
 
 def test_cli_generate_and_evaluate(export, wavs, tmp_path, capsys):
     from motion.cli import main
-    from motion.data.corpus import generate_corpus
+    from motion.synthetic.corpus import generate_corpus
     from motion.data.formats import read_motion
     from motion.metrics.classifier import MotionClassifier
     from motion.metrics.feature_extractor import MotionFeatureExtractor

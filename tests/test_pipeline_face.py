@@ -20,12 +20,7 @@ from motion.pipelines.face_inputs import blend_weights, chunk_spans
 DURATION = 2.3  # s -> round(2.3 x 30) = 69 frames
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _export(folder: Path, style_input: str, encoder: bool) -> Path:
