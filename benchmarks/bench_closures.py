@@ -73,7 +73,7 @@ def score(labels: list[tuple[str, float, float]], found: list[tuple[str, float, 
           ) -> dict[str, float]:
     """Hits / labelled, near / found, and counts for one clip (module notes)."""
     from motion.pipelines.lip_closure import closure_weights
-    from motion.tts.phonemes import is_bilabial
+    from motion.synthetic.tts.phonemes import is_bilabial
 
     T = int(round(duration * FPS))
     w = closure_weights(found, T, FPS)

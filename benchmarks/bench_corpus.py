@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args(argv)
 
-    from motion.data.corpus import generate_corpus
+    from motion.synthetic.corpus import generate_corpus
 
     tmp = None if args.keep else Path(tempfile.mkdtemp(prefix="bench_corpus_"))
     root = args.keep if args.keep else tmp / "corpus"  # type: ignore[operator]

@@ -117,7 +117,7 @@ def _add_corpus(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_corpus(args: argparse.Namespace) -> int:
-    from motion.data.corpus.cli import run
+    from motion.synthetic.corpus.cli import run
 
     return int(run(args) or 0)
 

@@ -77,7 +77,7 @@ def run_demo(
     """
     from motion.atomic import atomic_write
     from motion.bodymodels import load_body_model
-    from motion.data.corpus import generate_corpus
+    from motion.synthetic.corpus import generate_corpus
     from motion.export import export
     from motion.render.still import render_motion_png
     from motion.render.video import render_video

@@ -493,7 +493,7 @@ def _skip_without_bpy() -> None:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A tiny corpus; the shortest clip, another clip, and their audio."""
-    from motion.data.corpus.generate import generate_corpus
+    from motion.synthetic.corpus.generate import generate_corpus
 
     root = tmp_path_factory.mktemp("addon_corpus") / "corpus"
     generate_corpus(root, size="tiny", progress=False, workers=1)

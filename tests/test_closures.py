@@ -86,7 +86,7 @@ def test_detector_is_local_in_time_and_shapes() -> None:
 
 def test_shipped_detector_finds_the_labelled_bilabials_at_any_level() -> None:
     from motion.data.formats.phone_labels import read_phone_labels
-    from motion.tts.phonemes import is_bilabial
+    from motion.synthetic.tts.phonemes import is_bilabial
 
     audio = load_audio(REAL)
     labels = [(s, a, b) for s, a, b in read_phone_labels(LABELS) if is_bilabial(s)]
@@ -117,7 +117,7 @@ def test_face_pipeline_uses_the_detector(tmp_path: Path) -> None:
 
 
 def test_stage_trains_and_exports(tmp_path: Path) -> None:
-    from motion.data.corpus import generate_corpus
+    from motion.synthetic.corpus import generate_corpus
     from motion.training.cli import main
 
     corpus = tmp_path / "tiny"

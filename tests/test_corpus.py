@@ -1,4 +1,4 @@
-"""Tests for the synthetic corpus (motion.data.corpus) and the BEAT2 loader.
+"""Tests for the synthetic corpus (motion.synthetic.corpus) and the BEAT2 loader.
 
 The ``tiny`` corpus (2 speakers x 5 emotions x 1 intensity x 3 sentences) is generated
 once per session with 2 worker processes; every test reads it.
@@ -19,8 +19,8 @@ import soundfile as sf
 
 from motion.bodymodels.names import expression_index
 from motion.data.beat2_dataset import Beat2Dataset, Beat2LayoutError, parse_beat2_id
-from motion.data.corpus import generate_corpus
-from motion.data.corpus.skeleton import UPPER_BODY, forward_kinematics, head_pitch
+from motion.synthetic.corpus import generate_corpus
+from motion.synthetic.corpus.skeleton import UPPER_BODY, forward_kinematics, head_pitch
 from motion.data.formats.beat2 import read_beat2
 from motion.types import EMOTIONS
 

@@ -30,7 +30,7 @@ def _blinks(m: Motion) -> np.ndarray:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory):
     from motion.data.beat2_dataset import Beat2Dataset
-    from motion.data.corpus import generate_corpus
+    from motion.synthetic.corpus import generate_corpus
 
     root = tmp_path_factory.mktemp("eyes") / "corpus"
     generate_corpus(root, size="tiny")

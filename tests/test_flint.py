@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from motion.data.corpus import generate_corpus
+    from motion.synthetic.corpus import generate_corpus
 
     root = tmp_path_factory.mktemp("flint") / "corpus"
     generate_corpus(root, size="tiny")

@@ -36,7 +36,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory, face_model):
     """(motion, timings, ground-truth vertices (T, V, 3)) of 8 tiny-corpus clips."""
     from motion.bodymodels import flame_forward
     from motion.data.beat2_dataset import Beat2Dataset
-    from motion.data.corpus import generate_corpus
+    from motion.synthetic.corpus import generate_corpus
 
     root = tmp_path_factory.mktemp("metrics_face") / "corpus"
     generate_corpus(root, size="tiny")

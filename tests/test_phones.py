@@ -17,8 +17,8 @@ from motion.audio.phones import (
     espeak_to_arpabet,
     recognise_phones,
 )
-from motion.tts import is_bilabial, synthesize
-from motion.tts.phonemes import VISEME_CLASSES, viseme_class
+from motion.synthetic.tts import is_bilabial, synthesize
+from motion.synthetic.tts.phonemes import VISEME_CLASSES, viseme_class
 
 SENTENCE = "Put the big map on my bed, Bob."
 # Viseme class each CMUdict phone must land in.

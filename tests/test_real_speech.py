@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from motion.data.formats.phone_labels import PhoneLabelError, normalize_phone, read_phone_labels
-from motion.tts.phonemes import is_bilabial, viseme_class
+from motion.synthetic.tts.phonemes import is_bilabial, viseme_class
 
 REAL = Path(__file__).parent / "data" / "real"
 WAV, GRID = REAL / "mfa_acoustic_corpus.wav", REAL / "mfa_acoustic_corpus.TextGrid"

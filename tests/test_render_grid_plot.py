@@ -25,7 +25,7 @@ EMOTIONS = ("happy", "sad", "angry", "surprised")
 def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The same sentence in four emotions, cut to 12 frames (sad: 8), written as npz; plus their wavs."""
     from motion.data.beat2_dataset import Beat2Dataset
-    from motion.data.corpus import generate_corpus
+    from motion.synthetic.corpus import generate_corpus
     from motion.data.formats import read_motion
     from motion.export import export
 

@@ -23,7 +23,7 @@ SMALL = (96, 72)
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One speaker, one sentence, five emotions (~1 s to make)."""
-    from motion.data.corpus import generate_corpus
+    from motion.synthetic.corpus import generate_corpus
 
     root = tmp_path_factory.mktemp("corpus") / "c"
     generate_corpus(root, size="tiny", seed=0, workers=1, progress=False, speakers=1, sentences=1)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from motion.data.corpus import generate_corpus
+from motion.synthetic.corpus import generate_corpus
 from motion.models.config import load_module, save_module
 from motion.models.speech_encoder import SpeechDisentangler
 from motion.training.cli import main

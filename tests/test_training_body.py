@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from motion.data.corpus import generate_corpus
+from motion.synthetic.corpus import generate_corpus
 from motion.training.cli import main
 
 REPO = Path(__file__).resolve().parents[1]

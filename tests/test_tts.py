@@ -1,4 +1,4 @@
-"""Tests for motion.tts: the libespeak-ng ctypes binding (real synthesis, no mocks)."""
+"""Tests for motion.synthetic.tts: the libespeak-ng ctypes binding (real synthesis, no mocks)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from motion.tts import (
+from motion.synthetic.tts import (
     EspeakNotAvailable,
     is_bilabial,
     is_pause,
@@ -99,7 +99,7 @@ def test_deterministic_across_processes():
     import subprocess
     import sys
 
-    code = ("import hashlib; from motion.tts import synthesize; "
+    code = ("import hashlib; from motion.synthetic.tts import synthesize; "
             "print(hashlib.sha256(synthesize('Hello there, Bob.', voice='en+f3').samples.tobytes()).hexdigest())")
     import hashlib
 

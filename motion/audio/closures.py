@@ -126,9 +126,9 @@ def _dithered_fbank(audio: Audio) -> np.ndarray:
 
 def frame_labels(phonemes: Any, num_frames: int) -> np.ndarray:
     """``(F,)`` int64 class ids (:data:`~motion.models.closure_detector.CLOSURE_CLASSES`) of feature
-    frames from phone timings (as :func:`motion.tts.phonemes.phoneme_triples` takes):
+    frames from phone timings (as :func:`motion.synthetic.tts.phonemes.phoneme_triples` takes):
     a frame whose centre lies in a bilabial is 1, in a pause or outside every phone 2, else 0."""
-    from motion.tts.phonemes import is_bilabial, phoneme_triples
+    from motion.synthetic.tts.phonemes import is_bilabial, phoneme_triples
 
     t = FRAME_OFFSET_S + np.arange(num_frames) / FRAME_RATE
     out = np.full(num_frames, 2, np.int64)

@@ -1,7 +1,7 @@
 """Phone stream of real speech from pocketsphinx (CMU Sphinx English acoustic model).
 
 :func:`recognise_phones` turns speech into timed phones in the toolkit's phoneme
-convention (espeak-ng mnemonics, :mod:`motion.tts.phonemes`; table
+convention (espeak-ng mnemonics, :mod:`motion.synthetic.tts.phonemes`; table
 :data:`ARPABET_TO_ESPEAK`), so closure and viseme code reads them as it reads the
 synthetic corpus' timings (:meth:`PhoneTrack.triples`, :meth:`PhoneTrack.viseme_frames`).
 
@@ -69,7 +69,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 
-from motion.tts.phonemes import VISEME_CLASSES, viseme_class
+from motion.synthetic.tts.phonemes import VISEME_CLASSES, viseme_class
 
 if TYPE_CHECKING:
     from pocketsphinx import Decoder
@@ -517,7 +517,7 @@ _ESPEAK_TO_ARPABET: Final[dict[str, str]] = {
 
 def espeak_to_arpabet(symbols: list[str]) -> list[str]:
     """ARPAbet phones of espeak mnemonics (stress marks dropped, pauses skipped)."""
-    from motion.tts.phonemes import is_pause, split_stress
+    from motion.synthetic.tts.phonemes import is_pause, split_stress
 
     out: list[str] = []
     for sym in symbols:
@@ -535,7 +535,7 @@ def espeak_to_arpabet(symbols: list[str]) -> list[str]:
 def _espeak_pronunciation(word: str) -> str | None:
     """CMUdict-style pronunciation of ``word`` by espeak-ng, or None without espeak."""
     try:
-        from motion.tts import synthesize
+        from motion.synthetic.tts import synthesize
 
         phones = espeak_to_arpabet([p.symbol for p in synthesize(word, voice="en-us").phonemes])
     except Exception:  # espeak missing or failing: the caller uses the [SPEECH] filler

@@ -3,7 +3,7 @@
 For measuring and generating motion, where joint *positions* of the same bones are needed
 whatever body shape a clip carries (wrist speed, motion beats, head direction): the metrics
 (:func:`motion.metrics.body.joint_positions`) and the synthetic corpus
-(:mod:`motion.data.corpus.skeleton`) both use it. The rest joints default to the stand-in's
+(:mod:`motion.synthetic.corpus.skeleton`) both use it. The rest joints default to the stand-in's
 (:func:`motion.bodymodels.skeleton.joint_positions`); all local frames are world-aligned in
 the rest pose, as in SMPL-X. For the posed mesh use :func:`motion.bodymodels.forward_kinematics`.
 """

@@ -97,7 +97,7 @@ def synthetic_clips(root: str | Path, max_clips: int | None = None) -> list[Labe
 
 def clip_phones(clip: LabelledSpeech, audio: Any) -> list[tuple[str, float, float]] | None:
     """Phone timings of ``clip`` (label file, synthetic json or alignment); None if alignment fails."""
-    from motion.tts.phonemes import phoneme_triples
+    from motion.synthetic.tts.phonemes import phoneme_triples
 
     if clip.phones is not None and clip.phones.endswith(".json"):
         return phoneme_triples(json.loads(Path(clip.phones).read_text(encoding="utf-8")))

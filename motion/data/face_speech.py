@@ -5,7 +5,7 @@ Every clip of a BEAT2-layout folder gives aligned per-frame arrays at 30 fps::
     audio       (T, F)  log-mel / fbank from the shared feature cache (motion.data.feature_cache)
     expression  (T, E)  FLAME expression (smplxflame_30/<id>.npz, zero-padded to E)
     jaw         (T, 3)  jaw axis-angle (SMPL-X joint 22 = FLAME jaw)
-    viseme      (T,)    viseme class of the phoneme under each frame (motion.tts.phonemes),
+    viseme      (T,)    viseme class of the phoneme under each frame (motion.synthetic.tts.phonemes),
                         from phonemes/<id>.json; "pause" between phonemes, -1 without timings
 
 and labels ``emotion`` / ``speaker`` (long, -1 unknown) and ``intensity`` (float, -1
@@ -34,10 +34,10 @@ from motion.types import FPS, JAW
 
 
 def frame_visemes(phonemes: Sequence[Any] | Mapping[str, Any], num_frames: int, fps: float = FPS) -> np.ndarray:
-    """``(T,)`` int64 viseme class index (:data:`motion.tts.phonemes.VISEME_CLASSES`) of the
+    """``(T,)`` int64 viseme class index (:data:`motion.synthetic.tts.phonemes.VISEME_CLASSES`) of the
     phoneme under each frame time ``i / fps``; 0 (``pause``) outside every phoneme."""
-    from motion.tts.phonemes import phoneme_triples
-    from motion.tts.phonemes import VISEME_CLASSES, viseme_class
+    from motion.synthetic.tts.phonemes import phoneme_triples
+    from motion.synthetic.tts.phonemes import VISEME_CLASSES, viseme_class
 
     t = np.arange(num_frames) / fps
     out = np.zeros(num_frames, np.int64)

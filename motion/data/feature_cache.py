@@ -77,7 +77,7 @@ class FeatureConfig:
     def dim(self) -> int:
         """F, features per frame: ``n_mels`` (+ the viseme classes for "log_mel_visemes")."""
         if self.audio_features == "log_mel_visemes":
-            from motion.tts.phonemes import VISEME_CLASSES
+            from motion.synthetic.tts.phonemes import VISEME_CLASSES
 
             return self.n_mels + len(VISEME_CLASSES)
         return self.n_mels

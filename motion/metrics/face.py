@@ -103,8 +103,8 @@ def lip_gap(verts: Any, lip_centres: tuple[int, int]) -> np.ndarray:
 
 def bilabial_middle_frames(phonemes: Sequence[Any] | Mapping[str, Any], num_frames: int, fps: float) -> np.ndarray:
     """Frame nearest the middle of every bilabial phoneme, ``(N,)`` (timings as
-    :func:`motion.tts.phonemes.phoneme_triples` accepts)."""
-    from motion.tts.phonemes import is_bilabial, phoneme_triples
+    :func:`motion.synthetic.tts.phonemes.phoneme_triples` accepts)."""
+    from motion.synthetic.tts.phonemes import is_bilabial, phoneme_triples
 
     mids = [0.5 * (s + e) for sym, s, e in phoneme_triples(phonemes) if is_bilabial(sym)]
     return np.clip(np.round(np.asarray(mids) * fps), 0, num_frames - 1).astype(np.int64)

@@ -260,7 +260,7 @@ def evaluate_clip(clip: RealClip, generate: Callable[..., Any], geom: Any, *,
 
     from motion.audio import Audio, load_audio
     from motion.metrics.face import bilabial_middle_frames
-    from motion.tts.phonemes import is_vowel
+    from motion.synthetic.tts.phonemes import is_vowel
     from motion.types import FPS
 
     if use_transcript and clip.transcript:

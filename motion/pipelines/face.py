@@ -434,7 +434,7 @@ class FacePipeline(SavesPretrained):
             eyes = gaze_eyes(T, self.fps, g)
         if self.lip_closure and closures and phonemes is not None:
             from motion.pipelines.lip_closure import closure_weights, rest_weights
-            from motion.tts.phonemes import is_bilabial
+            from motion.synthetic.tts.phonemes import is_bilabial
 
             weight = np.maximum(closure_weights(phonemes, T, self.fps), rest_weights(phonemes, T, self.fps))
             expr, jaw = self.closer()(expr, jaw, weight, inplace=True)

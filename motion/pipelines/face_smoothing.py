@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from motion.container import Motion
-from motion.tts.phonemes import PhonemeLike, phoneme_triples  # noqa: F401 (phoneme_triples re-exported)
+from motion.synthetic.tts.phonemes import PhonemeLike, phoneme_triples  # noqa: F401 (phoneme_triples re-exported)
 from motion.types import JAW
 
 #: ``lips_press`` column of the stand-in expression basis (:data:`motion.bodymodels.names.EXPRESSION_NAMES`).
@@ -34,7 +34,7 @@ STANDIN_LIPS_PRESS = 4
 def closure_mask(phonemes: Sequence[PhonemeLike] | Mapping[str, Any], num_frames: int, fps: float) -> np.ndarray:
     """``(T,)`` bool: frames whose time lies inside a bilabial (p, b, m), plus the frame
     nearest each bilabial's middle (so one shorter than a frame still marks one frame)."""
-    from motion.tts.phonemes import is_bilabial
+    from motion.synthetic.tts.phonemes import is_bilabial
 
     t = np.arange(num_frames) / fps
     mask = np.zeros(num_frames, bool)

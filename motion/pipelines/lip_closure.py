@@ -58,8 +58,8 @@ def closure_weights(phonemes: Sequence[Any] | Mapping[str, Any], num_frames: int
         ramp_s: ease-in / ease-out time (s).
         min_hold_s: a bilabial shorter than this is held closed this long around its middle.
     """
-    from motion.tts.phonemes import phoneme_triples
-    from motion.tts.phonemes import is_bilabial
+    from motion.synthetic.tts.phonemes import phoneme_triples
+    from motion.synthetic.tts.phonemes import is_bilabial
 
     w = np.zeros(num_frames)
     for sym, s, e in phoneme_triples(phonemes):
@@ -91,7 +91,7 @@ def rest_weights(phonemes: Sequence[Any] | Mapping[str, Any], num_frames: int, f
     """``(T,)`` float weight in [0, 1] that shuts the mouth in pauses: 1 inside every pause
     (symbol ``_``) of at least ``min_pause_s``, shrunk by ``margin_s`` where it meets speech,
     easing to 0 over ``ramp_s`` (raised cosine) towards the speech."""
-    from motion.tts.phonemes import phoneme_triples
+    from motion.synthetic.tts.phonemes import phoneme_triples
 
     w = np.zeros(num_frames)
     for sym, s, e in phoneme_triples(phonemes):

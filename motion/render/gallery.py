@@ -49,7 +49,7 @@ def make_gallery(out_dir: str | Path = "renders", progress: bool = True) -> list
     """Render every gallery file into ``out_dir``; returns their paths."""
     from motion.bodymodels import load_body_model
     from motion.data.beat2_dataset import Beat2Dataset
-    from motion.data.corpus import generate_corpus
+    from motion.synthetic.corpus import generate_corpus
     from motion.data.formats import read_motion
     from motion.render.grid import render_grid, render_grid_png
     from motion.render.plots import plot_curves

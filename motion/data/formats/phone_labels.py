@@ -1,7 +1,7 @@
 """Phone labels of real recordings: Praat TextGrid, festival / HTK ``.lab``, TIMIT ``.phn``.
 
 Every reader returns ``[(symbol, start_s, end_s)]`` with the symbol in the toolkit's phoneme
-convention (espeak-ng mnemonics, :mod:`motion.tts.phonemes`), so the closure and viseme
+convention (espeak-ng mnemonics, :mod:`motion.synthetic.tts.phonemes`), so the closure and viseme
 functions read them as they read the synthetic corpus' timings. ARPAbet labels (MFA, CMU
 ARCTIC, TIMIT; any case, stress digits dropped) are mapped with
 :data:`motion.audio.phones.ARPABET_TO_ESPEAK`; silence labels (empty, ``sil``, ``sp``,

@@ -13,7 +13,7 @@ toolkit works on FLAME vertices instead of renders, through one small interface:
 In-toolkit implementations, trained by :mod:`motion.training.face_classifiers`:
 
 * :class:`LipReader`: lip consistency network, a per-frame viseme classifier
-  (13 classes, :data:`motion.tts.phonemes.VISEME_CLASSES`) on the lip vertices, trained on
+  (13 classes, :data:`motion.synthetic.tts.phonemes.VISEME_CLASSES`) on the lip vertices, trained on
   the corpus phoneme timings; its per-frame features are the lip-reading features.
 * :class:`FaceEmotionNet`: clip-level emotion classifier (8 classes) on a subsampled face;
   also the "emotion accuracy" classifier of the evaluation.
@@ -91,7 +91,7 @@ class LipReader(nn.Module):
 
     Args:
         num_vertices: K, lip vertices (the size of ``region`` on the FLAME model used).
-        num_classes: viseme classes (13: :data:`motion.tts.phonemes.VISEME_CLASSES`).
+        num_classes: viseme classes (13: :data:`motion.synthetic.tts.phonemes.VISEME_CLASSES`).
         width, layers, kernel_size, dropout: frame projection and residual temporal convolutions.
         scale: multiplies the offsets (m -> cm at 100, so inputs are ~1).
         region, vertex_stride: the vertices it sees (default: every lip vertex).

@@ -2,29 +2,29 @@
 
 Public API::
 
-    from motion.tts import synthesize, list_voices
+    from motion.synthetic.tts import synthesize, list_voices
     syn = synthesize("Hello there.", voice="en+f3", rate_wpm=160, pitch=60)
     syn.samples   # (N,) float32 at syn.sr (22050 Hz)
     syn.phonemes  # [PhonemeEvent(symbol, start_s, end_s), ...]
     syn.words     # [WordEvent(word, start_s, end_s), ...]
 """
 
-from motion.tts.espeak import (
+from motion.synthetic.tts.espeak import (
     PhonemeEvent,
     Synthesis,
     WordEvent,
     library_info,
     synthesize,
 )
-from motion.tts.phonemes import (
+from motion.synthetic.tts.phonemes import (
     is_bilabial,
     is_pause,
     is_vowel,
     split_stress,
     viseme_class,
 )
-from motion.tts.speak_lib import EspeakNotAvailable
-from motion.tts.voices import VoiceInfo, list_voices
+from motion.synthetic.tts.speak_lib import EspeakNotAvailable
+from motion.synthetic.tts.voices import VoiceInfo, list_voices
 
 __all__ = [
     "EspeakNotAvailable",

@@ -18,8 +18,8 @@ from typing import Final
 
 import numpy as np
 
-from motion.data.corpus.curves import min_jerk
-from motion.tts.phonemes import split_stress, viseme_class
+from motion.synthetic.corpus.curves import min_jerk
+from motion.synthetic.tts.phonemes import split_stress, viseme_class
 
 #: Mouth channels produced here (``jaw`` is an opening angle in radians, the rest
 #: are expression coefficients by semantic name, see :mod:`.expressions`).

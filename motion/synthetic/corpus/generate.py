@@ -20,10 +20,10 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from motion.data.corpus import layout
-from motion.data.corpus.clip import GENERATOR_VERSION, ClipResult, generate_clip
-from motion.data.corpus.plan import ClipSpec, SizeSpec, plan_clips, resolve_size
-from motion.data.corpus.speakers import speakers as speaker_list
+from motion.synthetic.corpus import layout
+from motion.synthetic.corpus.clip import GENERATOR_VERSION, ClipResult, generate_clip
+from motion.synthetic.corpus.plan import ClipSpec, SizeSpec, plan_clips, resolve_size
+from motion.synthetic.corpus.speakers import speakers as speaker_list
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def is_generated_corpus(root: Path) -> bool:
         info = json.loads((root / "corpus.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return isinstance(info, dict) and info.get("generator") == "motion.data.corpus"
+    return isinstance(info, dict) and info.get("generator") == layout.GENERATOR_ID
 
 
 def _check_root(root: Path, overwrite: bool) -> None:
@@ -172,20 +172,20 @@ def generate_corpus(
 def _write_summary(tmp: Path, spec: SizeSpec, seed: int, n: int, total: float,
                    splits: dict[str, int]) -> None:
     """corpus.json and README.md (no timestamps: same seed, same bytes)."""
-    from motion.tts import library_info
+    from motion.synthetic.tts import library_info
 
     spk = speaker_list(spec.num_speakers)
     params: dict[str, Any] = {"size": spec.to_dict(), "speakers": [s.to_dict() for s in spk]}
     sentences = sorted({c.sentence_id for c in plan_clips(spec)})
     layout.write_json(tmp / "corpus.json", {
-        "generator": "motion.data.corpus", "generator_version": GENERATOR_VERSION,
+        "generator": layout.GENERATOR_ID, "generator_version": GENERATOR_VERSION,
         "seed": seed, "size": spec.name, "num_clips": n, "total_audio_s": round(total, 3),
         "splits": splits, "sentence_ids": sentences, "fps": 30, "sample_rate": 16000,
         "espeak": library_info().rsplit("(", 1)[-1].rstrip(")"), "parameters": params,
     })
     (tmp / "README.md").write_text(layout.README_TEMPLATE.format(
-        size=spec.name, version=GENERATOR_VERSION, seed=seed, num_clips=n, hours=total / 3600,
-        num_speakers=spec.num_speakers, num_sentences=len(sentences),
+        size=spec.name, generator=layout.GENERATOR_ID, version=GENERATOR_VERSION, seed=seed, num_clips=n,
+        hours=total / 3600, num_speakers=spec.num_speakers, num_sentences=len(sentences),
         emotions=", ".join(spec.emotions), intensities=", ".join(map(str, spec.intensities)),
         per_sentence=spec.speakers_per_sentence), encoding="utf-8")
 

@@ -34,8 +34,8 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-import motion.tts.speak_lib as sl
-from motion.tts.phonemes import is_pause
+import motion.synthetic.tts.speak_lib as sl
+from motion.synthetic.tts.phonemes import is_pause
 
 
 class PhonemeEvent(NamedTuple):
@@ -144,7 +144,7 @@ def _synth_raw(text: str, voice: str, params: dict[str, int]) -> tuple[np.ndarra
     if hasattr(lib, "espeak_ng_SetRandSeed"):
         lib.espeak_ng_SetRandSeed(int(params["seed"]))
     if lib.espeak_SetVoiceByName(voice.encode()) != sl.EE_OK:
-        raise ValueError(f"espeak-ng has no voice {voice!r}; see motion.tts.list_voices()")
+        raise ValueError(f"espeak-ng has no voice {voice!r}; see motion.synthetic.tts.list_voices()")
     for key, pid in (("rate", sl.PARAM_RATE), ("volume", sl.PARAM_VOLUME),
                      ("pitch", sl.PARAM_PITCH), ("range", sl.PARAM_RANGE),
                      ("wordgap", sl.PARAM_WORDGAP)):

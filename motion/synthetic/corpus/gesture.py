@@ -16,11 +16,11 @@ from typing import Final
 
 import numpy as np
 
-from motion.data.corpus.arms import ARM_DIM, clamp_params, hand_weights
-from motion.data.corpus.curves import bump, keyframe_track, min_jerk
-from motion.data.corpus.emotions import EmotionProfile
-from motion.data.corpus.prosody import Beat
-from motion.data.corpus.speakers import GESTURE_TYPES, Speaker
+from motion.synthetic.corpus.arms import ARM_DIM, clamp_params, hand_weights
+from motion.synthetic.corpus.curves import bump, keyframe_track, min_jerk
+from motion.synthetic.corpus.emotions import EmotionProfile
+from motion.synthetic.corpus.prosody import Beat
+from motion.synthetic.corpus.speakers import GESTURE_TYPES, Speaker
 
 # Emotion -> extra preference for each gesture kind (beat, presentation, pointing, circular):
 # anger points and beats, joy presents and draws, sadness makes small beats, surprise

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from motion.tts.phonemes import is_pause, is_vowel, split_stress
+from motion.synthetic.tts.phonemes import is_pause, is_vowel, split_stress
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Final
 
-from motion.data.corpus.speakers import Speaker, speakers
+from motion.synthetic.corpus.speakers import Speaker, speakers
 from motion.types import EMOTIONS
 
 

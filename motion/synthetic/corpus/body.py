@@ -23,14 +23,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from motion.data.corpus.arms import arm_axis_angles
-from motion.data.corpus.curves import bump, smooth_noise
-from motion.data.corpus.emotions import EmotionProfile
-from motion.data.corpus.face import FaceTracks
-from motion.data.corpus.gesture import rest_params
-from motion.data.corpus.prosody import Beat
-from motion.data.corpus.skeleton import clamp_to_limits
-from motion.data.corpus.speakers import Speaker
+from motion.synthetic.corpus.arms import arm_axis_angles
+from motion.synthetic.corpus.curves import bump, smooth_noise
+from motion.synthetic.corpus.emotions import EmotionProfile
+from motion.synthetic.corpus.face import FaceTracks
+from motion.synthetic.corpus.gesture import rest_params
+from motion.synthetic.corpus.prosody import Beat
+from motion.synthetic.corpus.skeleton import clamp_to_limits
+from motion.synthetic.corpus.speakers import Speaker
 from motion.types import (
     JAW,
     LEFT_EYE,

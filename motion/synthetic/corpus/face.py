@@ -20,12 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from motion.data.corpus.curves import min_jerk, smooth_noise
-from motion.data.corpus.emotions import EmotionProfile
-from motion.data.corpus.expressions import channel_indices
-from motion.data.corpus.prosody import Beat
-from motion.data.corpus.visemes import apply_closures, mouth_tracks
-from motion.tts.phonemes import is_pause
+from motion.synthetic.corpus.curves import min_jerk, smooth_noise
+from motion.synthetic.corpus.emotions import EmotionProfile
+from motion.synthetic.corpus.expressions import channel_indices
+from motion.synthetic.corpus.prosody import Beat
+from motion.synthetic.corpus.visemes import apply_closures, mouth_tracks
+from motion.synthetic.tts.phonemes import is_pause
 from motion.types import NUM_EXPRESSIONS
 
 

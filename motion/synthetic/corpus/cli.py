@@ -6,7 +6,7 @@ Hook it into a parent parser with::
     add_arguments(sub)
     sub.set_defaults(func=run)
 
-or run it standalone: ``python -m motion.data.corpus.cli ROOT --size small``.
+or run it standalone: ``python -m motion.synthetic.corpus.cli ROOT --size small``.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     Options missing from ``args`` (a parent parser may define only some) take their
     defaults, so any parser with at least ``root`` works.
     """
-    from motion.data.corpus.generate import generate_corpus, info_dict
+    from motion.synthetic.corpus.generate import generate_corpus, info_dict
 
     def opt(name: str, default: Any = None) -> Any:
         return getattr(args, name, default)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ctypes
 from dataclasses import dataclass
 
-import motion.tts.speak_lib as sl
-from motion.tts.espeak import _ensure_loaded, _State
+import motion.synthetic.tts.speak_lib as sl
+from motion.synthetic.tts.espeak import _ensure_loaded, _State
 
 
 @dataclass(frozen=True)
