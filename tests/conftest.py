@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -17,3 +18,11 @@ def one_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="session")
+def body_model() -> Any:
+    """The SMPL-X body model (the stand-in unless ``$MOTION_MODELS_DIR`` names real files)."""
+    from motion.bodymodels import load_body_model
+
+    return load_body_model()

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from helpers import swaying_motion
 from motion.container import Motion
 from motion.export import export
 from motion.export.bvh import (
@@ -22,27 +23,6 @@ T = 24
 FPS = 30.0
 
 
-def smooth_motion(num_frames: int = T, fps: float = FPS, num_expressions: int = 10) -> Motion:
-    """Sinusoidal rotations on every joint (large on root, spine, a wrist, a finger, a foot)."""
-    t = np.arange(num_frames)[:, None] / fps
-    j = np.arange(55)[None, :, None]
-    phase = np.array([0.0, 1.3, 2.1])[None, None, :]
-    poses = 0.25 * np.sin(2 * np.pi * (0.4 + 0.05 * j) * t[:, :, None] + phase + j)
-    for name in ("pelvis", "spine2", "left_wrist", "left_index2", "right_foot", "jaw"):
-        poses[:, JOINT_INDEX[name]] *= 3.0  # up to ~0.75 rad per axis
-    trans = np.concatenate([0.2 * np.sin(t), 0.05 * np.cos(3 * t), 0.5 * t], axis=1)
-    expression = 0.5 * np.sin(2 * t + np.arange(num_expressions)[None])
-    betas = np.linspace(-1.0, 1.0, 10)
-    return Motion(poses=poses, trans=trans, betas=betas, expression=expression, fps=fps)
-
-
-@pytest.fixture(scope="module")
-def body_model() -> Any:
-    from motion.bodymodels import load_body_model
-
-    return load_body_model()
-
-
 @pytest.fixture(scope="module")
 def motion_and_fk(body_model: Any) -> tuple[Motion, np.ndarray]:
     """The motion and its toolkit FK joints ``(T, 55, 3)``.
@@ -50,7 +30,7 @@ def motion_and_fk(body_model: Any) -> tuple[Motion, np.ndarray]:
     The reference FK uses zero expression: smplx regresses joints after adding expression
     blendshapes, a small shift a static BVH skeleton cannot carry (documented in bvh.py).
     """
-    m = smooth_motion()
+    m = swaying_motion(T)
     joints = m.replace(expression=np.zeros_like(m.expression)).forward_kinematics(body_model).joints
     return m, np.asarray(joints.detach().cpu().numpy() if hasattr(joints, "detach") else joints, np.float64)
 
@@ -93,7 +73,7 @@ def test_round_trip_fk(
 
 
 def test_euler_curves_are_continuous(tmp_path: Path, body_model: Any) -> None:
-    m = smooth_motion(40)
+    m = swaying_motion(40)
     m.poses[:, JOINT_INDEX["left_ankle"], 1] = np.linspace(-3.0, 3.0, 40)  # crosses +-180 degrees
     data = read_bvh(export(m, tmp_path / "spin.bvh", body_model=body_model))
     assert np.abs(np.diff(data.frames[:, 6:], axis=0)).max() < 30.0
@@ -106,7 +86,7 @@ def test_euler_curves_are_continuous(tmp_path: Path, body_model: Any) -> None:
 
 
 def test_bad_options_and_bad_file(tmp_path: Path, body_model: Any) -> None:
-    m = smooth_motion(4)
+    m = swaying_motion(4)
     with pytest.raises(ValueError, match="Euler order"):
         export(m, tmp_path / "a.bvh", body_model=body_model, euler_order="ZZY")
     with pytest.raises(ValueError, match="units"):

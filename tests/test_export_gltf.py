@@ -10,38 +10,19 @@ import pygltflib as gl
 import pytest
 from scipy.spatial.transform import Rotation
 
+from helpers import swaying_motion
 from motion.container import Motion
 from motion.export import export
 from motion.export._gltf_build import read_accessor
-from motion.types import JOINT_INDEX, JOINT_NAMES, PARENTS
+from motion.types import JOINT_NAMES, PARENTS
 
 T = 20
 FPS = 30.0
 
 
-def smooth_motion(num_frames: int = T, fps: float = FPS, num_expressions: int = 10) -> Motion:
-    """Sinusoidal rotations on every joint (large on root, spine, a wrist, a finger, a foot)."""
-    t = np.arange(num_frames)[:, None] / fps
-    j = np.arange(55)[None, :, None]
-    phase = np.array([0.0, 1.3, 2.1])[None, None, :]
-    poses = 0.25 * np.sin(2 * np.pi * (0.4 + 0.05 * j) * t[:, :, None] + phase + j)
-    for name in ("pelvis", "spine2", "left_wrist", "left_index2", "right_foot", "jaw"):
-        poses[:, JOINT_INDEX[name]] *= 3.0
-    trans = np.concatenate([0.2 * np.sin(t), 0.05 * np.cos(3 * t), 0.5 * t], axis=1)
-    expression = 0.5 * np.sin(2 * t + np.arange(num_expressions)[None])
-    return Motion(poses=poses, trans=trans, betas=np.linspace(-1.0, 1.0, 10), expression=expression, fps=fps)
-
-
-@pytest.fixture(scope="module")
-def body_model() -> Any:
-    from motion.bodymodels import load_body_model
-
-    return load_body_model()
-
-
 @pytest.fixture(scope="module")
 def glb(tmp_path_factory: pytest.TempPathFactory, body_model: Any) -> tuple[Motion, Path, gl.GLTF2]:
-    m = smooth_motion()
+    m = swaying_motion(T)
     path = export(m, tmp_path_factory.mktemp("gltf") / "clip.glb", body_model=body_model, floor=False)
     return m, path, gl.GLTF2().load(str(path))
 

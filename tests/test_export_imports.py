@@ -58,13 +58,6 @@ def standing_motion(num_frames: int = T, fps: float = FPS, num_expressions: int 
 
 
 @pytest.fixture(scope="module")
-def body_model() -> Any:
-    from motion.bodymodels import load_body_model
-
-    return load_body_model()
-
-
-@pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory, body_model: Any) -> dict[str, Any]:
     """The motion and its exports (FBX only where bpy is installed)."""
     tmp = tmp_path_factory.mktemp("imports")

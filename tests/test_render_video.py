@@ -31,13 +31,6 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def body_model() -> Any:
-    from motion.bodymodels import load_body_model
-
-    return load_body_model()
-
-
-@pytest.fixture(scope="module")
 def ten_seconds(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A 10 s motion (the corpus clips one after another) and 12 s of their audio."""
     import soundfile as sf
