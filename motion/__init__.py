@@ -26,7 +26,6 @@ _LAZY = {
     "clear_cache": ("motion.api", "clear_cache"),
     "evaluate": ("motion.metrics.evaluate", "evaluate"),
     "read_motion": ("motion.data.formats", "read_motion"),
-    "write_motion": ("motion.export.npz", "write_motion"),
     "load_audio": ("motion.audio", "load_audio"),
     "load_body_model": ("motion.bodymodels", "load_body_model"),
     "load_face_model": ("motion.bodymodels", "load_face_model"),

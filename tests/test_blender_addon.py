@@ -525,32 +525,32 @@ def _flavours(clip: Path, tmp: Path) -> dict[str, str]:
 
     from motion.bodymodels import load_body_model
     from motion.data.formats import read_motion
-    from motion.export import write_motion
+    from motion.export.npz import write_npz
     from motion.export._rest import rest_model
 
     m = read_motion(clip)
     j0 = rest_model(load_body_model(), m.betas).joints[0]
-    out = {"amass": write_motion(m, tmp / "clip_amass.npz", format="amass", pelvis=j0),  # Z up, exact turn
-           "amuse": write_motion(m, tmp / "clip_amuse.npz", format="amuse")}
+    out = {"amass": write_npz(m, tmp / "clip_amass.npz", format="amass", pelvis=j0),  # Z up, exact turn
+           "amuse": write_npz(m, tmp / "clip_amuse.npz", format="amuse")}
     rx = Rotation.from_euler("x", 90, degrees=True)
     z = m.copy()
     z.poses[:, 0] = (rx * Rotation.from_rotvec(m.poses[:, 0])).as_rotvec()
     z.trans[:] = rx.apply(m.trans + j0) - j0
-    out["amass_z_up"] = write_motion(z, tmp / "clip_amass_z.npz", format="amass", z_up=False)  # turned already
+    out["amass_z_up"] = write_npz(z, tmp / "clip_amass_z.npz", format="amass", z_up=False)  # turned already
     return {k: str(v) for k, v in out.items()}
 
 
 def _long_clip(clip: Path, path: Path, seconds: float = 60.0) -> Path:
     from motion.container import Motion
     from motion.data.formats import read_motion
-    from motion.export import write_motion
+    from motion.export.npz import write_npz
 
     m = read_motion(clip)
     reps = int(np.ceil(seconds * m.fps / m.num_frames))
     n = round(seconds * m.fps)
     long = Motion(poses=np.tile(m.poses, (reps, 1, 1))[:n], trans=np.tile(m.trans, (reps, 1))[:n], betas=m.betas,
                   expression=np.tile(m.expression, (reps, 1))[:n], fps=m.fps)
-    return write_motion(long, path, format="beat2")
+    return write_npz(long, path, format="beat2")
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from motion.data.formats.amass import read_amass
 from motion.data.formats.amuse import read_amuse
 from motion.data.formats.beat2 import read_beat2
 from motion.data.formats.flame_params import read_flame_params
-from motion.export import write_motion
+from motion.export.npz import write_npz
 from motion.export.npz.amass import write_amass
 from motion.export.npz.amuse import write_amuse
 from motion.export.npz.beat2 import write_beat2
@@ -367,7 +367,7 @@ def test_read_motion_sniffs_every_flavour(tmp_path: Path) -> None:
     m = make_motion()
     expected = {}
     for name in FORMATS:
-        path = write_motion(m, tmp_path / f"{name}.npz", format=name)
+        path = write_npz(m, tmp_path / f"{name}.npz", format=name)
         expected[path] = name
     _amass_spin_file(tmp_path / "amass_real.npz", 40, 0.1)
     expected[tmp_path / "amass_real.npz"] = "amass"
@@ -387,13 +387,13 @@ def test_read_motion_sniffs_every_flavour(tmp_path: Path) -> None:
     assert_error(lambda: read_motion(tmp_path / "odd.npz"), tmp_path / "odd.npz", None, "foo", "format=")
 
 
-def test_write_motion_picks_format(tmp_path: Path) -> None:
+def test_write_npz_picks_format(tmp_path: Path) -> None:
     m = make_motion()
-    assert sniff_format(write_motion(m, tmp_path / "x.npz")) == "beat2"
-    p = write_motion(m, tmp_path / "x.pkl")
+    assert sniff_format(write_npz(m, tmp_path / "x.npz")) == "beat2"
+    p = write_npz(m, tmp_path / "x.pkl")
     assert p.suffix == ".pkl" and sniff_format(p) == "flame_params"
     with pytest.raises(ValueError, match="unknown motion format"):
-        write_motion(m, tmp_path / "y.npz", format="bvh")
+        write_npz(m, tmp_path / "y.npz", format="bvh")
     with pytest.raises(ValueError, match="unknown motion format"):
         read_motion(tmp_path / "x.npz", format="bvh")
 
@@ -547,7 +547,7 @@ def test_nan_motion_writes_nothing(tmp_path: Path, fmt: str) -> None:
     m = make_motion()
     m.poses[3, 4, 1] = np.nan
     with pytest.raises(ValueError, match="NaN"):
-        write_motion(m, tmp_path / "out.npz", format=fmt)
+        write_npz(m, tmp_path / "out.npz", format=fmt)
     assert os.listdir(tmp_path) == []
 
 

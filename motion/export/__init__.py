@@ -9,8 +9,7 @@ One registry of formats (:data:`EXPORTERS`), one front door::
     export(m, "clip.fbx", preset="unreal")  # needs bpy: pip install 'motion-toolkit[blender]'
     export(m, "face.csv")                   # ARKit / Live Link Face
 
-(:func:`write_motion`, also ``motion.write_motion``: an npz flavour's writer called directly,
-see :mod:`motion.export.npz`.) The readers are in :mod:`motion.data.formats` (``read_motion``).
+The readers are in :mod:`motion.data.formats` (``read_motion``).
 
 =========  =================  =====================================================
 format     suffix             module
@@ -32,8 +31,6 @@ the stand-in. Importing this package is cheap (no torch); format modules load on
 
 from __future__ import annotations
 
-from typing import Any
-
 from motion.export.registry import (
     EXPORTERS,
     Exporter,
@@ -54,14 +51,4 @@ __all__ = [
     "known_suffixes",
     "register_exporter",
     "resolve_format",
-    "write_motion",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    """``write_motion``, imported on first use (keeps this package cheap to import)."""
-    if name == "write_motion":
-        from motion.export.npz import write_motion
-
-        return write_motion
-    raise AttributeError(f"module 'motion.export' has no attribute {name!r}")

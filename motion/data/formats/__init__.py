@@ -9,7 +9,7 @@
 ==============  ===========================================================
 
 Use :func:`read_motion` (sniffs the flavour; also reads the BVH / glTF the toolkit exports);
-write with :func:`motion.export.export` (or :func:`motion.export.write_motion`). Every reader
+write with :func:`motion.export.export`. Every reader
 raises :class:`MotionFormatError` naming the file, the key, and expected vs found.
 Only numpy and :mod:`motion.container` are imported here; torch loads only when a
 motion is resampled.

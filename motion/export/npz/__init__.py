@@ -17,9 +17,10 @@ options ``body_model`` / ``models_dir`` (which the mesh formats take) are accept
 every npz format (and used by ``amass`` only, to find the floor), so one set of options
 can be passed to any format.
 
-:func:`write_motion` (also ``motion.write_motion``) calls a flavour's writer directly: no floor
-placement for ``amass`` (its ``pelvis`` / ``floor_offset`` / ``z_up`` options instead), and
-FLAME parameters also as ``.pkl``. :func:`motion.export.export` is the front door for the rest.
+:func:`motion.export.export` is the front door. :func:`write_npz` is this package's own dispatch
+(a flavour's writer called directly: no floor placement for ``amass``, its ``pelvis`` /
+``floor_offset`` / ``z_up`` options instead; FLAME parameters also as ``.pkl``), for tests and
+the registry, not a second public door.
 """
 
 from __future__ import annotations
@@ -45,10 +46,10 @@ WRITERS: dict[str, Writer] = {
     "amuse": write_amuse,
     "flame_params": write_flame_params,
 }
-#: Other names accepted for ``format=`` (by :func:`write_motion` and :func:`motion.data.formats.read_motion`).
+#: Other names accepted for ``format=`` (by :func:`write_npz` and :func:`motion.data.formats.read_motion`).
 ALIASES: dict[str, str] = {"emage": "beat2", "smplx": "beat2", "flame": "flame_params", "emote": "flame_params"}
 PICKLE_SUFFIXES: tuple[str, ...] = (".pkl", ".pickle")
-#: Suffixes :func:`write_motion` writes (npz flavours; FLAME parameters also as pickle).
+#: Suffixes :func:`write_npz` writes (npz flavours; FLAME parameters also as pickle).
 WRITE_SUFFIXES: tuple[str, ...] = (".npz", *PICKLE_SUFFIXES)
 
 #: format name -> (description, whether it is the default for ``.npz``)
@@ -114,7 +115,7 @@ def format_name(name: str) -> str:
     return key
 
 
-def write_motion(motion: Motion, path: str | Path, *, format: str | None = None, **opts: Any) -> Path:
+def write_npz(motion: Motion, path: str | Path, *, format: str | None = None, **opts: Any) -> Path:
     """Write ``motion`` in the npz flavour ``format`` with its writer (atomically).
 
     Args:
@@ -133,7 +134,7 @@ def write_motion(motion: Motion, path: str | Path, *, format: str | None = None,
     """
     suffix = Path(path).suffix.lower()
     if suffix and suffix not in WRITE_SUFFIXES:
-        raise ValueError(f"write_motion writes npz (or FLAME-parameter .pkl) files, not {suffix!r} ({path}); "
+        raise ValueError(f"write_npz writes npz (or FLAME-parameter .pkl) files, not {suffix!r} ({path}); "
                          f"use motion.export.export(motion, {str(path)!r}) for {suffix} files")
     if format is None:
         format = "flame_params" if Path(path).suffix.lower() in PICKLE_SUFFIXES else "beat2"
