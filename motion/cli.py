@@ -30,7 +30,7 @@ EPILOG = """\
 examples:
   motion demo                                  # corpus clip -> video with audio in outputs/demo
   motion corpus data/corpus --size small       # synthetic BEAT2-layout emotional corpus
-  motion fit --config configs/experiment/motion_vae.yaml   # train a stage (LightningCLI)
+  motion fit --config configs/body/motion_vae.yaml   # train a stage (LightningCLI)
   motion generate speech.wav -o out.npz --emotion happy --intensity 2.5 --weights DIR
   motion evaluate --data data/corpus --split test --weights DIR   # --part body|face|both
   motion info data/corpus/beat_english_v2.0.0/smplxflame_30/1_adam_1_3_0.npz
@@ -347,7 +347,7 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "fit",
         help="train a model stage with LightningCLI (speech encoder, motion VAE, diffusion, face prior)",
-        description="Train with LightningCLI: motion fit --config configs/experiment/NAME.yaml [--print_config] "
+        description="Train with LightningCLI: motion fit --config configs/{body,face}/NAME.yaml [--print_config] "
         "[--ckpt_path CKPT] [--model.lr 1e-4 ...]. Every argument after `fit` goes to LightningCLI; "
         "`motion fit --help` shows its options.",
         add_help=False,

@@ -71,7 +71,7 @@ def test_bad_emotion_is_rejected_by_parser_layer(tmp_path: Path, monkeypatch: py
 
 
 def test_fit_forwards_to_lightning_cli(capsys: pytest.CaptureFixture[str]) -> None:
-    cfg = Path(__file__).resolve().parent.parent / "configs" / "experiment" / "motion_vae.yaml"
+    cfg = Path(__file__).resolve().parent.parent / "configs" / "body" / "motion_vae.yaml"
     assert main(["fit", "--print_config", "--config", str(cfg)]) == 0
     out = capsys.readouterr().out
     assert "seed_everything" in out and "class_path" in out

@@ -253,7 +253,7 @@ def test_cli_face_errors(weights: Path, corpus: Path, tmp_path: Path, capsys: py
     empty.mkdir()
     assert main([*base, "--weights", str(empty)]) == 1
     err = capsys.readouterr().err
-    assert "no face weights" in err and "face_decoder.json" in err and "configs/face/decoder.yaml" in err
+    assert "no face weights" in err and "face_decoder.json" in err and "configs/face/face_decoder.yaml" in err
     assert main([*base, "--weights", str(weights), "--face-metrics", str(empty)]) == 1
     err = capsys.readouterr().err
     assert "emotion_net.json" in err and "configs/face/face_emotion.yaml" in err

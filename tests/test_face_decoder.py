@@ -18,9 +18,10 @@ from motion.models.face.temporal import periodic_alibi_bias
 
 REPO = Path(__file__).resolve().parents[1]
 FACE = REPO / "configs" / "face"
-#: Face experiment configs (files that include a stage) and the overrides that shrink their models.
+#: Face configs (flint: tests/test_flint.py; closure_detector: tests/test_closures.py) and the overrides that
+#: shrink their models.
 TINY_DECODER = ["--model.decoder.width", "32", "--model.decoder.num_heads", "4", "--model.decoder.ff_dim", "64"]
-TINY = {"decoder": TINY_DECODER, "decoder_mel": TINY_DECODER, "decoder_exchange": TINY_DECODER,
+TINY = {"face_decoder": TINY_DECODER, "face_decoder_mel": TINY_DECODER, "face_decoder_exchange": TINY_DECODER,
         "lip_reader": ["--model.net.width", "16", "--model.net.layers", "1"],
         "face_emotion": ["--model.net.width", "16", "--model.net.layers", "1"]}
 
@@ -233,8 +234,8 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
-#: The demo-weights stages (configs/demo) and the face config each one extends.
-DEMO = {"demo/face_decoder": "decoder_mel", "demo/face_decoder_exchange": "decoder_exchange",
+#: The demo-weights stages (configs/demo) and the face stage each one trains.
+DEMO = {"demo/face_decoder": "face_decoder_mel", "demo/face_decoder_exchange": "face_decoder_exchange",
         "demo/lip_reader": "lip_reader", "demo/face_emotion": "face_emotion"}
 
 
@@ -247,13 +248,13 @@ def _fit(config: str, corpus: Path, cache: Path, root: Path, exports: dict[str, 
             "--data.batch_size", "2", "--data.window", "32", "--data.max_clips", "3", "--data.num_workers", "0",
             "--trainer.fast_dev_run", "true", "--trainer.enable_progress_bar", "false",
             "--trainer.enable_model_summary", "false", "--trainer.default_root_dir", str(root), *TINY[config]]
-    if config.startswith("decoder"):
+    if config.startswith("face_decoder"):
         args += ["--model.flint_export", str(exports["flint"])]
-        if config != "decoder_mel":
+        if config != "face_decoder_mel":
             args += ["--model.speech_encoder_export", str(exports["speech_encoder"])]
-    if path.parent.name == "demo" and config.startswith("decoder"):  # the demo decoders read log-mel
+    if path.parent.name == "demo" and config.startswith("face_decoder"):  # the demo decoders read log-mel
         args += ["--model.speech_encoder_export", "null"]
-    if config == "decoder_exchange":
+    if config == "face_decoder_exchange":
         args += ["--model.lip_reader_export", str(exports["lip"]), "--model.emotion_net_export", str(exports["emotion"])]
     assert main([*args, *extra]) == 0
 
@@ -261,22 +262,21 @@ def _fit(config: str, corpus: Path, cache: Path, root: Path, exports: dict[str, 
 @pytest.fixture(scope="module")
 def decoder_run(corpus: Path, cache: Path, exports: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("decoder_run")
-    _fit("decoder", corpus, cache, root, exports)
+    _fit("face_decoder", corpus, cache, root, exports)
     return root / "latest"
 
 
 def test_every_face_config_is_covered() -> None:
-    includes_stage = lambda p: any(line.startswith("config:") for line in p.read_text().splitlines())
-    assert {p.stem for p in FACE.glob("*.yaml") if includes_stage(p)} - {"flint"} == set(TINY), "add it to TINY"
+    assert {p.stem for p in FACE.glob("*.yaml")} - {"flint", "closure_detector"} == set(TINY), "add it to TINY"
 
 
 @pytest.mark.parametrize("config", sorted(TINY) + sorted(DEMO))
 def test_fast_dev_run(config: str, corpus: Path, cache: Path, exports: dict[str, Path], decoder_run: Path,
                       tmp_path: Path) -> None:
-    if config == "decoder":
+    if config == "face_decoder":
         latest = decoder_run
     else:
-        extra = ["--model.init_decoder", str(decoder_run)] if config == "decoder_exchange" else []
+        extra = ["--model.init_decoder", str(decoder_run)] if config == "face_decoder_exchange" else []
         if config == "demo/face_decoder_exchange":  # starts from a (log-mel) demo decoder
             _fit("demo/face_decoder", corpus, cache, tmp_path / "mel", exports)
             extra = ["--model.init_decoder", str(tmp_path / "mel" / "latest")]
@@ -285,17 +285,17 @@ def test_fast_dev_run(config: str, corpus: Path, cache: Path, exports: dict[str,
     demo = config in DEMO
     config = DEMO.get(config, config)
     manifest = json.loads((latest / "manifest.json").read_text())
-    expected = {"lip_reader": {"lip_reader"}, "face_emotion": {"emotion_net"}, "decoder_mel": {"face_decoder", "flint"}}
+    expected = {"lip_reader": {"lip_reader"}, "face_emotion": {"emotion_net"}, "face_decoder_mel": {"face_decoder", "flint"}}
     default = {"face_decoder", "flint"} if demo else {"face_decoder", "flint", "speech_encoder"}
     assert set(manifest["modules"]) == expected.get(config, default)
-    if config.startswith("decoder"):
+    if config.startswith("face_decoder"):
         settings = json.loads((latest / "face_pipeline.json").read_text())
-        assert settings["audio_input"] == ("log_mel" if config == "decoder_mel" or demo else "content")
+        assert settings["audio_input"] == ("log_mel" if config == "face_decoder_mel" or demo else "content")
 
 
 def test_pluggable_lip_reader_by_class_path(corpus: Path, cache: Path, exports: dict[str, Path], tmp_path: Path) -> None:
     """A user's network (any module with `region` and forward(displacements) -> PerceptualOutput)."""
     plug = json.dumps({"class_path": f"{__name__}.ToyLipReader", "init_args": {"hidden": 4}})
-    _fit("decoder_mel", corpus, cache, tmp_path, exports, "--model.lip_reader", plug, "--model.w_exchange_lip", "1.0",
+    _fit("face_decoder_mel", corpus, cache, tmp_path, exports, "--model.lip_reader", plug, "--model.w_exchange_lip", "1.0",
          "--model.w_lip_perceptual", "1.0")
     assert (tmp_path / "latest" / "face_decoder.safetensors").is_file()

@@ -278,7 +278,7 @@ def test_render_size_beyond_opengl(inputs: dict[str, Path], out: Path, capsys: p
 def test_fit_checkpoint_and_corpus_problems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
-    cfg = str(REPO / "configs" / "experiment" / "motion_vae.yaml")
+    cfg = str(REPO / "configs" / "body" / "motion_vae.yaml")
     (tmp_path / "cut.ckpt").write_bytes(b"PK\x03\x04" + b"\0" * 100)
     for ckpt, why in (("none.ckpt", "not found"), ("cut.ckpt", "is truncated")):
         assert main(["fit", "--config", cfg, "--ckpt_path", ckpt]) == 1

@@ -351,8 +351,8 @@ def test_generate_without_weights_says_how_to_train(wavs, monkeypatch, tmp_path)
     with pytest.raises(WeightsNotFoundError) as err:
         motion.generate(wavs[0], emotion="happy")
     msg = str(err.value)
-    assert "MOTION_WEIGHTS_DIR" in msg and "motion fit --config configs/experiment/latent_diffusion.yaml" in msg
-    assert "motion fit --config configs/experiment/speech_encoder.yaml" in msg
+    assert "MOTION_WEIGHTS_DIR" in msg and "motion fit --config configs/body/latent_diffusion.yaml" in msg
+    assert "motion fit --config configs/body/speech_encoder.yaml" in msg
     with pytest.raises(WeightsNotFoundError, match="speech_encoder.json/.safetensors"):
         BodyPipeline.from_pretrained(tmp_path)
     monkeypatch.setenv("MOTION_WEIGHTS_DIR", str(tmp_path / "missing"))

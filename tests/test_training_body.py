@@ -1,7 +1,7 @@
 """Body training through the real LightningCLI on a generated ``tiny`` corpus.
 
 Covers the datamodule (windows, same-sentence pair grids, the npz feature cache),
-``fast_dev_run`` of every shipped experiment config, ``--print_config``, the run folder
+``fast_dev_run`` of every shipped body stage config (and variant), ``--print_config``, the run folder
 (resolved config, checkpoints loadable with ``weights_only=True``, plain exports), resuming
 with ``--ckpt_path`` and a 2-process DDP run on the CPU (gloo). Model widths are shrunk on
 the command line so each run takes a few seconds.
@@ -23,11 +23,12 @@ from motion.training.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
-#: Body configs that `motion fit` runs: the experiments and the demo-weights stages.
-EXPERIMENTS = sorted((CONFIGS / "experiment").glob("*.yaml")) + sorted(
+#: Body configs that `motion fit` runs: the stages and their variants (speech_distill: tests/test_speech_distill.py)
+#: and the demo-weights stages.
+EXPERIMENTS = sorted(p for p in (CONFIGS / "body").glob("*.yaml") if p.stem != "speech_distill") + sorted(
     p for p in (CONFIGS / "demo").glob("*.yaml")
     if p.stem in ("speech_encoder", "motion_vae", "latent_diffusion", "motion_metrics"))
-#: Command-line overrides that shrink each stage's model (by experiment-name prefix).
+#: Command-line overrides that shrink each stage's model (by config-name prefix).
 TINY = {
     "speech_encoder": ["--model.encoder.width", "32", "--model.encoder.layers", "1",
                        "--model.encoder.conv_layers", "1"],
@@ -41,7 +42,7 @@ TINY = {
 
 def stage_of(config: Path) -> str:
     stages = [s for s in TINY if config.stem.startswith(s)]
-    assert stages, f"{config.name}: no smoke-test rule for this experiment (add it to TINY)"
+    assert stages, f"{config.name}: no smoke-test rule for this config (add it to TINY)"
     return stages[0]
 
 
@@ -61,7 +62,7 @@ def common(corpus, tmp_path_factory) -> list[str]:
 
 
 def fit(config: str | Path, common: list[str], root: Path, *extra: str) -> None:
-    path = config if isinstance(config, Path) else CONFIGS / "experiment" / f"{config}.yaml"
+    path = config if isinstance(config, Path) else CONFIGS / "body" / f"{config}.yaml"
     args = ["fit", "--config", str(path), *common,
             *TINY[stage_of(Path(config))], "--trainer.default_root_dir", str(root), *extra]
     assert main(args) == 0
@@ -103,7 +104,7 @@ def test_datamodule_pairs_and_feature_cache(corpus, tmp_path, monkeypatch):
 
 
 def test_print_config_and_help(capsys):
-    exp = str(CONFIGS / "experiment" / "latent_diffusion.yaml")
+    exp = str(CONFIGS / "body" / "latent_diffusion.yaml")
     assert main(["--config", exp, "--print_config"]) == 0
     out = capsys.readouterr().out
     assert "class_path: motion.training.diffusion_module.LatentDiffusionModule" in out
@@ -230,7 +231,7 @@ def sample_from_export(export: Path, num_frames: int) -> None:
 def test_ddp_two_cpu_processes(common, tmp_path):
     """Lightning DDP, 2 processes on the CPU (gloo): same entry point, no code change."""
     args = [sys.executable, "-m", "motion.training.cli", "fit",
-            "--config", str(CONFIGS / "experiment" / "motion_vae.yaml"), *common, *TINY["motion_vae"],
+            "--config", str(CONFIGS / "body" / "motion_vae.yaml"), *common, *TINY["motion_vae"],
             "--trainer.accelerator", "cpu", "--trainer.devices", "2", "--trainer.strategy", "ddp",
             "--trainer.max_steps", "2", "--trainer.limit_val_batches", "1",
             "--trainer.num_sanity_val_steps", "0", "--trainer.default_root_dir", str(tmp_path)]

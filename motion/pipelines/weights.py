@@ -50,21 +50,21 @@ METRIC_MODULES: Final[tuple[str, ...]] = ("feature_extractor", "emotion_classifi
 TRAIN_BODY_HELP: Final[str] = """\
 Train them with the toolkit (the synthetic corpus is enough to try it out):
     motion corpus data/corpus --size small
-    motion fit --config configs/experiment/speech_encoder.yaml
-    motion fit --config configs/experiment/motion_vae.yaml
-    motion fit --config configs/experiment/latent_diffusion.yaml
+    motion fit --config configs/body/speech_encoder.yaml
+    motion fit --config configs/body/motion_vae.yaml
+    motion fit --config configs/body/latent_diffusion.yaml
 then pass --weights runs/latent_diffusion/latest (Python: weights=...) or
 export MOTION_WEIGHTS_DIR=runs/latent_diffusion/latest."""
 
 TRAIN_METRICS_HELP: Final[str] = """\
 Train the metric networks (feature extractor for FGD, emotion and speaker classifiers) with
-    motion fit --config configs/experiment/motion_metrics.yaml
+    motion fit --config configs/body/motion_metrics.yaml
 and pass --metrics runs/motion_metrics/latest."""
 
 TRAIN_FACE_HELP: Final[str] = """\
 Train the face model with the toolkit (the synthetic corpus is enough to try it out):
     motion fit --config configs/face/flint.yaml
-    motion fit --config configs/face/decoder.yaml
+    motion fit --config configs/face/face_decoder.yaml
 then put runs/face_decoder/latest under WEIGHTS/face, or pass --weights runs/face_decoder/latest."""
 
 TRAIN_FACE_METRICS_HELP: Final[str] = """\

@@ -1,9 +1,11 @@
 """``motion fit``: LightningCLI over the training stages.
 
-    motion fit --config configs/experiment/speech_encoder.yaml
-    motion fit --config configs/experiment/motion_vae.yaml --trainer.max_epochs 50
-    motion fit --config configs/experiment/latent_diffusion.yaml --print_config
-    motion fit --config configs/experiment/motion_vae.yaml --ckpt_path runs/motion_vae/.../last.ckpt
+    motion fit --config configs/body/speech_encoder.yaml
+    motion fit --config configs/body/motion_vae.yaml --trainer.max_epochs 50
+    motion fit --config configs/body/latent_diffusion.yaml --print_config
+    motion fit --config configs/body/motion_vae.yaml --ckpt_path runs/motion_vae/.../last.ckpt
+    motion fit --config configs/face/flint.yaml                # the face stages: configs/face
+    motion fit --config configs/demo/motion_vae.yaml           # the shipped demo weights' settings
 
 Any field can be overridden on the command line (``--model.init_args.lr 1e-4``, or the short
 form ``--model.lr 1e-4``); ``--trainer configs/trainer/ddp.yaml`` swaps a whole group. The

@@ -2,8 +2,8 @@
 
 ::
 
-    python -m motion.training.cli fit --config configs/face/decoder.yaml           # stage 1: vertex losses
-    python -m motion.training.cli fit --config configs/face/decoder_exchange.yaml  # + perceptual / exchange
+    python -m motion.training.cli fit --config configs/face/face_decoder.yaml           # stage 1: vertex losses
+    python -m motion.training.cli fit --config configs/face/face_decoder_exchange.yaml  # + perceptual / exchange
 
 The decoder (:class:`~motion.models.face.decoder.EmoteDecoder`) predicts latents of the
 frozen prior (``flint_export``: ``runs/flint/latest``), which decodes FLAME expression +

@@ -26,7 +26,7 @@ face must carry the new emotion::
 
 EMOTE weighs its lip-reading term 2.5e-5 and its emotion term 1.5e-6 against its own
 feature scales; here the networks' features are layer-normed (~1), so the config defaults
-are of order 1 (see ``configs/face/decoder_exchange.yaml``).
+are of order 1 (see ``configs/face/face_decoder_exchange.yaml``).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ one stage since they read the same data; their parameters and losses are indepen
     loss = L1(recon) + velocity_weight * L1(recon velocity)      (feature extractor)
          + CE(emotion logits, emotion)  + CE(speaker logits, speaker)   (-1 labels ignored)
 
-``motion fit --config configs/experiment/motion_metrics.yaml`` exports
+``motion fit --config configs/body/motion_metrics.yaml`` exports
 ``feature_extractor``, ``emotion_classifier`` and ``speaker_classifier`` (``.json`` + ``.safetensors``)
 to ``runs/motion_metrics/latest``, which ``motion evaluate --metrics`` reads.
 """
