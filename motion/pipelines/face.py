@@ -18,8 +18,10 @@ transcript=None)``:
 * ``audio_path_or_features``: a path, an :class:`~motion.audio.Audio`, a 16 kHz waveform
   ``(N,)`` or features ``(T, F)`` at 30 fps (the export's ``audio_features`` / ``n_mels``);
   may be None when ``content`` is given;
-* ``emotion``: a name, a blend ``{"happy": 0.7, "sad": 0.3}`` or None (the emotion the
-  speech encoder hears; neutral without one); ``intensity``: 0-3, continuous (0 = neutral);
+* ``emotion``: a name, a blend ``{"happy": 0.7, "sad": 0.3}``, an
+  :class:`~motion.pipelines.emotion_curve.EmotionCurve` (the emotion changing over time; its keys
+  hold the intensities, ``intensity`` is not used) or None (the emotion the speech encoder hears;
+  neutral without one); ``intensity``: 0-3, continuous (0 = neutral);
 * ``style``: speaker id (int or digit string), a reference clip path, or None (the audio's own);
 * ``seed``: blinks and gaze (the decoder itself is deterministic): same seed, same output;
 * ``content``: ``(T, 64)`` content of the shared speech encoder, if the caller has it already;
@@ -36,7 +38,10 @@ mouth at rest the same way. ``meta["phones"]`` says where the phones came from; 
 that looks lost (noise, music) closes nothing.
 
 Long audio is decoded in overlapping chunks (``chunk_frames``, ``overlap_frames``) blended
-linearly, so memory stays flat and there are no seams. Post-processing is
+linearly, so memory stays flat and there are no seams. With an emotion curve each chunk takes
+the curve's per-frame weights and intensities of its frames (frame ``t`` at ``t / fps`` s): a
+chunk over which the curve does not change is decoded with one condition, as a fixed label is
+(the same numbers), one it changes over with a per-frame condition. Post-processing is
 :func:`motion.pipelines.eyes.postprocess_face` (closure-preserving Savitzky-Golay smoothing,
 EmoFace blinks and gaze). Blinks need eyelid coefficients: the stand-in basis has them; for
 a real FLAME basis pass ``blink_direction`` ``(E,)``, else blinks are skipped with a warning.
@@ -59,6 +64,7 @@ from motion.audio.loudness import TARGET_LUFS
 from motion.models.face.decoder import EmoteDecoder, encode_speech
 from motion.models.face.flint import FlintPrior
 from motion.models.speech_encoder import SpeechDisentangler
+from motion.pipelines.emotion_curve import EmotionCurve
 from motion.pipelines.face_inputs import (
     AudioLike,
     EmotionLike,
@@ -279,21 +285,43 @@ class FacePipeline(SavesPretrained):
             content = torch.cat([content, content[-1:].expand(max(T - content.shape[0], 0), -1)])[:T]
         spans = chunk_spans(T, self.chunk_frames, self.overlap_frames)
         parts, heard, own_style, spk = self._encode(feats, content, spans)
-        code = emotion_code(emotion, heard)
         style_t, style_meta = self._style(style, own_style, spk)
+        if isinstance(emotion, EmotionCurve):
+            emo_track = emotion.sample(np.arange(T) / self.fps)  # (T, 8), (T,)
+            meta_emotion: Any = {"curve": str(emotion), "transition_s": emotion.transition_s}
+        else:
+            code = emotion_code(emotion, heard)
+            emo_track = (code[None], np.array([intensity]))  # one condition for every chunk
+            meta_emotion = dict(zip(EMOTIONS, np.round(code, 4).tolist()))
         E = self.flint.num_expressions
-        emo_t = torch.from_numpy(code)[None].to(self.device)
-        inten_t = torch.tensor([intensity], device=self.device)
         blend = _ChunkBlend(T, (E, 3))
         for (a, b), w, x in zip(spans, blend_weights(spans, T, self.overlap_frames), parts):
+            emo_t, inten_t = self._chunk_condition(emo_track, a, b)
             out = self.decoder.generate(self.flint, x[None].to(self.device), emo_t, inten_t, style_t)
             blend.add(a, w, out.expression[0].cpu().numpy(), out.jaw[0].cpu().numpy())
         parts.clear()
         expr, jaw = blend.finish()
-        meta = {"emotion": dict(zip(EMOTIONS, np.round(code, 4).tolist())), "intensity": intensity,
+        meta = {"emotion": meta_emotion, "intensity": None if isinstance(emotion, EmotionCurve) else intensity,
                 "style": style_meta, "seed": seed}
         timings, meta["phones"] = self._phones(phonemes if phonemes is not None else track)
         return self._finish(expr, jaw, seed, timings, meta, closures=phones != "off")
+
+    def _chunk_condition(self, track: tuple[np.ndarray, np.ndarray], a: int, b: int
+                         ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The decoder's emotion ``(1, 8)`` and intensity ``(1,)`` for frames ``[a, b)`` of
+        ``track`` = (weights ``(T, 8)``, intensity ``(T,)``; one row: the same for every frame);
+        per frame ``(1, b - a, 8)`` and ``(1, b - a)`` where they change within the chunk."""
+        weights, inten = track
+        if weights.shape[0] == 1:
+            w, i = weights[0], inten[0]
+        else:
+            w, i = weights[a:b], inten[a:b]
+            if (w == w[0]).all() and (i == i[0]).all():  # constant here: the per-clip condition
+                w, i = w[0], i[0]
+        emo = torch.from_numpy(np.asarray(w, np.float32))[None].to(self.device)
+        if w.ndim == 1:
+            return emo, torch.tensor([float(i)], device=self.device)
+        return emo, torch.from_numpy(np.asarray(i, np.float32))[None].to(self.device)
 
     def speech_inputs(self, audio: AudioLike, transcript: str | None = None, phones: PhoneMode = "detector",
                       phonemes: Any = None, features: np.ndarray | None = None) -> tuple[np.ndarray, Any]:

@@ -23,7 +23,9 @@ from motion.audio.loudness import TARGET_LUFS
 from motion.types import AUDIO_SR, EMOTIONS, FPS, canonical_emotion
 
 AudioLike = str | Path | np.ndarray | torch.Tensor | Any
-EmotionLike = str | Mapping[str, float] | None
+#: A name, a blend, None, or an :class:`~motion.pipelines.emotion_curve.EmotionCurve` (the face
+#: pipeline samples a curve itself; :func:`emotion_code` takes the rest).
+EmotionLike = str | Mapping[str, float] | Any | None
 StyleLike = str | int | Path | None
 #: How the face finds the phones of speech without a transcript: the lip-event detector
 #: (:func:`motion.audio.closures.detect_closures`: bilabials and pauses only), phone loop, words

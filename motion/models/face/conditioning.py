@@ -16,6 +16,11 @@ three extensions:
 * **style** is a speaker id ``(B,)`` (long; -1 or out of range = the "unknown speaker"
   row) or a style latent ``(B, S)`` (float), e.g. the speech encoder's style vector of a
   reference clip.
+
+Per frame: emotion ``(B, T)`` / ``(B, T, 8)`` with intensity ``(B, T)`` (an emotion curve,
+:mod:`motion.pipelines.emotion_curve`) gives a condition ``(B, T, W)``; every operation acts on
+the last dimension, so frame ``t`` is the per-clip condition of that frame's emotion and
+intensity. The style stays per clip.
 """
 
 from __future__ import annotations
@@ -27,23 +32,23 @@ from torch import nn
 
 
 def intensity_weights(intensity: torch.Tensor, levels: Sequence[float]) -> torch.Tensor:
-    """``(B,)`` intensities -> ``(B, K)`` hat weights over ``levels`` (sum 1; clamped to the
-    level range; all zero for negative = unknown intensities)."""
+    """``(B,)`` (or ``(B, T)``) intensities -> ``(B, K)`` (``(B, T, K)``) hat weights over ``levels``
+    (sum 1; clamped to the level range; all zero for negative = unknown intensities)."""
     lv = torch.as_tensor(list(levels), dtype=torch.float32, device=intensity.device)
     x = intensity.float().clamp(float(lv[0]), float(lv[-1]))
     if len(lv) == 1:
-        w = torch.ones(x.shape[0], 1, device=x.device)
+        w = torch.ones(*x.shape, 1, device=x.device)
     else:
         gaps = lv[1:] - lv[:-1]  # (K-1,)
         left = torch.cat([gaps[:1], gaps])  # distance to the previous level
         right = torch.cat([gaps, gaps[-1:]])  # distance to the next level
-        d = x[:, None] - lv[None]  # (B, K)
+        d = x[..., None] - lv  # (B, [T,] K)
         w = torch.where(d <= 0, 1.0 + d / left, 1.0 - d / right).clamp(0.0, 1.0)
-    return w * (intensity >= 0).float()[:, None]
+    return w * (intensity >= 0).float()[..., None]
 
 
 class FaceConditioning(nn.Module):
-    """``(emotion, intensity, style)`` -> condition vector ``(B, width)``.
+    """``(emotion, intensity, style)`` -> condition vector ``(B, width)``, or ``(B, T, width)`` per frame.
 
     Args:
         width: output size.
@@ -68,17 +73,17 @@ class FaceConditioning(nn.Module):
         self.style = nn.Linear(style_dim, width) if style_dim > 0 else None
 
     def emotion_weights(self, emotion: torch.Tensor, intensity: torch.Tensor) -> torch.Tensor:
-        """``(B, num_emotions)`` emotion code, faded into neutral below the first intensity level."""
+        """``(B, [T,] num_emotions)`` emotion code, faded into neutral below the first intensity level."""
         if emotion.dtype in (torch.int32, torch.int64):
             known = (emotion >= 0) & (emotion < self.num_emotions)
             w = nn.functional.one_hot(emotion.clamp(0, self.num_emotions - 1), self.num_emotions).float()
-            w = w * known.float()[:, None]
+            w = w * known.float()[..., None]
         else:
             w = emotion.float()
         a = (intensity.float() / self.levels[0]).clamp(0.0, 1.0)
-        a = torch.where(intensity < 0, torch.ones_like(a), a)[:, None]  # unknown intensity: no fading
+        a = torch.where(intensity < 0, torch.ones_like(a), a)[..., None]  # unknown intensity: no fading
         neutral = torch.zeros_like(w)
-        neutral[:, self.neutral_index] = w.sum(-1)  # keep the code's total weight (0 for unknown)
+        neutral[..., self.neutral_index] = w.sum(-1)  # keep the code's total weight (0 for unknown)
         return a * w + (1.0 - a) * neutral
 
     def style_vector(self, style: torch.Tensor | None, batch: int, device: torch.device) -> torch.Tensor:
@@ -95,14 +100,28 @@ class FaceConditioning(nn.Module):
         return self.style(style.float())
 
     def forward(self, emotion: torch.Tensor, intensity: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
-        """Condition ``(B, width)``.
+        """Condition ``(B, width)``; ``(B, T, width)`` for per-frame emotion and intensity.
 
         Args:
-            emotion: ``(B,)`` class index (-1 unknown) or ``(B, num_emotions)`` weights.
-            intensity: ``(B,)`` in [0, 3] (negative = unknown).
-            style: ``(B,)`` speaker ids, ``(B, style_dim)`` style latents, or None.
+            emotion: ``(B,)`` class index (-1 unknown) or ``(B, num_emotions)`` weights; per frame
+                ``(B, T)`` indices or ``(B, T, num_emotions)`` weights.
+            intensity: ``(B,)`` in [0, 3] (negative = unknown); per frame ``(B, T)``.
+            style: ``(B,)`` speaker ids, ``(B, style_dim)`` style latents, or None (per clip).
+
+        Raises:
+            ValueError: emotion and intensity of different batch / frame shapes.
         """
+        if intensity.dim() not in (1, 2):
+            raise ValueError(f"intensity must be (B,) or (B, T) per frame, got {tuple(intensity.shape)}")
+        index = emotion.dtype in (torch.int32, torch.int64)
+        want = tuple(intensity.shape) + (() if index else (self.num_emotions,))
+        if tuple(emotion.shape) != want:
+            raise ValueError(f"emotion must be {want} for intensity {tuple(intensity.shape)} "
+                             f"({'indices' if index else 'weights'}), got {tuple(emotion.shape)}")
         B = intensity.shape[0]
         e = self.emotion(self.emotion_weights(emotion, intensity))
         i = self.intensity(intensity_weights(intensity, self.levels))
-        return e + i + self.style_vector(style, B, intensity.device)
+        style_vec = self.style_vector(style, B, intensity.device)
+        if intensity.dim() == 2:  # per frame: one style for the clip
+            style_vec = style_vec[:, None]
+        return e + i + style_vec

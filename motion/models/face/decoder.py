@@ -17,6 +17,10 @@ the latents directly as well as through attention. Any ``T >= 1`` works: the seq
 padded to a multiple of 8 by repeating its last frame (as the prior does) and the prior's
 output is cropped back to ``T``.
 
+Emotion over time: with per-frame emotion ``(B, T[, 8])`` and intensity ``(B, T)`` (an emotion
+curve) the condition is per frame, ``(B, T, W)``, added frame by frame in both places; the
+padding frames take the last frame's condition, as they take its features.
+
 Config is the constructor (:func:`~motion.models.config.register_config`): exported as
 ``face_decoder.json`` + ``face_decoder.pt``.
 """
@@ -116,23 +120,31 @@ class EmoteDecoder(nn.Module):
 
         Args:
             features: ``(B, T, in_dim)`` speech features at the motion rate (30 fps).
-            emotion: ``(B,)`` class index (-1 unknown) or ``(B, num_emotions)`` weights.
-            intensity: ``(B,)`` in [0, 3] (continuous; negative = unknown).
+            emotion: ``(B,)`` class index (-1 unknown) or ``(B, num_emotions)`` weights; per frame
+                ``(B, T)`` indices or ``(B, T, num_emotions)`` weights.
+            intensity: ``(B,)`` in [0, 3] (continuous; negative = unknown); per frame ``(B, T)``.
             style: ``(B,)`` speaker ids (long), ``(B, style_dim)`` style latents, or None.
         """
         if features.shape[-1] != self.in_dim:
             raise ValueError(f"face decoder expects {self.in_dim} features per frame, got {features.shape[-1]}")
         T = features.shape[1]
+        if intensity.dim() == 2 and intensity.shape[1] != T:
+            raise ValueError(f"per-frame intensity has {intensity.shape[1]} frames, the features {T}")
         pad = -T % self.downsample
         x = self.norm(features)
         x = limit_bands(x, self.bands)
         if pad:  # repeat the last frame up to a multiple of 8 (as FLINT's encoder does)
             x = torch.cat([x, x[:, -1:].expand(-1, pad, -1)], dim=1)
-        cond = self.condition(emotion, intensity, style)  # (B, W)
-        h = self.input(x) + cond[:, None]
+        cond = self.condition(emotion, intensity, style)  # (B, W), or (B, T, W) per frame
+        if cond.dim() == 2:  # one condition for the clip
+            cond_in, cond_out = cond[:, None], self.condition_out(cond)[:, None]
+        else:  # the padding frames take the last frame's condition, as they take its features
+            cond_in = torch.cat([cond, cond[:, -1:].expand(-1, pad, -1)], dim=1) if pad else cond
+            cond_out = self.condition_out(cond_in)
+        h = self.input(x) + cond_in
         if self.positions:
             h = h + periodic_positions(h.shape[1], self.width, max(self.period, 1), h.device).to(h.dtype)
-        h = self.transformer(h) + self.condition_out(cond)[:, None]
+        h = self.transformer(h) + cond_out
         h = self.squasher(h.transpose(1, 2)).transpose(1, 2)  # (B, (T + pad) / 8, W)
         return self.to_latent(h)
 
