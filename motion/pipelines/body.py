@@ -45,6 +45,7 @@ from motion.pipelines.body_speech import (
     encode_window,
     encode_windows,
 )
+from motion.pipelines.emotion_curve import EmotionCurve, curve_meta
 from motion.pipelines.fused import sample_fused
 from motion.pipelines.long_audio import (
     STITCH_MODES,
@@ -242,12 +243,12 @@ class BodyPipeline(SavesPretrained):
 
     def _generate_fused(self, feats: np.ndarray, windows: list[Window], speech: ClipSpeech,
                         latents: torch.Tensor, stitcher: BodyDecoder,
-                        timings: dict[str, float], condition: Callable[[Any], Any],
+                        timings: dict[str, float], condition: Callable[[Any, list[Window]], Any],
                         sample: Callable[..., torch.Tensor], batch_windows: int) -> None:
         """Fused sampling (:mod:`.fused`), ``batch_windows`` windows at a time; fills
         ``latents (L, C)`` and ``stitcher`` in place.
 
-        ``condition(lat)`` builds the windows' :class:`BodyCondition` from their speech
+        ``condition(lat, group)`` builds the windows' :class:`BodyCondition` from their speech
         latents; ``sample(cond, windows, known)`` runs :func:`.fused.sample_fused`."""
         f, T = self.vae.downsample, int(feats.shape[0])
         for g in range(0, len(windows), batch_windows):
@@ -255,7 +256,7 @@ class BodyPipeline(SavesPretrained):
             t0 = time.perf_counter()
             lat = encode_windows(self.speech_encoder, feats, group, f)
             speech.add(lat, [float(w.length) for w in group])
-            cond = condition(lat)
+            cond = condition(lat, group)
             timings["encode"] += time.perf_counter() - t0
             start = group[0].start
             t0 = time.perf_counter()
@@ -273,7 +274,7 @@ class BodyPipeline(SavesPretrained):
     # ------------------------------------------------------------------ inference
     @torch.no_grad()
     def __call__(self, audio: AudioInput | None = None, *, features: np.ndarray | None = None,
-                 emotion: str | None = None, intensity: float | None = None,
+                 emotion: str | EmotionCurve | None = None, intensity: float | None = None,
                  emotion_reference: AudioInput | ClipSpeech | None = None,
                  style: object | None = None, seed: int | None = None,
                  steps: int = DEFAULT_STEPS, sampler: str = DEFAULT_SAMPLER,
@@ -288,8 +289,12 @@ class BodyPipeline(SavesPretrained):
             audio: speech (file path, :class:`motion.audio.Audio` or 16 kHz samples).
             features: ``(T, F)`` precomputed speech features instead of ``audio`` (given with
                 ``audio``, they are used and ``audio`` only names the source in the metadata).
-            emotion: a label of :data:`motion.types.EMOTIONS`; None = the audio's own.
-            intensity: 0-3 (MEAD levels 1-3); None = unknown (label default 2).
+            emotion: a label of :data:`motion.types.EMOTIONS`, an
+                :class:`~motion.pipelines.emotion_curve.EmotionCurve` (per window: its label and
+                intensity at the window's centre, :func:`.body_controls.window_emotions`), or
+                None = the audio's own.
+            intensity: 0-3 (MEAD levels 1-3); None = unknown (label default 2); not with a curve
+                (its keys hold the intensities).
             emotion_reference: a clip whose emotion vector is used instead.
             style: None (the audio's own), a speaker id, or a reference clip.
             seed: RNG seed (None: drawn and recorded in ``motion.meta.seed``).
@@ -320,6 +325,10 @@ class BodyPipeline(SavesPretrained):
         if smoothing < 0:
             raise ValueError(f"smoothing must be >= 0 frames, got {smoothing}")
         emo_source = controls.parse_emotion(emotion, emotion_reference)
+        curve = emotion if isinstance(emotion, EmotionCurve) else None
+        if curve is not None and intensity is not None:
+            raise ValueError("an emotion curve holds its own intensities (LABEL@INTENSITY in its keys): "
+                             "leave intensity out")
         style_choice = controls.parse_style(style, self.speech_encoder.num_speakers)
         if intensity is None and emo_source == "label":
             intensity = 2.0
@@ -348,11 +357,15 @@ class BodyPipeline(SavesPretrained):
         sched = sampling_scheduler(self.scheduler_config, sampler)
         latents = torch.zeros(windows[-1].stop, self.vae.latent_dim)
         stitcher = BodyDecoder(T, BODY_FEATURE_DIM, self.features.fps, smoothing, keep_features=keep_features)
-        label = controls.emotion_index(emotion) if emotion is not None else None
-        label_only = emo_source == "label"
+        label = controls.emotion_index(emotion) if isinstance(emotion, str) else None
+        label_only = emo_source in ("label", "curve")
 
-        def condition(lat: Any) -> Any:
-            return controls.build_condition(lat, label, intensity, emo_ref, style_choice, sty_ref,
+        def condition(lat: Any, group: list[Window]) -> Any:
+            labels: int | list[int] | None = label
+            inten: float | list[float] | None = intensity
+            if curve is not None:  # per window: the curve at its centre
+                labels, inten = controls.window_emotions(curve, group, f, T, self.features.fps)
+            return controls.build_condition(lat, labels, inten, emo_ref, style_choice, sty_ref,
                                             self.speech_encoder.speaker_head)
 
         if stitch == "fused":
@@ -368,7 +381,7 @@ class BodyPipeline(SavesPretrained):
                 lat = encode_window(self.speech_encoder, feats, w, f)
                 speech.add(lat, float(w.length))
                 timings["encode"] += time.perf_counter() - t0
-                cond = condition(lat)
+                cond = condition(lat, [w])
                 known = latents[None, w.start:w.start + w.known] if stitch == "inpaint" and w.known else None
                 t0 = time.perf_counter()
                 z = sample_latents(self.denoiser, sched, cond, w.length, steps, audio_guidance,
@@ -385,8 +398,11 @@ class BodyPipeline(SavesPretrained):
         body = stitcher.features
         probs = speech.emotion_probs()
         heard = EMOTIONS[int(probs.argmax())] if probs is not None and audio is not None else None
-        meta_emotion = {"label": emotion, "audio": heard,
+        meta_emotion = {"label": emotion, "audio": heard, "curve": None,
                         "reference": emo_ref.emotion_label() if emo_ref else None}[emo_source]
+        curve_extra: dict[str, Any] = {}
+        if curve is not None:  # the longest-held label and its mean intensity; the keys in extra
+            meta_emotion, intensity, curve_extra = curve_meta(curve, T, self.features.fps)
         meta = MotionMeta(
             emotion=meta_emotion, intensity=intensity, style=style_choice.describe(),
             audio=str(audio) if isinstance(audio, (str, os.PathLike)) else None, seed=seed,
@@ -396,7 +412,7 @@ class BodyPipeline(SavesPretrained):
                    "audio_guidance": audio_guidance, "emotion_guidance": emotion_guidance,
                    "window_s": win_s, "overlap_s": ov_s, "stitch": stitch, "resample": resample,
                    "smoothing": smoothing,
-                   "weights": self.source})
+                   "weights": self.source, **curve_extra})
         motion = Motion(poses=poses, trans=trans, betas=np.zeros(NUM_BETAS_BEAT2),
                         expression=np.zeros((T, NUM_EXPRESSIONS), np.float32),
                         fps=self.features.fps, meta=meta)

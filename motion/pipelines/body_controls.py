@@ -7,7 +7,11 @@ Emotion (one of):
 * a label (+ intensity) - the label and intensity condition; the speech emotion vector is
   dropped (``drop_emotion_vector``) so the label is not fighting what the voice carries;
 * a reference clip - the emotion vector (and predicted label) of another recording, AMUSE's
-  latent swap (Chhatre et al. 2024, Sec. 4.3).
+  latent swap (Chhatre et al. 2024, Sec. 4.3);
+* an emotion curve (:class:`~motion.pipelines.emotion_curve.EmotionCurve`) - per window, the
+  label with the largest weight and the intensity at the window's centre
+  (:func:`window_emotions`), conditioned as a fixed label is (the speech emotion vector dropped).
+  Overlapping windows are fused, so the body's change follows the windows' hop.
 
 Style (one of): ``None`` (the speech's own style vector), a speaker id, or a reference clip
 (its style vector). A speaker id is turned into a style vector through the speaker-ID head
@@ -31,9 +35,11 @@ from torch import nn
 from motion.models.denoiser import BodyCondition
 from motion.models.speech_encoder import SpeechLatents
 from motion.pipelines.body_speech import ClipSpeech
+from motion.pipelines.emotion_curve import EmotionCurve
+from motion.pipelines.long_audio import Window
 from motion.types import EMOTIONS, canonical_emotion
 
-EmotionSource = Literal["audio", "label", "reference"]
+EmotionSource = Literal["audio", "label", "reference", "curve"]
 StyleSource = Literal["audio", "speaker", "reference"]
 
 
@@ -85,10 +91,13 @@ def parse_style(style: object | None, num_speakers: int) -> StyleChoice:
     return StyleChoice("reference", reference=style)
 
 
-def parse_emotion(emotion: str | None, emotion_reference: object | None) -> EmotionSource:
-    """Which emotion control is asked for (a label and a reference exclude each other)."""
+def parse_emotion(emotion: str | EmotionCurve | None, emotion_reference: object | None) -> EmotionSource:
+    """Which emotion control is asked for (a label or curve and a reference exclude each other)."""
     if emotion is not None and emotion_reference is not None:
-        raise ValueError("give either an emotion label or an emotion reference clip, not both")
+        what = "curve" if isinstance(emotion, EmotionCurve) else "label"
+        raise ValueError(f"give either an emotion {what} or an emotion reference clip, not both")
+    if isinstance(emotion, EmotionCurve):
+        return "curve"
     if emotion is not None:
         canonical_emotion(emotion)
         return "label"
@@ -98,6 +107,19 @@ def parse_emotion(emotion: str | None, emotion_reference: object | None) -> Emot
 def emotion_index(emotion: str) -> int:
     """Index of ``emotion`` in :data:`motion.types.EMOTIONS` (aliases accepted)."""
     return EMOTIONS.index(canonical_emotion(emotion))
+
+
+def window_emotions(curve: EmotionCurve, windows: list[Window], downsample: int, num_frames: int,
+                    fps: float) -> tuple[list[int], list[float]]:
+    """Per window: the curve's label index (largest weight) and intensity at the window's centre,
+    ``(a + b) / 2 / fps`` seconds for its motion frames ``[a, b)`` (``Window.frames``: latents
+    times the VAE's ``downsample``, cropped to ``num_frames``)."""
+    centres = []
+    for w in windows:
+        a, b = w.frames(downsample, num_frames)
+        centres.append(0.5 * (a + b) / fps)
+    idx, inten = curve.labels(centres)
+    return [int(i) for i in idx], [float(x) for x in inten]
 
 
 def steer_style(style: torch.Tensor, head: nn.Linear, speaker: int, target: float = 0.9,
@@ -123,15 +145,16 @@ def steer_style(style: torch.Tensor, head: nn.Linear, speaker: int, target: floa
     return s.detach()
 
 
-def build_condition(lat: SpeechLatents, label: int | None, intensity: float | None,
+def build_condition(lat: SpeechLatents, label: int | list[int] | None, intensity: float | list[float] | None,
                     emo_ref: ClipSpeech | None, style: StyleChoice, sty_ref: ClipSpeech | None,
                     speaker_head: nn.Linear) -> BodyCondition:
     """The :class:`BodyCondition` of a batch of windows under the chosen controls.
 
     Args:
         lat: the windows' speech latents (content ``(B, T, Dc)``, emotion, style, head logits).
-        label: requested emotion index, or None (the heard / reference emotion's label).
-        intensity: requested intensity, or None (unknown: -1).
+        label: requested emotion index, or one per window (a curve), or None (the heard /
+            reference emotion's label).
+        intensity: requested intensity, or one per window, or None (unknown: -1).
         emo_ref, sty_ref: summaries of the emotion / style reference clips, if any.
         style: the parsed style control.
         speaker_head: the speech encoder's speaker-ID head (speaker-id style).
@@ -142,13 +165,20 @@ def build_condition(lat: SpeechLatents, label: int | None, intensity: float | No
     if emo_ref is not None:
         emotion_vec = emo_ref.emotion[None].to(dev).expand(B, -1)
         emo_label = torch.full((B,), EMOTIONS.index(emo_ref.emotion_label()), device=dev)
-    if label is not None:
+    for name, per in (("labels", label), ("intensities", intensity)):
+        if isinstance(per, list) and len(per) != B:
+            raise ValueError(f"{len(per)} window {name} for {B} windows")
+    if isinstance(label, list):
+        emo_label = torch.tensor(label, device=dev)
+    elif label is not None:
         emo_label = torch.full((B,), label, device=dev)
     style_vec = lat.style
     if style.source == "speaker":
         style_vec = steer_style(style_vec, speaker_head, int(style.speaker))  # type: ignore[arg-type]
     elif sty_ref is not None:
         style_vec = sty_ref.style[None].to(dev).expand(B, -1)
-    inten = -1.0 if intensity is None else float(intensity)
-    return BodyCondition(lat.content, emotion_vec, style_vec, emo_label.long(),
-                         torch.full((B,), inten, device=dev))
+    if isinstance(intensity, list):
+        inten_t = torch.tensor(intensity, dtype=torch.float32, device=dev)
+    else:
+        inten_t = torch.full((B,), -1.0 if intensity is None else float(intensity), device=dev)
+    return BodyCondition(lat.content, emotion_vec, style_vec, emo_label.long(), inten_t)
