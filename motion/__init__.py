@@ -6,6 +6,7 @@ The top level stays light (no torch import); public names are loaded on first us
     m = motion.read_motion("clip.npz")      # -> motion.Motion
     m = motion.generate("speech.wav", emotion="happy", intensity=2, seed=0)
     m = motion.generate(samples, sr=44100, options=motion.GenerationOptions(steps=20))
+    m = motion.generate("speech.wav", emotion="0:neutral, 4.5:angry@2.5, 9:sad")   # emotion over time
     result = motion.evaluate("data/corpus", split="test", part="both")   # what `motion evaluate` writes
 """
 
@@ -23,6 +24,7 @@ _LAZY = {
     "MotionMeta": ("motion.container", "MotionMeta"),
     "generate": ("motion.api", "generate"),
     "GenerationOptions": ("motion.pipelines.request", "GenerationOptions"),
+    "EmotionCurve": ("motion.pipelines.emotion_curve", "EmotionCurve"),
     "clear_cache": ("motion.api", "clear_cache"),
     "evaluate": ("motion.metrics.evaluate", "evaluate"),
     "read_motion": ("motion.data.formats", "read_motion"),

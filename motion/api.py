@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from motion.errors import MotionError
 from motion.pipelines.request import OPTION_NAMES, GenerationOptions
-from motion.types import AUDIO_SR, FPS, canonical_emotion
+from motion.types import AUDIO_SR, FPS
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
     from motion.audio import Audio
     from motion.container import Motion
+    from motion.pipelines.emotion_curve import EmotionCurve
 
 __all__ = ["GenerationOptions", "NotBuiltError", "clear_cache", "generate"]
 
@@ -31,7 +32,7 @@ def generate(
     audio: str | os.PathLike[str] | np.ndarray | Audio,
     *,
     sr: int | None = None,
-    emotion: str | None = None,
+    emotion: str | os.PathLike[str] | EmotionCurve | None = None,
     intensity: float | None = None,
     emotion_reference: str | os.PathLike[str] | None = None,
     style: str | int | None = None,
@@ -54,10 +55,17 @@ def generate(
             give its rate as ``sr``), or a :class:`motion.audio.Audio` (``motion.load_audio``).
         sr: the sample rate of an array ``audio`` in Hz (required for an array; a file or an
             ``Audio`` carries its own).
-        emotion: one of :data:`motion.types.EMOTIONS` (aliases allowed); ``None``: the emotion
+        emotion: one of :data:`motion.types.EMOTIONS` (aliases allowed); or the emotion over
+            time, a keyframed curve: its text (``"0:neutral, 4.5:angry@2.5, 9:sad"``, a key per
+            ``TIME:LABEL[@INTENSITY]`` or ``TIME:(VALENCE,AROUSAL)``), a
+            :class:`motion.EmotionCurve`, or the path of a ``.json`` / ``.csv`` curve file
+            (:mod:`motion.pipelines.emotion_curve`: each key holds until the next, 1 s smoothstep
+            cross-fades into it; the body follows it window by window, the face frame by frame;
+            keys after the audio's end are allowed and change nothing); ``None``: the emotion
             heard in the audio, which body and face both follow.
         intensity: 0-3 (MEAD levels 1-3, continuous in between); ``None``: 2 with an emotion
-            label, unknown (the model's choice) otherwise.
+            label, unknown (the model's choice) otherwise. Not with a curve (its keys hold the
+            intensities: ``LABEL@INTENSITY``).
         emotion_reference: a speech clip whose emotion (as the speech encoder hears it) is used.
         style: speaker id or reference clip path; ``None`` keeps the audio's own.
         seed: random seed (same seed, same motion); ``None``: drawn, recorded in ``meta.seed``.
@@ -85,7 +93,9 @@ def generate(
     :func:`clear_cache` frees them.
 
     Returns:
-        A :class:`motion.Motion` with SMPL-X poses, translation, expression and metadata.
+        A :class:`motion.Motion` with SMPL-X poses, translation, expression and metadata (with a
+        curve: ``meta.emotion`` the label held longest, ``meta.intensity`` its mean intensity,
+        ``meta.extra["emotion_curve"]`` the keys).
 
     Raises:
         FileNotFoundError, ValueError, TypeError: for bad inputs (checked before any weights load).
@@ -93,13 +103,17 @@ def generate(
             ``motion fit`` commands that train them.
         motion.pipelines.weights.DeviceNotAvailableError: ``device="cuda"`` without a usable GPU.
     """
+    from motion.pipelines.emotion_curve import EmotionCurve, as_emotion  # numpy only
     from motion.pipelines.weights import check_device
     from motion.threads import parse_threads, threads_for_call
 
     options = _options(options, deprecated)
     if threads is not None:
         parse_threads(str(threads), "threads")  # before any work
-    emotion = None if emotion is None else canonical_emotion(emotion)
+    emotion = as_emotion(emotion)  # a label (canonical) or an EmotionCurve; malformed: said here
+    if isinstance(emotion, EmotionCurve) and intensity is not None:
+        raise ValueError(f"intensity={intensity!r} with an emotion curve: the curve's keys hold the intensities "
+                         "(e.g. \"0:sad@3, 5:happy@1.5\"); leave intensity out")
     if intensity is not None and not 0.0 <= _real(intensity, "intensity") <= 3.0:
         raise ValueError(f"intensity must be within [0, 3] (MEAD levels 1-3), got {intensity!r}")
     if not 0.0 < _real(fps, "fps") <= 1000.0:
@@ -215,7 +229,7 @@ def _face_pipeline(root: str, stamp: tuple[Any, ...], device: str = "cpu") -> tu
 
 
 def _generate(speech: Any, weights: str | os.PathLike[str] | None, options: GenerationOptions, *,
-              emotion: str | None, intensity: float | None, style: str | int | None, seed: int | None,
+              emotion: str | EmotionCurve | None, intensity: float | None, style: str | int | None, seed: int | None,
               fps: float, body: bool, face: bool, emotion_reference: Any, transcript: str | None,
               device: str = "cpu") -> Motion:
     """:func:`generate` after its checks, torch's pool sized."""

@@ -32,6 +32,7 @@ examples:
   motion corpus data/corpus --size small       # synthetic BEAT2-layout emotional corpus
   motion fit --config configs/body/motion_vae.yaml   # train a stage (LightningCLI)
   motion generate speech.wav -o out.npz --emotion happy --intensity 2.5 --weights DIR
+  motion generate speech.wav --emotion "0:neutral, 4.5:angry@2.5, 9:sad"   # emotion over time
   motion evaluate --data data/corpus --split test --weights DIR   # --part body|face|both
   motion info data/corpus/beat_english_v2.0.0/smplxflame_30/1_adam_1_3_0.npz
   motion export clip.npz clip.glb               # also .bvh, .gltf, .fbx, .csv (ARKit), --format amass
@@ -373,8 +374,14 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("audio", type=Path, help="speech recording (wav, flac, ogg, mp3, ...)")
     p.add_argument("-o", "--output", type=Path, default=None, help="output file (default: AUDIO's name + .npz)")
-    p.add_argument("--emotion", default=None, choices=list(EMOTIONS), help="emotion label (default: the audio's own)")
-    p.add_argument("--intensity", type=float, default=None, help="emotion intensity 0-3 (default 2 with --emotion)")
+    p.add_argument("--emotion", default=None, metavar="LABEL|CURVE|FILE",
+                   help=f"emotion label ({', '.join(EMOTIONS)}; default: the audio's own), or the emotion over "
+                   "time as keys TIME:LABEL[@INTENSITY] or TIME:(VALENCE,AROUSAL), e.g. "
+                   "\"0:neutral, 4.5:angry@2.5, 9:sad\" (each key holds until the next; a 1 s smoothstep "
+                   "cross-fade ends at each key; intensity 0-3, default 2; valence, arousal 0-1), or a .json / "
+                   ".csv file of keys (columns time,emotion,intensity or time,valence,arousal)")
+    p.add_argument("--intensity", type=float, default=None,
+                   help="emotion intensity 0-3 (default 2 with a label; not with a curve, whose keys hold it)")
     p.add_argument("--emotion-ref", type=Path, default=None, help="take the emotion of this speech clip instead")
     p.add_argument("--style", default=None, help="speaker id or a reference speech clip (default: the audio's own)")
     p.add_argument("--seed", type=_seed, default=None, help="random seed (default: drawn, recorded in the file)")
@@ -419,6 +426,12 @@ def _run_generate(args: argparse.Namespace) -> int:
     from motion.api import generate
     from motion.export import export
     from motion.export.registry import check_destination
+    from motion.pipelines.emotion_curve import EmotionCurve, as_emotion
+
+    emotion = as_emotion(args.emotion)  # a malformed curve: one line, before any weights load
+    if isinstance(emotion, EmotionCurve) and args.intensity is not None:
+        raise CLIError("--intensity is for an emotion label; a curve's keys hold the intensities "
+                       "(TIME:LABEL@INTENSITY, e.g. \"0:sad@3, 5:happy@1.5\")")
 
     if args.output is None and Path(args.audio.stem + ".npz").exists():  # never replaced unasked
         raise CLIError(f"{args.audio.stem}.npz exists in this folder; pass -o {args.audio.stem}.npz to replace it "
@@ -432,7 +445,7 @@ def _run_generate(args: argparse.Namespace) -> int:
             text = Path(text).read_text(encoding="utf-8")
         except OSError as exc:
             raise CLIError(f"cannot read the transcript file {args.text}: {exc.strerror or exc}") from None
-    motion = generate(args.audio, emotion=args.emotion, intensity=args.intensity, style=args.style,
+    motion = generate(args.audio, emotion=emotion, intensity=args.intensity, style=args.style,
                       seed=args.seed, fps=args.fps, face=not args.no_face, weights=args.weights,
                       emotion_reference=args.emotion_ref, transcript=text,
                       threads=getattr(args, "threads", None), options=_generation_options(args),

@@ -22,6 +22,7 @@ import numpy as np
 
 from motion._memory import trim_heap
 from motion.container import Motion, MotionMeta
+from motion.pipelines.emotion_curve import EmotionCurve, curve_meta
 from motion.types import EMOTIONS, FPS, JAW, LEFT_EYE, NUM_EXPRESSIONS, RIGHT_EYE
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -72,7 +73,7 @@ def merge_face(motion: Motion, face: Any, inplace: bool = False) -> Motion:
 
 
 def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any = None, *,
-                    emotion: str | None = None, intensity: float | None = None,
+                    emotion: str | EmotionCurve | None = None, intensity: float | None = None,
                     style: object | None = None, seed: int | None = None, fps: float = FPS,
                     emotion_reference: Any = None, face_note: str | None = None,
                     transcript: str | None = None, phones: str = "detector", keep_outputs: bool = True,
@@ -83,7 +84,9 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
         audio: speech (path, :class:`motion.audio.Audio` or 16 kHz samples).
         body_pipe: a :class:`BodyPipeline`, or None for a face on a body at rest.
         face_pipe: a :class:`motion.pipelines.face.FacePipeline`, or None for a neutral face.
-        emotion, intensity, style, seed: the controls, passed to both pipelines.
+        emotion, intensity, style, seed: the controls, passed to both pipelines. ``emotion`` may
+            be an :class:`~motion.pipelines.emotion_curve.EmotionCurve` (no ``intensity`` then):
+            the body takes it per window, the face per frame (not the emotion heard).
         fps: output frame rate (generated at 30 fps, then resampled).
         emotion_reference: a clip whose emotion the body takes; the face gets the emotion
             label the speech encoder hears in it.
@@ -106,6 +109,10 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
     """
     if body_pipe is None and face_pipe is None:
         raise ValueError("nothing to generate: neither a body nor a face pipeline")
+    curve = emotion if isinstance(emotion, EmotionCurve) else None
+    if curve is not None and intensity is not None:
+        raise ValueError("an emotion curve holds its own intensities (LABEL@INTENSITY in its keys): "
+                         "leave intensity out")
     if seed is None:
         seed = int(np.random.default_rng().integers(2**31))
     notes: list[str] = []
@@ -167,10 +174,14 @@ def generate_motion(audio: Any, body_pipe: BodyPipeline | None, face_pipe: Any =
         else:
             face_out = face_pipe(audio, **kwargs)
         if body_pipe is None:
+            label: Any = emotion
+            level, extra = intensity, {}
+            if curve is not None:  # the longest-held label and its mean intensity; the keys in extra
+                label, level, extra = curve_meta(curve, face_out.num_frames, face_out.fps)
             motion = Motion.zeros(face_out.num_frames, meta=MotionMeta(
-                emotion=emotion, intensity=intensity, style=None if style is None else str(style),
+                emotion=label, intensity=level, style=None if style is None else str(style),
                 audio=str(audio) if isinstance(audio, (str, os.PathLike)) else None, seed=seed,
-                source="motion.pipelines.face"))
+                source="motion.pipelines.face", extra=extra))
             notes.append("body: not generated (rest pose)")
         motion = merge_face(motion, face_out, inplace=not keep_outputs)  # the body's output is dropped then
         if not keep_outputs:
