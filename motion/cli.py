@@ -496,7 +496,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
                    help="metric networks (default: WEIGHTS/metrics; e.g. runs/motion_metrics/latest after "
                    "training them)")
     p.add_argument("--face-metrics", type=Path, default=None,
-                   help="face emotion classifier export (emotion_net.json/.safetensors; default: WEIGHTS/metrics, "
+                   help="face emotion classifier export (face_emotion.json/.safetensors; default: WEIGHTS/metrics, "
                    "then WEIGHTS/face; e.g. runs/face_emotion/latest after training it)")
     p.add_argument("--transcripts", action="store_true",
                    help="with --real: generate each recording with its transcript (STEM.txt anywhere in DIR, or "

@@ -48,7 +48,7 @@ def _face_export(folder: Path) -> Path:
     return folder
 
 
-def _emotion_net(folder: Path) -> Path:
+def _face_emotion(folder: Path) -> Path:
     """A tiny untrained FaceEmotionNet export (region 'moving', every 4th vertex)."""
     from motion.bodymodels import load_face_model
     from motion.models.config import save_module
@@ -57,7 +57,7 @@ def _emotion_net(folder: Path) -> Path:
 
     torch.manual_seed(1)
     K = len(region_vertex_ids("moving", load_face_model(), E, None, 4))
-    save_module(FaceEmotionNet(K, width=16, layers=1, dropout=0.0), folder, "emotion_net")
+    save_module(FaceEmotionNet(K, width=16, layers=1, dropout=0.0), folder, "face_emotion")
     return folder
 
 
@@ -66,7 +66,7 @@ def weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A weights root: ``face/`` (decoder export) and ``metrics/`` (face emotion classifier)."""
     root = tmp_path_factory.mktemp("weights")
     _face_export(root / "face")
-    _emotion_net(root / "metrics")
+    _face_emotion(root / "metrics")
     return root
 
 
@@ -90,8 +90,8 @@ def result(weights: Path, clips: list[FaceClip]) -> dict[str, Any]:
     from motion.pipelines.metric_nets import MetricNets
 
     nets = MetricNets.from_pretrained(weights)  # the root: its metrics/ (no manifest: every module there)
-    assert nets.source == str(weights / "metrics") and list(nets) == ["emotion_net"]
-    net = nets["emotion_net"]
+    assert nets.source == str(weights / "metrics") and list(nets) == ["face_emotion"]
+    net = nets["face_emotion"]
     return evaluate_face(clips, FacePipeline.from_pretrained(weights / "face"), net, seed=0, swap_emotions=True,
                          blink_seconds=20.0)
 
@@ -215,7 +215,7 @@ def test_cli_face_part(weights: Path, corpus: Path, tmp_path: Path, capsys: pyte
     assert "fgd" not in json.dumps(res) and "rows" not in res  # no body part
     face = res["face"]
     assert face["clips"] == 3 and face["rows"]["ground truth"]["lve_mm"] == 0.0
-    assert face["emotion_net"] == str(weights / "metrics") and face["face_weights"] == str(weights / "face")
+    assert face["face_emotion"] == str(weights / "metrics") and face["face_weights"] == str(weights / "face")
     assert face["blinks"]["seconds"] == 10.0 and res["weights"] == str(weights)
 
 
@@ -256,5 +256,5 @@ def test_cli_face_errors(weights: Path, corpus: Path, tmp_path: Path, capsys: py
     assert "no face weights" in err and "face_decoder.json" in err and "configs/face/face_decoder.yaml" in err
     assert main([*base, "--weights", str(weights), "--face-metrics", str(empty)]) == 1
     err = capsys.readouterr().err
-    assert "emotion_net.json" in err and "configs/face/face_emotion.yaml" in err
+    assert "face_emotion.json" in err and "configs/face/face_emotion.yaml" in err
     assert not (tmp_path / "x.json").exists()

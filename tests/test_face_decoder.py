@@ -170,11 +170,11 @@ def test_exchange_has_gradients_to_the_decoder_only(batch: dict[str, torch.Tenso
 
     lip, emo = _nets(load_face_model())
     with pytest.warns(UserWarning):
-        module = FaceDecoderModule(_decoder(), flint=_flint(), audio_input="log_mel", lip_reader=lip, emotion_net=emo,
+        module = FaceDecoderModule(_decoder(), flint=_flint(), audio_input="log_mel", lip_reader=lip, face_emotion=emo,
                                    w_lip_perceptual=1.0, w_emotion_perceptual=0.1, w_exchange_lip=1.0,
                                    w_exchange_lip_vertex=1.0e6, w_exchange_emotion=0.1)
     module.train()
-    assert module.lip_reader is not None and module.emotion_net is not None
+    assert module.lip_reader is not None and module.face_emotion is not None
     assert not module.flint.training and not module.lip_reader.training and module.decoder.training
     sp = module.speech(batch["audio"])
     out = module.decoder.generate(module.flint, sp.features, batch["emotion"], batch["intensity"], batch["speaker"])
@@ -185,7 +185,7 @@ def test_exchange_has_gradients_to_the_decoder_only(batch: dict[str, torch.Tenso
     assert all(torch.isfinite(v) for v in terms.values())
     terms["total"].backward()
     assert all(p.grad is not None for p in module.decoder.parameters() if p.requires_grad)
-    for frozen in (module.flint, module.lip_reader, module.emotion_net):
+    for frozen in (module.flint, module.lip_reader, module.face_emotion):
         assert all(p.grad is None and not p.requires_grad for p in frozen.parameters())
     assert [m for m in module.trainable_modules()] == [module.decoder]
     with pytest.raises(TypeError, match="FacePerceptualNet"), pytest.warns(UserWarning):
@@ -230,7 +230,7 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     save_module(SpeechDisentangler(width=16, conv_layers=1, layers=1, heads=2), out["speech_encoder"], "speech_encoder")
     lip, emo = _nets(load_face_model())
     save_module(lip, out["lip"], "lip_reader")
-    save_module(emo, out["emotion"], "emotion_net")
+    save_module(emo, out["emotion"], "face_emotion")
     return out
 
 
@@ -255,7 +255,7 @@ def _fit(config: str, corpus: Path, cache: Path, root: Path, exports: dict[str, 
     if path.parent.name == "demo" and config.startswith("face_decoder"):  # the demo decoders read log-mel
         args += ["--model.speech_encoder_export", "null"]
     if config == "face_decoder_exchange":
-        args += ["--model.lip_reader_export", str(exports["lip"]), "--model.emotion_net_export", str(exports["emotion"])]
+        args += ["--model.lip_reader_export", str(exports["lip"]), "--model.face_emotion_export", str(exports["emotion"])]
     assert main([*args, *extra]) == 0
 
 
@@ -285,7 +285,7 @@ def test_fast_dev_run(config: str, corpus: Path, cache: Path, exports: dict[str,
     demo = config in DEMO
     config = DEMO.get(config, config)
     manifest = json.loads((latest / "manifest.json").read_text())
-    expected = {"lip_reader": {"lip_reader"}, "face_emotion": {"emotion_net"}, "face_decoder_mel": {"face_decoder", "flint"}}
+    expected = {"lip_reader": {"lip_reader"}, "face_emotion": {"face_emotion"}, "face_decoder_mel": {"face_decoder", "flint"}}
     default = {"face_decoder", "flint"} if demo else {"face_decoder", "flint", "speech_encoder"}
     assert set(manifest["modules"]) == expected.get(config, default)
     if config.startswith("face_decoder"):

@@ -33,7 +33,7 @@ class Judges:
         from motion.pipelines.metric_nets import MetricNets
 
         nets = MetricNets.from_pretrained(WEIGHTS)  # motion/weights/metrics
-        self.face_net, self.body_net = nets["emotion_net"], nets["emotion_classifier"]
+        self.face_net, self.body_net = nets["face_emotion"], nets["emotion_classifier"]
         self._geometry: Any = None
 
     def face(self, m: motion.Motion) -> np.ndarray:

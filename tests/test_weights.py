@@ -117,7 +117,7 @@ def test_parts_load_and_save_alone(shipped: MotionPipeline, tmp_path: Path) -> N
     face = FacePipeline.from_pretrained(SHIPPED_WEIGHTS / "face")  # the folder
     assert face.closure_detector is not None and face.speech_encoder is None
     nets = MetricNets.from_pretrained(SHIPPED_WEIGHTS)
-    assert set(nets) == {"feature_extractor", "emotion_classifier", "speaker_classifier", "emotion_net"}
+    assert set(nets) == {"feature_extractor", "emotion_classifier", "speaker_classifier", "face_emotion"}
     for part, cls in (("body", BodyPipeline), ("face", FacePipeline), ("metrics", MetricNets)):
         getattr(shipped, part).save_pretrained(tmp_path / part)
         assert cls.from_pretrained(tmp_path / part).modules().keys() == getattr(shipped, part).modules().keys()

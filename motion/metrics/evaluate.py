@@ -225,7 +225,7 @@ def _evaluate_face_part(data: Path, split: str, root: Path, *, part: str, face_m
         WeightsNotFoundError: ``part="face"`` without face weights, or ``face_metrics`` without
             the classifier.
     """
-    from motion.metrics.evaluate_face import EMOTION_NET, evaluate_face, load_face_clips
+    from motion.metrics.evaluate_face import FACE_EMOTION, evaluate_face, load_face_clips
     from motion.pipelines.generate import FACE_MODULES
     from motion.pipelines.weights import TRAIN_FACE_HELP, TRAIN_FACE_METRICS_HELP, WeightsNotFoundError, part_folder
 
@@ -241,8 +241,8 @@ def _evaluate_face_part(data: Path, split: str, root: Path, *, part: str, face_m
     pipe = FacePipeline.from_pretrained(folder)
     candidates = [face_metrics] if face_metrics else [root / "metrics", root / "face"]
     try:
-        nets = _metric_nets(candidates, (EMOTION_NET,), TRAIN_FACE_METRICS_HELP)
-        net, net_dir = nets[EMOTION_NET], nets.source
+        nets = _metric_nets(candidates, (FACE_EMOTION,), TRAIN_FACE_METRICS_HELP)
+        net, net_dir = nets[FACE_EMOTION], nets.source
     except WeightsNotFoundError as exc:
         if face_metrics:
             raise
@@ -251,7 +251,7 @@ def _evaluate_face_part(data: Path, split: str, root: Path, *, part: str, face_m
     clips = load_face_clips(data, split, max_clips, progress=progress)
     result = evaluate_face(clips, pipe, net, seed=seed, swap_emotions=swap_emotions,
                            blink_seconds=blink_seconds or None, phones=phones)
-    result.update(face_weights=str(folder), emotion_net=None if net_dir is None else str(net_dir))
+    result.update(face_weights=str(folder), face_emotion=None if net_dir is None else str(net_dir))
     return result
 
 

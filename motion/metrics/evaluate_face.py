@@ -68,8 +68,8 @@ CLOSURE_THRESHOLD = 0.002
 BLINK_SECONDS = 120.0
 BLINK_RATE_RANGE = (8.0, 30.0)
 MAX_BLINK_S = 0.5
-#: Export name of the face emotion classifier (``<dir>/emotion_net.{json,safetensors}``).
-EMOTION_NET = "emotion_net"
+#: Export name of the face emotion classifier (``<dir>/face_emotion.{json,safetensors}``).
+FACE_EMOTION = "face_emotion"
 AUDIO_SR = 16000
 
 @dataclass
@@ -164,7 +164,7 @@ class FaceGeometry:
         return eyelid_closure(v, np.arange(flat.size).reshape(-1, 2), self.ids.template[flat])
 
 
-def build_face_geometry(num_expressions: int, emotion_net: nn.Module | None = None,
+def build_face_geometry(num_expressions: int, face_emotion: nn.Module | None = None,
                         models_dir: str | None = None) -> FaceGeometry:
     """The :class:`FaceGeometry` of the FLAME model (``models_dir``; None: ``$MOTION_MODELS_DIR`` or
     the stand-in) for ``num_expressions`` coefficients and the classifier's vertex region."""
@@ -176,10 +176,10 @@ def build_face_geometry(num_expressions: int, emotion_net: nn.Module | None = No
     model = load_face_model(models_dir)
     full = face_metric_ids(model, models_dir)
     emo = None
-    if emotion_net is not None:
+    if face_emotion is not None:
         from motion.models.face.perceptual import perceptual_vertex_set
 
-        region, stride = perceptual_vertex_set(emotion_net)
+        region, stride = perceptual_vertex_set(face_emotion)
         emo = region_vertex_ids(region, model, num_expressions, models_dir, stride)
     parts = [full.lips, full.upper_face, np.asarray(full.lip_centres), full.lid_pairs.ravel()]
     union = np.unique(np.concatenate([np.asarray(p, np.int64) for p in parts + ([emo] if emo is not None else [])]))
@@ -324,7 +324,7 @@ def evaluate_blinks(clips: list[FaceClip], face_pipe: Any, geom: FaceGeometry, s
 
 
 # --------------------------------------------------------------------------- evaluation
-def evaluate_face(clips: list[FaceClip], face_pipe: Any, emotion_net: nn.Module | None = None, seed: int = 0,
+def evaluate_face(clips: list[FaceClip], face_pipe: Any, face_emotion: nn.Module | None = None, seed: int = 0,
                   swap_emotions: bool = False, blink_seconds: float | None = BLINK_SECONDS,
                   use_phonemes: bool = False, models_dir: str | None = None, phones: str = "detector") -> dict[str, Any]:
     """Generate for every clip and score every row (module docstring); JSON-ready dict.
@@ -332,7 +332,7 @@ def evaluate_face(clips: list[FaceClip], face_pipe: Any, emotion_net: nn.Module 
     Args:
         clips: :func:`load_face_clips`.
         face_pipe: a :class:`motion.pipelines.face.FacePipeline` (or anything with its call and ``flint``).
-        emotion_net: the face emotion classifier (``emotion_net`` of
+        face_emotion: the face emotion classifier (``face_emotion`` of
             :class:`~motion.pipelines.metric_nets.MetricNets`); None: no emotion accuracy.
         seed: seed of the first clip (clip ``i`` gets ``seed + i``; the blink recording ``seed``).
         swap_emotions: add the ``generated (swapped emotion)`` row.
@@ -342,14 +342,14 @@ def evaluate_face(clips: list[FaceClip], face_pipe: Any, emotion_net: nn.Module 
         phones: how the pipeline finds the phones of the audio (``FacePipeline(phones=...)``).
 
     Raises:
-        TypeError: ``emotion_net`` is not a face perceptual network.
+        TypeError: ``face_emotion`` is not a face perceptual network.
     """
-    if emotion_net is not None:
+    if face_emotion is not None:
         from motion.models.face.perceptual import check_perceptual
 
-        check_perceptual(emotion_net, EMOTION_NET)
+        check_perceptual(face_emotion, FACE_EMOTION)
     E = int(face_pipe.flint.num_expressions)
-    geom = build_face_geometry(E, emotion_net, models_dir)
+    geom = build_face_geometry(E, face_emotion, models_dir)
     t0 = time.perf_counter()
     gen, swapped, swap_req = _generate(clips, face_pipe, seed, swap_emotions, use_phonemes, phones)
     gen_s = time.perf_counter() - t0
@@ -357,7 +357,7 @@ def evaluate_face(clips: list[FaceClip], face_pipe: Any, emotion_net: nn.Module 
     wanted = {name: [c.emotion for c in clips] for name in params}
     wanted["generated (swapped emotion)"] = swap_req
     gt = [geom.vertices(*p) for p in params["ground truth"]]
-    rows = {name: _score([geom.vertices(*p) for p in params[name]], gt, clips, wanted[name], geom, emotion_net)
+    rows = {name: _score([geom.vertices(*p) for p in params[name]], gt, clips, wanted[name], geom, face_emotion)
             for name in ROWS if name in params}
     result: dict[str, Any] = {
         "clips": len(clips), "rows": rows, "closure_threshold_mm": 1e3 * CLOSURE_THRESHOLD,

@@ -2,7 +2,7 @@
 
     nets = MetricNets.from_pretrained("motion/weights")          # a root holding metrics/, or the folder
     nets["feature_extractor"], nets["emotion_classifier"], nets["speaker_classifier"]  # body metrics (FGD, ...)
-    nets["emotion_net"]                                          # the face emotion classifier
+    nets["face_emotion"]                                          # the face emotion classifier
     nets.save_pretrained("my_weights/metrics")
 
 A metrics folder is a set of module exports (``<name>.json`` + ``<name>.safetensors``,

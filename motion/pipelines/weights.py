@@ -8,7 +8,7 @@ A *weights root* holds one such folder per part and a manifest naming the parts:
     <weights>/manifest.json   {"stage": "motion_pipeline", "modules": {"body": "motion.pipelines.body.BodyPipeline", ...}}
     <weights>/body/           speech_encoder, motion_vae, denoiser, latent_norm, scheduler_config.json
     <weights>/face/           face_decoder, flint, closure_detector, face_pipeline.json
-    <weights>/metrics/        feature_extractor, emotion_classifier, speaker_classifier, emotion_net
+    <weights>/metrics/        feature_extractor, emotion_classifier, speaker_classifier, face_emotion
 
 Every part loads with ``from_pretrained(path)`` and writes with ``save_pretrained(path)``
 (:class:`~motion.pipelines.body.BodyPipeline`, :class:`~motion.pipelines.face.FacePipeline`,

@@ -16,8 +16,8 @@ network's ``region`` and classified:
   clip's emotion (cross-entropy; unknown labels ignored).
 
 Small Gaussian noise on the expression coefficients (``input_noise``) makes the networks
-less brittle on generated faces. The network is exported as ``lip_reader`` / ``emotion_net``
-(``.json`` + ``.safetensors``) for ``model.init_args.lip_reader_export`` / ``emotion_net_export`` of the
+less brittle on generated faces. The network is exported as ``lip_reader`` / ``face_emotion``
+(``.json`` + ``.safetensors``) for ``model.init_args.lip_reader_export`` / ``face_emotion_export`` of the
 decoder. The vertex region is set here (``region``, ``vertex_stride``) and recorded in the
 network's config, because the network's input size depends on it.
 """
@@ -120,7 +120,7 @@ class FaceEmotionModule(_FaceClassifierModule):
     Args: as :class:`LipReaderModule` (default region: every 4th vertex that expression or jaw move).
     """
 
-    stage, export_name = "face_emotion", "emotion_net"
+    stage, export_name = "face_emotion", "face_emotion"
 
     def __init__(self, net: NetFactory, region: str = "moving", vertex_stride: int = 4, models_dir: str | None = None,
                  num_expressions: int = 50, input_noise: float = 0.05, lr: float = 1.0e-3,

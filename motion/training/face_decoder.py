@@ -11,7 +11,7 @@ jaw; its speech input is the frozen shared speech encoder's content sequence
 (``audio_input: content``, ``speech_encoder_export``) or the log-mel features themselves
 (``log_mel``). Style is the speaker id (``style_input: speaker``) or the speech encoder's
 style latent of the clip (``speech``). Losses: :mod:`motion.training.face_decoder_losses`;
-the perceptual networks (``lip_reader`` / ``emotion_net``: any module following
+the perceptual networks (``lip_reader`` / ``face_emotion``: any module following
 :class:`~motion.models.face.perceptual.FacePerceptualNet`, by ``class_path``, or the exports
 of :mod:`motion.training.face_classifiers`) are frozen. Only the decoder is trained.
 
@@ -79,7 +79,7 @@ class FaceDecoderModule(StageModule):
         audio_input: ``content`` (speech encoder content) or ``log_mel``.
         audio_dim: speech features per frame with ``log_mel`` and no encoder (= ``data.n_mels``).
         style_input: ``speaker`` (speaker-id embedding) or ``speech`` (the encoder's style latent).
-        lip_reader / lip_reader_export, emotion_net / emotion_net_export: perceptual networks (stage 2).
+        lip_reader / lip_reader_export, face_emotion / face_emotion_export: perceptual networks (stage 2).
         init_decoder: export folder whose ``face_decoder`` weights initialise the decoder (stage 2 from stage 1).
         models_dir: FLAME model folder of the vertex losses (None: ``$MOTION_MODELS_DIR`` or the stand-in).
         loss_region: vertices of the vertex / velocity terms (``moving``, ``face``, ``all``, ...).
@@ -96,7 +96,7 @@ class FaceDecoderModule(StageModule):
                  audio_input: AudioInput = "content", audio_dim: int = 80,
                  style_input: Literal["speaker", "speech"] = "speaker",
                  lip_reader: nn.Module | None = None, lip_reader_export: str | None = None,
-                 emotion_net: nn.Module | None = None, emotion_net_export: str | None = None,
+                 face_emotion: nn.Module | None = None, face_emotion_export: str | None = None,
                  init_decoder: str | None = None, models_dir: str | None = None, loss_region: str = "moving",
                  loss_stride: int = 1,
                  w_vertex: float = 1.0e6, w_lip_vertex: float = 1.0e6, w_velocity: float = 1.0e6,
@@ -140,26 +140,26 @@ class FaceDecoderModule(StageModule):
                 raise FileNotFoundError(f"model.init_args.init_decoder: no {EXPORT_NAME}.safetensors (or .pt) in {init_decoder}")
             self.decoder.load_state_dict(read_state(path))
         nets = [_resolve(exp, net, name, nn.Module, required=False)
-                for exp, net, name in ((lip_reader_export, lip_reader, "lip_reader"), (emotion_net_export, emotion_net, "emotion_net"))]
-        for net, name in zip(nets, ("lip_reader", "emotion_net")):
+                for exp, net, name in ((lip_reader_export, lip_reader, "lip_reader"), (face_emotion_export, face_emotion, "face_emotion"))]
+        for net, name in zip(nets, ("lip_reader", "face_emotion")):
             if net is not None:
                 check_perceptual(net, name)
         self.lip_reader = _frozen(nets[0]) if nets[0] is not None else None
-        self.emotion_net = _frozen(nets[1]) if nets[1] is not None else None
+        self.face_emotion = _frozen(nets[1]) if nets[1] is not None else None
         weights = FaceDecoderLossWeights(w_vertex, w_lip_vertex, w_velocity, w_param, w_lip_closure,
                                          w_lip_perceptual, w_emotion_perceptual, w_exchange_lip,
                                          w_exchange_lip_vertex, w_exchange_emotion)
         self.models_dir = models_dir
         sets = FaceVertexSets.build(load_face_model(models_dir), self.flint.num_expressions,
-                                    vertex_sets_spec(self.lip_reader, self.emotion_net, loss_region, loss_stride,
+                                    vertex_sets_spec(self.lip_reader, self.face_emotion, loss_region, loss_stride,
                                                      closure=w_lip_closure > 0),
                                     models_dir)
-        self.loss = FaceDecoderLoss(sets, weights, self.lip_reader, self.emotion_net)
+        self.loss = FaceDecoderLoss(sets, weights, self.lip_reader, self.face_emotion)
 
     def train(self, mode: bool = True) -> FaceDecoderModule:
         """Train mode for the decoder only; frozen modules stay in eval (no dropout)."""
         super().train(mode)
-        for m in (self.flint, self.speech_encoder, self.lip_reader, self.emotion_net):
+        for m in (self.flint, self.speech_encoder, self.lip_reader, self.face_emotion):
             if m is not None:
                 m.eval()
         return self

@@ -43,7 +43,7 @@ from motion.models.face.perceptual import perceptual_vertex_set
 from motion.models.face.vertices import FaceVertexSets
 
 #: Vertex-set names used by :class:`FaceDecoderLoss`.
-LOSS_SET, LIPS_SET, LIP_READER_SET, EMOTION_NET_SET = "loss", "lips", "lip_reader", "emotion_net"
+LOSS_SET, LIPS_SET, LIP_READER_SET, FACE_EMOTION_SET = "loss", "lips", "lip_reader", "face_emotion"
 CLOSURE_SET = "lip_centres"
 
 
@@ -68,7 +68,7 @@ class FaceDecoderLossWeights:
         return max(self.exchange_lip, self.exchange_lip_vertex, self.exchange_emotion) > 0
 
 
-def vertex_sets_spec(lip_reader: nn.Module | None, emotion_net: nn.Module | None,
+def vertex_sets_spec(lip_reader: nn.Module | None, face_emotion: nn.Module | None,
                      loss_region: str = "moving", loss_stride: int = 1, closure: bool = False
                      ) -> dict[str, tuple[str, int]]:
     """Named vertex sets (region, stride) the loss needs, for :meth:`FaceVertexSets.build`
@@ -77,7 +77,7 @@ def vertex_sets_spec(lip_reader: nn.Module | None, emotion_net: nn.Module | None
     spec = {LOSS_SET: (loss_region, loss_stride), LIPS_SET: ("lips", 1)}
     if closure:
         spec[CLOSURE_SET] = ("lip_centres", 1)
-    for name, net in ((LIP_READER_SET, lip_reader), (EMOTION_NET_SET, emotion_net)):
+    for name, net in ((LIP_READER_SET, lip_reader), (FACE_EMOTION_SET, face_emotion)):
         if net is not None:
             spec[name] = perceptual_vertex_set(net)
     return spec
@@ -89,34 +89,34 @@ class FaceDecoderLoss(nn.Module):
     Args:
         vertex_sets: FLAME vertices of :func:`vertex_sets_spec`'s sets.
         weights: :class:`FaceDecoderLossWeights`.
-        lip_reader, emotion_net: frozen perceptual networks (needed by the terms that use them).
+        lip_reader, face_emotion: frozen perceptual networks (needed by the terms that use them).
     """
 
     lip_reader: nn.Module | None
-    emotion_net: nn.Module | None
+    face_emotion: nn.Module | None
 
     def __init__(self, vertex_sets: FaceVertexSets, weights: FaceDecoderLossWeights,
-                 lip_reader: nn.Module | None = None, emotion_net: nn.Module | None = None) -> None:
+                 lip_reader: nn.Module | None = None, face_emotion: nn.Module | None = None) -> None:
         super().__init__()
         self.sets, self.weights = vertex_sets, weights
         # not registered as sub-modules: their owner (the LightningModule) holds and moves them,
         # and checkpoints keep one copy of their weights
         object.__setattr__(self, "lip_reader", lip_reader)
-        object.__setattr__(self, "emotion_net", emotion_net)
+        object.__setattr__(self, "face_emotion", face_emotion)
         w = weights
         if max(w.lip_perceptual, w.exchange_lip) > 0 and lip_reader is None:
             raise ValueError("lip_perceptual / exchange_lip weights need a lip reader (model.lip_reader or lip_reader_export)")
-        if max(w.emotion_perceptual, w.exchange_emotion) > 0 and emotion_net is None:
+        if max(w.emotion_perceptual, w.exchange_emotion) > 0 and face_emotion is None:
             raise ValueError("emotion_perceptual / exchange_emotion weights need an emotion network "
-                             "(model.emotion_net or emotion_net_export)")
+                             "(model.face_emotion or face_emotion_export)")
 
     def _lip(self, verts: torch.Tensor) -> torch.Tensor:
         assert self.lip_reader is not None
         return self.lip_reader(self.sets.displacement(verts, LIP_READER_SET)).features
 
     def _emotion(self, verts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        assert self.emotion_net is not None
-        out = self.emotion_net(self.sets.displacement(verts, EMOTION_NET_SET))
+        assert self.face_emotion is not None
+        out = self.face_emotion(self.sets.displacement(verts, FACE_EMOTION_SET))
         return out.features, out.logits
 
     def forward(self, flint: FlintPrior, pred: tuple[torch.Tensor, torch.Tensor], target: tuple[torch.Tensor, torch.Tensor],
@@ -158,7 +158,7 @@ class FaceDecoderLoss(nn.Module):
                 lip_gt = self._lip(v_gt)
             if w.lip_perceptual > 0:
                 terms["lip_perceptual"] = (self._lip(v) - lip_gt).square().mean()
-        if self.emotion_net is not None and w.emotion_perceptual > 0:
+        if self.face_emotion is not None and w.emotion_perceptual > 0:
             with torch.no_grad():
                 emo_gt = self._emotion(v_gt)[0]
             terms["emotion_perceptual"] = (self._emotion(v)[0] - emo_gt).square().mean()
