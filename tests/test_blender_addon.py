@@ -266,13 +266,16 @@ out["export"]["z_up_unity"] = r
 out["generate"] = {}
 cases = [("real", args["toolkit"], args["wav"]), ("bad_audio", args["toolkit"], args["bad_wav"]),
          ("missing_audio", args["toolkit"], args["missing_wav"]), ("missing_env", args["missing_exe"], args["wav"]),
-         ("no_weights", args["toolkit"], args["wav"])]
+         ("no_weights", args["toolkit"], args["wav"]), ("bad_curve", args["toolkit"], args["wav"]),
+         ("missing_curve", args["toolkit"], args["wav"])]
+curves = {"bad_curve": "0:sad, 2:furious", "missing_curve": str(Path(args["tmp"]) / "no_keys.csv")}
 for case, exe, audio in cases:
     deselect()
     prefs.toolkit_path = exe
     prefs.weights_dir = args["missing_weights"] if case == "no_weights" else ""
     settings.audio = audio
     settings.emotion, settings.seed = "happy", 3
+    settings.emotion_curve = curves.get(case, "")
     before = importer.snapshot(bpy.context.scene)
     t0 = time.perf_counter()
     r = run_op(bpy.ops.motion_speech.generate)
@@ -289,7 +292,7 @@ for case, exe, audio in cases:
             r["npz_expression_std"] = float(z["expressions"].std()) if "expressions" in z else 0.0
         r.update(describe(bpy.context.view_layer.objects.active, [1, 10]))
     out["generate"][case] = r
-prefs.weights_dir = ""
+prefs.weights_dir, settings.emotion_curve = "", ""
 
 # ---- generate: success path with a stand-in toolkit speaking the same command line
 deselect()
@@ -306,6 +309,16 @@ active = bpy.context.view_layer.objects.active
 r["audio_prop"] = active.get("motion_speech_audio", "") if active else ""
 r["frames"] = [bpy.context.scene.frame_start, bpy.context.scene.frame_end]
 out["generate"]["stand_in"] = r
+
+# ---- generate with an emotion curve (stand-in toolkit, its own job folder): passed as --emotion
+deselect()
+prefs.output_dir = str(Path(args["tmp"]) / "jobs_curve")
+settings.emotion_curve = " 0:neutral, 1.5:angry@2.5 "
+r = run_op(bpy.ops.motion_speech.generate)
+r["last_output"] = state.last_output
+out["generate"]["stand_in_curve"] = r
+prefs.output_dir = str(Path(args["tmp"]) / "jobs")
+settings.emotion_curve = ""
 
 # ---- the panels draw (a layout stand-in that checks every property and operator name)
 import types
@@ -759,6 +772,8 @@ def test_generate_without_weights_reports_the_toolkit_message(scenario: dict[str
 
 
 @pytest.mark.parametrize("case,message", [("bad_audio", "motion generate failed"),
+                                          ("bad_curve", "key '2:furious': unknown emotion 'furious'"),
+                                          ("missing_curve", "emotion-curve file not found"),
                                           ("missing_audio", "audio file not found"),
                                           ("missing_env", "toolkit executable not found")])
 def test_generate_failures_are_reported_and_change_nothing(scenario: dict[str, Any], case: str, message: str) -> None:
@@ -785,6 +800,18 @@ def test_generate_success_path_imports_and_passes_the_controls(scenario: dict[st
     flags = dict(zip(gen[2::2], gen[3::2]))
     assert flags == {"--emotion": "angry", "--intensity": "2.5", "--seed": "7", "--style": "3", "--steps": "12",
                      "-o": str(out)}
+
+
+def test_generate_passes_the_emotion_curve_instead_of_emotion_and_intensity(scenario: dict[str, Any]) -> None:
+    r = scenario["out"]["generate"]["stand_in_curve"]
+    assert r["result"] == ["FINISHED"], r["error"]
+    out = Path(r["last_output"])
+    assert out.parent.parent == scenario["tmp"] / "jobs_curve" and out.is_file()
+    gen = [c for c in scenario["fake_calls"] if c[:1] == ["generate"] and "-o" in c and c[c.index("-o") + 1] == str(out)]
+    assert len(gen) == 1
+    flags = dict(zip(gen[0][2::2], gen[0][3::2]))
+    assert flags == {"--emotion": "0:neutral, 1.5:angry@2.5", "--seed": "7", "--style": "3", "--steps": "12",
+                     "-o": str(out)}  # no --intensity: the curve's keys hold it
 
 
 # --------------------------------------------------------------------------- export
@@ -859,8 +886,8 @@ def test_glb_export_holds_the_same_joints(scenario: dict[str, Any]) -> None:
 def test_panels_draw_every_control(scenario: dict[str, Any]) -> None:
     d = scenario["out"]["draw"]
     props = {x[1] for x in d["idle"] if x[0] == "prop"}
-    assert {"audio", "emotion", "intensity", "style_mode", "speaker", "seed", "steps", "parts", "use_file_fps",
-            "fps", "export_kind"} <= props
+    assert {"audio", "emotion", "intensity", "emotion_curve", "style_mode", "speaker", "seed", "steps", "parts",
+            "use_file_fps", "fps", "export_kind"} <= props
     ops_idle = {x[1] for x in d["idle"] if x[0] == "operator"}
     assert {"motion_speech.generate", "motion_speech.import_motion", "motion_speech.export"} <= ops_idle
     assert "no trained body weights found" in " ".join(x[1] for x in d["idle"] if x[0] == "label")  # wrapped
@@ -1037,6 +1064,25 @@ def test_progress_parsing_and_options() -> None:
         mp.setenv("PATH", "")
         with pytest.raises(toolkit.ToolkitError, match="not set"):
             toolkit.toolkit_command("")
+
+
+def test_emotion_curve_requests(tmp_path: Path) -> None:
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(b"RIFF")
+    req = toolkit.GenerateRequest(audio=str(wav), emotion="sad", intensity=1.0, emotion_curve="0:sad@3, 4:happy")
+    req.validate()
+    args = toolkit.generate_args(req, Path("out.npz"), set())
+    assert args[2:4] == ["--emotion", "0:sad@3, 4:happy"] and "--intensity" not in args and args.count("--emotion") == 1
+    keys = tmp_path / "keys.json"
+    with pytest.raises(toolkit.ToolkitError, match="emotion-curve file not found"):
+        toolkit.GenerateRequest(audio=str(wav), emotion_curve=str(keys)).validate()
+    keys.write_text("[]")
+    toolkit.GenerateRequest(audio=str(wav), emotion_curve=str(keys)).validate()  # its content: the toolkit checks
+    with pytest.raises(toolkit.ToolkitError, match="keys are TIME:LABEL"):
+        toolkit.GenerateRequest(audio=str(wav), emotion_curve="sad then happy").validate()
+    plain = toolkit.generate_args(toolkit.GenerateRequest(audio=str(wav), emotion="sad", emotion_curve="  "),
+                                  Path("o.npz"), set())
+    assert plain[2:6] == ["--emotion", "sad", "--intensity", "2"]  # an empty curve: the label as before
 
 
 def test_job_reports_progress_and_cancel_kills_the_process(tmp_path: Path, corpus: dict[str, Path]) -> None:

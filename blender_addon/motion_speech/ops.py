@@ -115,6 +115,15 @@ class MOTION_SPEECH_OT_check_toolkit(bpy.types.Operator):
         return {"FINISHED"}
 
 
+def _curve_value(text: str) -> str:
+    """The panel's emotion curve as the toolkit takes it: a file (``.json`` / ``.csv``) as an absolute
+    path (Blender's ``//`` relative paths resolved), the keys' text as typed; "" for none."""
+    text = text.strip()
+    if text.lower().endswith((".json", ".csv")):
+        return bpy.path.abspath(text)
+    return text
+
+
 class Generation:
     """One ``motion generate`` run, advanced from Blender's event loop (the modal operator's
     timer) or from a script; the scene is only touched when the result is imported.
@@ -138,7 +147,7 @@ class Generation:
         req = toolkit.GenerateRequest(
             audio=bpy.path.abspath(s.audio) if s.audio else "", emotion=None if s.emotion == "AUTO" else s.emotion,
             intensity=float(s.intensity), style=s.style_value(), seed=int(s.seed), steps=int(s.steps),
-            parts=s.parts, fps=s.target_fps(),
+            parts=s.parts, fps=s.target_fps(), emotion_curve=_curve_value(s.emotion_curve),
         )
         if s.style_mode == "REFERENCE" and (not req.style or not Path(req.style).is_file()):
             raise toolkit.ToolkitError(f"reference audio not found: {req.style or '(not set)'}")

@@ -76,6 +76,12 @@ class MotionSpeechSettings(bpy.types.PropertyGroup):
     )
     intensity: FloatProperty(name="Intensity", description="Emotion intensity (MEAD levels 1-3, 0 fades it out)",  # type: ignore[valid-type]
                              default=2.0, min=0.0, max=3.0, step=10, precision=1)
+    emotion_curve: StringProperty(  # type: ignore[valid-type]
+        name="Emotion curve", default="",
+        description="The emotion over time, keys TIME:LABEL[@INTENSITY] or TIME:(VALENCE,AROUSAL), e.g. "
+        "0:neutral, 4.5:angry@2.5, 9:sad (each key holds until the next, a 1 s cross-fade into it), or a "
+        ".json / .csv file of keys. Empty: the emotion and intensity above",
+    )
     style_mode: EnumProperty(  # type: ignore[valid-type]
         name="Style", description="Speaking style",
         items=[("AUDIO", "From audio", "the style heard in the audio"),

@@ -154,7 +154,12 @@ def parse_progress(text: str) -> float | None:
 
 @dataclass
 class GenerateRequest:
-    """The controls of one ``motion generate`` call (see ``motion generate --help``)."""
+    """The controls of one ``motion generate`` call (see ``motion generate --help``).
+
+    ``emotion_curve``: the emotion over time (``"0:neutral, 4.5:angry@2.5, 9:sad"`` or a ``.json``
+    / ``.csv`` file of keys), passed as ``--emotion`` instead of ``emotion`` and ``intensity``
+    (its keys hold the intensities); "" for none. The toolkit checks its syntax and says what is
+    wrong in one line."""
 
     audio: str
     emotion: str | None = "neutral"
@@ -164,6 +169,7 @@ class GenerateRequest:
     steps: int = 0
     parts: str = "both"
     fps: float = 0.0
+    emotion_curve: str = ""
 
     def validate(self) -> None:
         """Check what can be checked before starting the toolkit.
@@ -179,6 +185,13 @@ class GenerateRequest:
             raise ToolkitError(f"unknown emotion {self.emotion!r}; choose one of {', '.join(EMOTIONS)}")
         if not 0.0 <= self.intensity <= 3.0:
             raise ToolkitError(f"intensity must be within [0, 3], got {self.intensity:g}")
+        curve = self.emotion_curve.strip()
+        if curve.lower().endswith((".json", ".csv")):
+            if not Path(curve).is_file():
+                raise ToolkitError(f"emotion-curve file not found: {curve}")
+        elif curve and ":" not in curve:
+            raise ToolkitError(f"emotion curve {curve!r}: keys are TIME:LABEL[@INTENSITY] or TIME:(VALENCE,AROUSAL) "
+                               "separated by commas, e.g. 0:neutral, 4.5:angry@2.5, 9:sad (or a .json / .csv file)")
         if self.parts not in ("both", "body", "face"):
             raise ToolkitError(f"parts must be both, body or face, got {self.parts!r}")
 
@@ -187,14 +200,19 @@ def generate_args(req: GenerateRequest, out: Path, options: set[str]) -> list[st
     """``motion generate`` arguments for ``req``.
 
     ``options`` are the option strings ``motion generate --help`` lists: the core options
-    (``--emotion --intensity --style --seed --steps -o``) are always passed; ``--fps`` and
+    (``--emotion --intensity --style --seed --steps -o``; an emotion curve as ``--emotion``,
+    without ``--intensity``) are always passed; ``--fps`` and
     the body/face choice only when the toolkit offers them (otherwise the import keeps
     only the chosen part).
     """
     args = ["generate", str(req.audio)]
-    if req.emotion:
-        args += ["--emotion", req.emotion]
-    args += ["--intensity", f"{req.intensity:g}", "--seed", str(int(req.seed))]
+    if req.emotion_curve.strip():  # the curve's keys hold the intensities: no --intensity
+        args += ["--emotion", req.emotion_curve.strip()]
+    else:
+        if req.emotion:
+            args += ["--emotion", req.emotion]
+        args += ["--intensity", f"{req.intensity:g}"]
+    args += ["--seed", str(int(req.seed))]
     if req.style:
         args += ["--style", req.style]
     if req.steps > 0:

@@ -26,8 +26,11 @@ class VIEW3D_PT_motion_speech(bpy.types.Panel):
         layout.use_property_decorate = False
         col = layout.column()
         col.prop(s, "audio")
-        col.prop(s, "emotion")
-        col.prop(s, "intensity", slider=True)
+        fixed = col.column()
+        fixed.enabled = not s.emotion_curve.strip()  # a curve holds its own emotions and intensities
+        fixed.prop(s, "emotion")
+        fixed.prop(s, "intensity", slider=True)
+        col.prop(s, "emotion_curve")
         col.prop(s, "style_mode")
         if s.style_mode == "SPEAKER":
             col.prop(s, "speaker")
