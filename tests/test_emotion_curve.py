@@ -267,7 +267,7 @@ def test_a_constant_curve_is_the_label(long_speech: tuple[np.ndarray, int]) -> N
 
 
 def test_sad_then_happy_is_read_as_sad_then_happy(long_speech: tuple[np.ndarray, int], tmp_path: Path) -> None:
-    from test_front_door import Judges, _describe
+    from helpers import Judges, describe
 
     x, sr = long_speech
     T = len(x) / sr
@@ -278,8 +278,8 @@ def test_sad_then_happy_is_read_as_sad_then_happy(long_speech: tuple[np.ndarray,
     first, second = m.clip(0.0, T / 2 - 1.5), m.clip(T / 2 + 0.5, T)  # away from the fade (T/2 - 1 s .. T/2)
     for part, want in ((first, "sad"), (second, "happy")):
         face, body = judges.face(part), judges.body(part)
-        assert EMOTIONS[int(face.argmax())] == want, f"{text}: the face classifier sees {_describe(face)}"
-        assert EMOTIONS[int(body.argmax())] == want, f"{text}: the body classifier sees {_describe(body)}"
+        assert EMOTIONS[int(face.argmax())] == want, f"{text}: the face classifier sees {describe(face)}"
+        assert EMOTIONS[int(body.argmax())] == want, f"{text}: the body classifier sees {describe(body)}"
     # the keys travel with the file
     from motion.export import export
 

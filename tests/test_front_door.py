@@ -12,62 +12,17 @@ The tests read whatever weights are in ``motion/weights`` (not ``$MOTION_WEIGHTS
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
-import torch
 
 import motion
+from helpers import Judges, describe
 from motion.types import EMOTIONS
 
 REPO = Path(__file__).resolve().parents[1]
 SPEECH = REPO / "tests" / "data" / "real" / "mfa_acoustic_corpus.wav"
 WEIGHTS = REPO / "motion" / "weights"
-
-
-class Judges:
-    """The toolkit's classifiers, each giving ``(8,)`` emotion probabilities for a Motion."""
-
-    def __init__(self) -> None:
-        from motion.pipelines.metric_nets import MetricNets
-
-        nets = MetricNets.from_pretrained(WEIGHTS)  # motion/weights/metrics
-        self.face_net, self.body_net = nets["face_emotion"], nets["emotion_classifier"]
-        self._geometry: Any = None
-
-    def face(self, m: motion.Motion) -> np.ndarray:
-        """What the face emotion classifier sees in the FLAME face (expression + jaw)."""
-        from motion.metrics.evaluate_face import build_face_geometry, predict_emotion
-
-        if self._geometry is None:  # the classifier's vertices depend on the prior's expression count
-            from motion.pipelines.face import FacePipeline
-
-            E = FacePipeline.from_pretrained(WEIGHTS / "face").flint.num_expressions
-            self._geometry = build_face_geometry(E, self.face_net)
-        geom = self._geometry
-        verts = geom.vertices(m.expression, m.jaw)
-        ids = geom.emotion_ids  # as predict_emotion reads them, with the probabilities kept
-        offsets = verts[:, ids] - geom.ids.template[ids].astype(np.float32)
-        with torch.no_grad():
-            logits = self.face_net(torch.from_numpy(np.ascontiguousarray(offsets, np.float32))[None]).logits[0]
-        probs = torch.softmax(logits.double(), -1).numpy()
-        assert int(probs.argmax()) == predict_emotion(self.face_net, geom, verts)
-        return probs
-
-    def body(self, m: motion.Motion) -> np.ndarray:
-        """What the body emotion classifier sees in the body's features (poses + root motion)."""
-        from motion.models.body_features import encode_body
-
-        feats = encode_body(torch.from_numpy(m.poses).float(), torch.from_numpy(m.trans).float(), m.fps)
-        with torch.no_grad():
-            probs = torch.softmax(self.body_net(feats[None])[0].double(), -1).numpy()
-        assert int(probs.argmax()) == int(self.body_net.predict([feats])[0])
-        return probs
-
-
-def _describe(probs: np.ndarray) -> str:
-    return ", ".join(f"{e} {p:.2f}" for e, p in sorted(zip(EMOTIONS, probs.tolist()), key=lambda x: -x[1])[:3])
 
 
 @pytest.fixture(scope="module")
@@ -92,13 +47,13 @@ def test_no_emotion_given_follows_the_emotion_heard(generated: dict[str | None, 
     assert m.meta.extra["face"] == "generated"
     assert heard != "neutral", "the speech encoder hears this (fast, emphatic) recording as neutral"
     body = judges.body(m)
-    assert EMOTIONS[int(body.argmax())] == heard, f"heard {heard}; the body classifier sees {_describe(body)}"
+    assert EMOTIONS[int(body.argmax())] == heard, f"heard {heard}; the body classifier sees {describe(body)}"
     face, neutral_face = judges.face(m), judges.face(generated["neutral"])
     n = EMOTIONS.index("neutral")
     assert EMOTIONS[int(face.argmax())] != "neutral", \
-        f"heard {heard}, but the face classifier sees a neutral face: {_describe(face)}"
+        f"heard {heard}, but the face classifier sees a neutral face: {describe(face)}"
     assert face[n] < neutral_face[n], \
-        f"the face with no emotion given ({_describe(face)}) looks as neutral as emotion='neutral' ({_describe(neutral_face)})"
+        f"the face with no emotion given ({describe(face)}) looks as neutral as emotion='neutral' ({describe(neutral_face)})"
 
 
 @pytest.mark.parametrize("emotion", ["happy", "sad"])
@@ -111,5 +66,5 @@ def test_happy_and_sad_are_told_apart_by_the_toolkits_classifiers(
         judge = getattr(judges, part)
         probs, theirs = judge(m), judge(other)
         assert EMOTIONS[int(probs.argmax())] == emotion, \
-            f"emotion={emotion!r}: the {part} classifier sees {_describe(probs)}"
+            f"emotion={emotion!r}: the {part} classifier sees {describe(probs)}"
         assert probs[k] > theirs[k], f"the {part} of {emotion} is no more {emotion} than the other one"
