@@ -81,6 +81,13 @@ def _add_threads(p: argparse.ArgumentParser) -> None:
                    "that are idle, at most 4)")
 
 
+def _add_device(p: argparse.ArgumentParser) -> None:
+    """``--device`` for a command that runs the generator's networks."""
+    p.add_argument("--device", default="cpu", metavar="DEVICE",
+                   help="where the networks run: cpu (default), cuda or cuda:N (an NVIDIA GPU; fails with a "
+                   "clear message when this machine's torch sees none)")
+
+
 def _seconds(minimum: float, what: str, maximum: float = 3600.0) -> Any:
     """argparse type: a finite number in [minimum, maximum] (``minimum`` excluded when 0 < it)."""
     def parse(text: str) -> float:
@@ -415,9 +422,7 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--arkit", action="store_true",
                    help="with -o OUT.fbx / .glb / .gltf: the face as ARKit's 52 blendshapes (Apple's names)")
     p.add_argument("--weights", type=Path, default=None, help="weights folder (body export, or a root with body/ face/)")
-    p.add_argument("--device", default="cpu", metavar="DEVICE",
-                   help="where the networks run: cpu (default), cuda or cuda:N (an NVIDIA GPU; fails with a "
-                   "clear message when this machine's torch sees none)")
+    _add_device(p)
     _add_threads(p)
     p.set_defaults(func=_run_generate)
 
@@ -526,6 +531,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--blink-seconds", type=float, default=120.0,
                    help="length of the face's blink recording, the clips' audio looped (default 120; 0: none)")
     p.add_argument("--json", type=Path, default=None, help="JSON output (default: evaluate_SPLIT.json)")
+    _add_device(p)
     _add_threads(p)
     p.set_defaults(func=_run_evaluate)
 
@@ -545,7 +551,8 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         face_metrics=args.face_metrics, transcripts=args.transcripts, phones=args.phones, max_clips=args.max_clips,
         reference_split=args.reference_split, steps=args.steps, sampler=args.sampler,
         audio_guidance=args.audio_guidance, emotion_guidance=args.emotion_guidance, smoothing=args.smoothing,
-        seed=args.seed, swap_emotions=args.swap_emotions, blink_seconds=args.blink_seconds, progress=True,
+        seed=args.seed, swap_emotions=args.swap_emotions, blink_seconds=args.blink_seconds, device=args.device,
+        progress=True,
         notes=lambda text: print(f"motion evaluate: {text}", file=sys.stderr), tables=print)
     out = args.json or Path("evaluate_real.json" if args.real is not None else f"evaluate_{args.split}.json")
     text = json.dumps(result, indent=2) + "\n"

@@ -186,6 +186,10 @@ def test_cli_device_cuda_without_a_gpu_fails_before_writing(tmp_path: Path, caps
     assert main(["generate", str(CLIP), "-o", str(out), "--device", "cuda", "--seed", "0"]) != 0
     err = capsys.readouterr().err
     assert "no CUDA support" in err and "cpu" in err and not out.exists()
+    report = tmp_path / "eval.json"
+    assert main(["evaluate", "--real", str(CLIP.parent), "--device", "cuda", "--json", str(report)]) != 0
+    err = capsys.readouterr().err
+    assert "no CUDA support" in err and len(err.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
 
 

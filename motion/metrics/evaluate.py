@@ -61,6 +61,7 @@ def evaluate(
     seed: int = 0,
     swap_emotions: bool = False,
     blink_seconds: float = 120.0,
+    device: str = "cpu",
     progress: bool = False,
     notes: Callable[[str], None] | None = None,
     tables: Callable[[str], None] | None = None,
@@ -85,6 +86,8 @@ def evaluate(
         seed: seed of the first clip.
         swap_emotions: also ask every clip for another emotion.
         blink_seconds: length of the face's blink recording (0: none).
+        device: where the generator's networks run ("cpu", "cuda", "cuda:N"); the metric networks
+            read its (CPU) output on the CPU.
         progress: show progress bars (stderr).
         notes: called with each note on what was left out (default: a ``MotionWarning``).
         tables: called with each result table as it is ready (default: none shown).
@@ -96,11 +99,15 @@ def evaluate(
         the :func:`motion.metrics.real_speech.evaluate_real` result plus ``real``, ``weights``, ``phones``.
 
     Raises:
-        ValueError: neither ``data`` nor ``real``, or an unknown ``part`` / ``phones``.
+        ValueError: neither ``data`` nor ``real``, or an unknown ``part`` / ``phones`` / ``device``.
+        DeviceNotAvailableError: ``device="cuda"`` without a usable GPU.
         WeightsNotFoundError: no generator weights; ``part="face"`` without face weights; or
             ``metrics`` / ``face_metrics`` given without the networks.
     """
+    from motion.pipelines.weights import check_device
+
     note = notes or _warn
+    device = str(check_device(device))  # before any weights load
     if part not in PARTS:
         raise ValueError(f"part must be one of {', '.join(PARTS)}, got {part!r}")
     if phones not in PHONES:
@@ -109,7 +116,8 @@ def evaluate(
                 "emotion_guidance": emotion_guidance, "smoothing": smoothing}
     if real is not None:
         return _evaluate_real(Path(real), weights, max_clips=max_clips, seed=seed, phones=phones,
-                              transcripts=transcripts, settings=settings, progress=progress, tables=tables)
+                              transcripts=transcripts, settings=settings, progress=progress, tables=tables,
+                              device=device)
     if data is None:
         raise ValueError("give data= (a BEAT2-layout corpus) or real= (a folder of recordings)")
     data = Path(data)
@@ -119,7 +127,7 @@ def evaluate(
     if part in ("body", "both"):
         result = _evaluate_body_part(data, split, root, metrics=metrics, max_clips=max_clips,
                                      reference_split=reference_split, seed=seed, swap_emotions=swap_emotions,
-                                     settings=settings, progress=progress, note=note)
+                                     settings=settings, progress=progress, note=note, device=device)
         if tables is not None:
             from motion.metrics.evaluate_body import format_table
 
@@ -127,7 +135,7 @@ def evaluate(
     if part in ("face", "both"):
         outcome = _evaluate_face_part(data, split, root, part=part, face_metrics=face_metrics, max_clips=max_clips,
                                       seed=seed, swap_emotions=swap_emotions, blink_seconds=blink_seconds,
-                                      phones=phones, progress=progress, note=note)
+                                      phones=phones, progress=progress, note=note, device=device)
         face = outcome if isinstance(outcome, dict) else None
         if face is not None and tables is not None:
             from motion.metrics.evaluate_face import format_face_table
@@ -194,13 +202,13 @@ def _reference_clips(data: Path, split: str, reference_split: str, count: int, n
 
 def _evaluate_body_part(data: Path, split: str, root: Path, *, metrics: str | Path | None, max_clips: int | None,
                         reference_split: str, seed: int, swap_emotions: bool, settings: dict[str, Any],
-                        progress: bool, note: Callable[[str], None]) -> dict[str, Any]:
+                        progress: bool, note: Callable[[str], None], device: str = "cpu") -> dict[str, Any]:
     """The body result."""
     from motion.metrics.evaluate_body import evaluate_body, load_clips
     from motion.pipelines.body import BodyPipeline
     from motion.pipelines.weights import METRIC_MODULES, TRAIN_METRICS_HELP, WeightsNotFoundError
 
-    pipe = BodyPipeline.from_pretrained(root)
+    pipe = BodyPipeline.from_pretrained(root, device)
     candidates = [metrics] if metrics else [root]
     try:
         nets = _metric_nets(candidates, METRIC_MODULES, TRAIN_METRICS_HELP)
@@ -218,7 +226,7 @@ def _evaluate_body_part(data: Path, split: str, root: Path, *, metrics: str | Pa
 
 def _evaluate_face_part(data: Path, split: str, root: Path, *, part: str, face_metrics: str | Path | None,
                         max_clips: int | None, seed: int, swap_emotions: bool, blink_seconds: float, phones: str,
-                        progress: bool, note: Callable[[str], None]) -> dict[str, Any] | str:
+                        progress: bool, note: Callable[[str], None], device: str = "cpu") -> dict[str, Any] | str:
     """The face result, or why it was skipped (``part="both"``).
 
     Raises:
@@ -238,7 +246,7 @@ def _evaluate_face_part(data: Path, split: str, root: Path, *, part: str, face_m
         return reason
     from motion.pipelines.face import FacePipeline
 
-    pipe = FacePipeline.from_pretrained(folder)
+    pipe = FacePipeline.from_pretrained(folder, device)
     candidates = [face_metrics] if face_metrics else [root / "metrics", root / "face"]
     try:
         nets = _metric_nets(candidates, (FACE_EMOTION,), TRAIN_FACE_METRICS_HELP)
@@ -257,7 +265,7 @@ def _evaluate_face_part(data: Path, split: str, root: Path, *, part: str, face_m
 
 def _evaluate_real(real: Path, weights: str | Path | None, *, max_clips: int | None, seed: int, phones: str,
                    transcripts: bool, settings: dict[str, Any], progress: bool, tables: Callable[[str], None] | None,
-                   ) -> dict[str, Any]:
+                   device: str = "cpu") -> dict[str, Any]:
     """Real recordings: :mod:`motion.metrics.real_speech`."""
     from motion.metrics.evaluate_face import build_face_geometry
     from motion.metrics.real_speech import evaluate_real, find_real_clips, format_real_table
@@ -267,8 +275,8 @@ def _evaluate_real(real: Path, weights: str | Path | None, *, max_clips: int | N
 
     clips = find_real_clips(real, max_clips)
     root = resolve_weights_dir(weights)
-    body = BodyPipeline.from_pretrained(root)
-    face, reason = load_face_pipeline(root)
+    body = BodyPipeline.from_pretrained(root, device)
+    face, reason = load_face_pipeline(root, device)
     if face is None:
         raise WeightsNotFoundError(f"motion evaluate --real measures the face too, but {reason}")
     options = {k: v for k, v in settings.items() if v is not None}
