@@ -26,12 +26,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from motion.pipelines.request import DEFAULT_SAMPLER, DEFAULT_STEPS
+from motion.pipelines.request import DEFAULT_SAMPLER, DEFAULT_STEPS, PHONE_MODES
 
 #: What ``part=`` takes.
 PARTS: tuple[str, ...] = ("body", "face", "both")
 #: How the face finds p/b/m without a transcript (as ``motion generate --phones``).
-PHONES: tuple[str, ...] = ("detector", "loop", "words", "off")
+PHONES: tuple[str, ...] = PHONE_MODES
 
 
 def _warn(text: str) -> None:

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
 
 from motion.audio.loudness import TARGET_LUFS
+from motion.pipelines.request import PHONE_MODES as PHONE_MODES  # the modes, defined with the options
+from motion.pipelines.request import PhoneMode
 from motion.types import AUDIO_SR, EMOTIONS, FPS, canonical_emotion
 
 AudioLike = str | Path | np.ndarray | torch.Tensor | Any
@@ -27,11 +29,6 @@ AudioLike = str | Path | np.ndarray | torch.Tensor | Any
 #: pipeline samples a curve itself; :func:`emotion_code` takes the rest).
 EmotionLike = str | Mapping[str, float] | Any | None
 StyleLike = str | int | Path | None
-#: How the face finds the phones of speech without a transcript: the lip-event detector
-#: (:func:`motion.audio.closures.detect_closures`: bilabials and pauses only), phone loop, words
-#: then alignment (:func:`motion.audio.phones.recognise_phones`), or not at all (no closures).
-PhoneMode = Literal["detector", "loop", "words", "off"]
-PHONE_MODES: tuple[str, ...] = ("detector", "loop", "words", "off")
 
 
 def check_phone_mode(mode: str) -> str:

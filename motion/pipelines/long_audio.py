@@ -29,12 +29,11 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
-StitchMode = Literal["fused", "inpaint", "crossfade", "concat"]
-STITCH_MODES: tuple[str, ...] = ("fused", "inpaint", "crossfade", "concat")
+from motion.pipelines.request import STITCH_MODES as STITCH_MODES  # the modes, defined with the options
+from motion.pipelines.request import StitchMode
 
 
 @dataclass(frozen=True)

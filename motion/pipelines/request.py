@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from typing import Literal, get_args
 
 #: Default body sampler and steps: DPM-Solver++ (Lu et al. 2022), a second-order multistep
 #: solver, reaches in 10 steps what DDIM needs ~20 for (the benchmark and `motion evaluate`
@@ -34,10 +35,15 @@ DEFAULT_BODY_SMOOTHING = 1.0
 
 #: The body's samplers (:func:`motion.models.sampler.sampling_scheduler`).
 SAMPLERS: tuple[str, ...] = ("dpmsolver", "ddim")
-#: How long audio's windows are joined (:data:`motion.pipelines.long_audio.STITCH_MODES`).
-STITCH_MODES: tuple[str, ...] = ("fused", "inpaint", "crossfade", "concat")
-#: How the face finds p/b/m without a transcript (:data:`motion.pipelines.face_inputs.PHONE_MODES`).
-PHONE_MODES: tuple[str, ...] = ("detector", "loop", "words", "off")
+#: How long audio's windows are joined (:mod:`motion.pipelines.long_audio`): all windows denoised
+#: together with their overlaps fused, the overlap inpainted, cross-faded, or cut end to end.
+StitchMode = Literal["fused", "inpaint", "crossfade", "concat"]
+STITCH_MODES: tuple[str, ...] = get_args(StitchMode)
+#: How the face finds the phones of speech without a transcript: the lip-event detector
+#: (:func:`motion.audio.closures.detect_closures`: bilabials and pauses only), phone loop, words
+#: then alignment (:func:`motion.audio.phones.recognise_phones`), or not at all (no closures).
+PhoneMode = Literal["detector", "loop", "words", "off"]
+PHONE_MODES: tuple[str, ...] = get_args(PhoneMode)
 
 
 def _number(name: str, value: object, *, low: float, strict: bool = False) -> None:
