@@ -16,6 +16,7 @@ import soundfile as sf
 
 import motion
 from motion import api
+from motion.pipelines import request
 
 
 @pytest.fixture()
