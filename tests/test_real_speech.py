@@ -190,3 +190,25 @@ def test_words_mode_hears_the_words_then_aligns_them(shipped: tuple) -> None:
     assert off.meta["phones"] == {"source": "none"}
     with pytest.raises(ValueError, match="phones must be one of detector, loop, words, off"):
         face(str(WAV), seed=0, phones="fast")
+
+
+def test_a_quiet_recording_is_warned_about_once_by_its_own_name(shipped: tuple, tmp_path: Path) -> None:
+    """The sweep's format copies live in memory files (``/proc/PID/fd/N``): the "almost silent"
+    warning comes once, from the clip itself, never under a copy's name."""
+    import soundfile as sf
+
+    from motion.audio.errors import AudioWarning
+    from motion.metrics.evaluate_face import build_face_geometry
+    from motion.metrics.real_speech import RealClip, evaluate_clip
+    from motion.pipelines.generate import generate_motion
+
+    body, face = shipped
+    x, sr = sf.read(WAV, dtype="float32")
+    quiet = tmp_path / "quiet.wav"
+    sf.write(quiet, x * 10 ** (-40 / 20), sr)  # peaks near -45 dBFS: "almost silent"
+    geom = build_face_geometry(face.flint.num_expressions)
+    with pytest.warns(AudioWarning) as caught:
+        evaluate_clip(RealClip(quiet, quiet.name, None), lambda a: generate_motion(a, body, face, seed=0), geom,
+                      gains=(0.0,), formats=("wav", "flac"))
+    texts = [str(w.message) for w in caught if issubclass(w.category, AudioWarning)]
+    assert len(texts) == 1 and str(quiet) in texts[0] and "almost silent" in texts[0], texts

@@ -36,6 +36,7 @@ import os
 import subprocess
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -259,6 +260,7 @@ def evaluate_clip(clip: RealClip, generate: Callable[..., Any], geom: Any, *,
     from functools import partial
 
     from motion.audio import Audio, load_audio
+    from motion.audio.errors import AudioWarning
     from motion.metrics.face import bilabial_middle_frames
     from motion.synthetic.tts.phonemes import is_vowel
     from motion.types import FPS
@@ -278,7 +280,10 @@ def evaluate_clip(clip: RealClip, generate: Callable[..., Any], geom: Any, *,
                            "gain": _sweep(list(runs.values()), speech)}
     fruns = []
     for fmt in formats:  # each variant in memory: nothing on disk, even if the process is killed
-        with format_variant(x, audio.sr, fmt) as path:
+        # The clip's own load above already warned about its audio (by its name); its copies
+        # (/proc/PID/fd/N of a memfd) would repeat that under a name nobody knows.
+        with format_variant(x, audio.sr, fmt) as path, warnings.catch_warnings():
+            warnings.simplefilter("ignore", AudioWarning)
             fruns.append(_run(generate, path, geom))
     res["format"] = _sweep(fruns, speech)
     gap = base.gap
