@@ -460,6 +460,12 @@ def _run_generate(args: argparse.Namespace) -> int:
     print(f"wrote {path} ({motion.num_frames} frames, {motion.duration:.2f} s; emotion "
           f"{meta.emotion} ({meta.extra.get('emotion_source')}), seed {meta.seed}, face "
           f"{meta.extra.get('face')})")
+    from motion.pipelines.weights import SHIPPED_WEIGHTS, resolve_weights_dir
+
+    if meta.extra.get("emotion_source") == "audio" and resolve_weights_dir(args.weights).resolve() == SHIPPED_WEIGHTS:
+        print(f"note: {meta.emotion} is the emotion heard in the audio, which the shipped weights read "
+              "reliably on the synthetic voice only; for a real recording pass --emotion (a label or a curve)",
+              file=sys.stderr)
     return 0
 
 
