@@ -70,7 +70,8 @@ class MotionSpeechSettings(bpy.types.PropertyGroup):
                           subtype="FILE_PATH")
     emotion: EnumProperty(  # type: ignore[valid-type]
         name="Emotion", description="Emotion of the generated motion",
-        items=[("AUTO", "From audio", "keep the emotion heard in the audio")]
+        items=[("AUTO", "From audio", "keep the emotion heard in the audio (reliable on the synthetic voice "
+                 "only; for real recordings pick the emotion or give a curve)")]
         + [(e, e.capitalize(), f"generate {e} motion") for e in EMOTIONS],
         default="neutral",
     )
