@@ -48,9 +48,7 @@ from motion.pipelines.body_speech import (
 from motion.pipelines.emotion_curve import EmotionCurve, curve_meta
 from motion.pipelines.fused import sample_fused
 from motion.pipelines.long_audio import (
-    STITCH_MODES,
     BodyDecoder,
-    StitchMode,
     Window,
     plan_clip,
     seam_frames,
@@ -61,6 +59,8 @@ from motion.pipelines.request import (
     DEFAULT_EMOTION_GUIDANCE,
     DEFAULT_SAMPLER,
     DEFAULT_STEPS,
+    STITCH_MODES,
+    StitchMode,
 )
 from motion.pipelines.weights import (
     BODY_MODULES,

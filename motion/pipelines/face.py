@@ -68,7 +68,6 @@ from motion.pipelines.emotion_curve import EmotionCurve
 from motion.pipelines.face_inputs import (
     AudioLike,
     EmotionLike,
-    PhoneMode,
     as_audio,
     StyleLike,
     blend_weights,
@@ -80,6 +79,7 @@ from motion.pipelines.face_inputs import (
     phone_track,
     speech_features,
 )
+from motion.pipelines.request import PhoneMode
 from motion.pipelines.weights import TRAIN_FACE_HELP, SavesPretrained
 from motion.types import EMOTIONS, FPS
 

@@ -20,8 +20,7 @@ import numpy as np
 import torch
 
 from motion.audio.loudness import TARGET_LUFS
-from motion.pipelines.request import PHONE_MODES as PHONE_MODES  # the modes, defined with the options
-from motion.pipelines.request import PhoneMode
+from motion.pipelines.request import PHONE_MODES
 from motion.types import AUDIO_SR, EMOTIONS, FPS, canonical_emotion
 
 AudioLike = str | Path | np.ndarray | torch.Tensor | Any

@@ -32,8 +32,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from motion.pipelines.request import STITCH_MODES as STITCH_MODES  # the modes, defined with the options
-from motion.pipelines.request import StitchMode
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from motion.container import Motion
 from motion.data.formats._source import open_npz
 from motion.types import NUM_BETAS_BEAT2
