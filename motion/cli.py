@@ -327,7 +327,8 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
         help="the main job: corpus -> animation -> video with audio",
         description="Generate the synthetic corpus (if absent), take one speaker's held-out sentence "
         "in several emotions, generate body + face motion from each recording with the trained weights "
-        "and render it to MP4 videos with audio plus a still and GLB / BVH exports, in --out.",
+        "and render it to MP4 videos with audio plus a still and GLB / BVH exports, in --out; then a real "
+        "voice (shipped, MIT) with an emotion curve: a video and the curve plot.",
     )
     p.add_argument("--out", type=Path, default=Path("outputs/demo"), help="output folder (default outputs/demo)")
     p.add_argument("--corpus", type=Path, default=Path("data/corpus"), help="corpus folder (default data/corpus)")

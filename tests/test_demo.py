@@ -25,7 +25,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]
 
 def test_demo_writes_videos_with_audio(demo_run: tuple[Path, list[Path]]) -> None:
     out, files = demo_run
-    videos = sorted(out.glob("*.mp4"))
+    videos = sorted(p for p in out.glob("*.mp4") if p.name != "real_voice_curve.mp4")
     assert len(videos) == 2
     summary = json.loads((out / "demo.json").read_text())
     assert [c["emotion"] for c in summary["clips"]] == ["happy", "sad"]
@@ -101,3 +101,25 @@ def test_demo_without_weights_shows_the_corpus_motion(demo_run: tuple[Path, list
     assert "showing the corpus' own motion" in capsys.readouterr().out
     summary = json.loads((tmp_path / "gt" / "demo.json").read_text())
     assert summary["clips"][0]["source"] == "corpus ground truth"
+
+
+def test_demo_real_voice_with_an_emotion_curve(demo_run: tuple[Path, list[Path]]) -> None:
+    """Step 6: the shipped real voice three times over, its emotion given as a curve: a video with
+    the audio (as long as the motion) and the curve plot, listed in the summary."""
+    import soundfile as sf
+    from PIL import Image
+
+    from motion.demo import REAL_VOICE, REAL_VOICE_CURVE, REAL_VOICE_REPEATS
+
+    out, files = demo_run
+    real = json.loads((out / "demo.json").read_text())["real_voice"]
+    assert real["emotion_curve"] == REAL_VOICE_CURVE
+    wav, video, plot = out / real["audio"], out / real["video"], out / real["plot"]
+    assert {wav, video, plot} <= set(files)
+    info = sf.info(wav)
+    assert abs(info.duration - REAL_VOICE_REPEATS * sf.info(REAL_VOICE).duration) < 1e-3
+    n_frames, secs = imageio_ffmpeg.count_frames_and_secs(str(video))
+    assert n_frames == real["frames"] == round(info.duration * real["fps"])
+    assert abs(secs - info.duration) < 0.1
+    w, h = Image.open(plot).size
+    assert h > 0.75 * w  # the taller figure of a motion with an emotion curve (10 x 8 in, not 10 x 6.4)
