@@ -11,7 +11,8 @@
 6. with trained weights, a real human voice too (``motion/assets/real_voice.wav``, MIT: see
    ``motion/assets/SOURCE.txt``), three times over, its emotion given as a curve
    (:data:`REAL_VOICE_CURVE`: the emotion the shipped weights hear in a real voice is not
-   reliable, so it is given): an MP4 with the audio and the curve plot.
+   reliable, so it is given): an MP4 with the audio (upper body: the face shows the curve) and
+   the curve plot.
 """
 
 from __future__ import annotations
@@ -162,7 +163,9 @@ def _real_voice(out_dir: Path, seed: int, weights: str | Path | None, preset: st
 
     atomic_write(wav, write_wav)
     motion = generate(samples, sr=int(voice.sr), emotion=REAL_VOICE_CURVE, seed=seed, weights=weights)
-    video = render_video(motion, out_dir / "real_voice_curve.mp4", audio=wav, preset=preset, size=video_size,
+    # framed closer than the full body (unless a closer preset is asked for): the curve shows in the face
+    framing = "upper_body" if preset == "full_body" else preset
+    video = render_video(motion, out_dir / "real_voice_curve.mp4", audio=wav, preset=framing, size=video_size,
                          body_model=model, progress=progress)
     plot = plot_curves(motion, out_dir / "real_voice_curve.png", audio=wav, body_model=model)
     summary = {"audio": wav.name, "source": "motion/assets/real_voice.wav (MIT, Montreal Forced Aligner test data), "
