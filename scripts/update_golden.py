@@ -10,7 +10,9 @@ and commit the new reference with the change that explains it.
 
 The command: the real recording ``tests/data/real/mfa_acoustic_corpus.wav`` (2.9 s), seed 0,
 the shipped weights (``motion/weights``, not ``$MOTION_WEIGHTS_DIR``), every other option at
-its default, one torch thread (sums in the same order on any machine's core count).
+its default, one torch thread (sums in the same order on any machine's core count), in a
+fresh process (the last bits of float32 results also depend on the thread counts a process
+used before: the test runs it in a subprocess too).
 """
 
 from __future__ import annotations
