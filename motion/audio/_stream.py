@@ -12,11 +12,14 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
 from motion.audio.errors import NonFiniteAudioError, SampleRateError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from motion.audio.io import Audio
 
 #: Sample rates accepted for input files and as resampling targets (Hz).
 MIN_SAMPLE_RATE: int = 4000
@@ -127,23 +130,13 @@ class MonoResampler:
         exceeded 1 (an unnormalised float file) the whole signal is scaled down by its
         peak; if only resampling overshoot (Gibbs ripple) exceeds 1, it is clipped.
         """
-        if self._stream is not None:
-            self._append(self._stream.resample_chunk(np.zeros(0, np.float32), last=True))
+        self._flush()
         out = self._buf[: self._n]
         if self._n < self._buf.size // 2:  # grew far past the need: give memory back
             out = out.copy()
         self._buf = np.empty(0, np.float32)
-        gain = self.downmix_gain()
-        if gain != 1.0:
-            out *= np.float32(gain)
-            self.peak *= gain
-        if out.size:
-            peak = max(float(out.max()), -float(out.min()))  # no |out| temporary
-            if peak > 1.0:
-                if self.peak > 1.0:
-                    out *= np.float32(1.0 / peak)
-                np.clip(out, -1.0, 1.0, out=out)
-        return out
+        extremes = (float(out.max()), float(out.min())) if out.size else None  # no |out| temporary
+        return self._level_fixes(extremes).apply(out)
 
     @property
     def out_frames(self) -> int:
@@ -155,18 +148,28 @@ class MonoResampler:
         spilled samples what :meth:`finish` would have returned (the same float32 numbers)."""
         if self._spill is None:
             raise RuntimeError("finish_spill needs a MonoResampler made with spill=")
+        self._flush()
+        self._spill.flush()
+        return self._level_fixes((self._max, self._min) if self._n else None)
+
+    def _flush(self) -> None:
+        """Push the resampler's last samples to the output."""
         if self._stream is not None:
             self._append(self._stream.resample_chunk(np.zeros(0, np.float32), last=True))
-        self._spill.flush()
+
+    def _level_fixes(self, extremes: tuple[float, float] | None) -> OutputTransform:
+        """The level fixes of :meth:`finish` for an output whose raw float32 samples range over
+        ``extremes`` (max, min; None: no samples), and ``peak`` brought to the gained signal.
+
+        The peak is that of the gained float32 output: rounding is monotonic, so the extreme
+        products are the products of the extremes."""
         gain = self.downmix_gain()
         g32 = np.float32(gain) if gain != 1.0 else None
         if g32 is not None:
             self.peak *= gain
         scale, clip = None, False
-        if self._n:
-            # finish() takes the peak of the gained float32 output; rounding is monotonic, so the
-            # extreme products are the products of the extremes
-            hi, lo = np.float32(self._max), np.float32(self._min)
+        if extremes is not None:
+            hi, lo = np.float32(extremes[0]), np.float32(extremes[1])
             if g32 is not None:
                 hi, lo = hi * g32, lo * g32
             peak = max(float(hi), -float(lo))
@@ -308,3 +311,18 @@ class SpilledSamples:
 def samples_or_array(x: Any) -> Any:
     """``x`` itself if it is :class:`SpilledSamples` (read it range by range), else ``np.asarray(x)``."""
     return x if isinstance(x, SpilledSamples) else np.asarray(x)
+
+
+def samples_at(audio: Audio, sr: int) -> np.ndarray:
+    """``(N,)`` float32 samples of ``audio`` (an :class:`~motion.audio.io.Audio`) at ``sr`` Hz:
+    on-disk samples already at that rate as they are (:class:`SpilledSamples`, read range by
+    range; typed as the array they stand in for), else an array (resampled with soxr "HQ" when
+    the rate differs)."""
+    if isinstance(audio.samples, SpilledSamples) and audio.sr == sr:
+        return audio.samples
+    y = np.asarray(audio.samples, dtype=np.float32)
+    if audio.sr != sr:
+        import soxr
+
+        y = soxr.resample(y, audio.sr, sr, quality="HQ").astype(np.float32)
+    return y
