@@ -17,9 +17,6 @@ from motion.models.body_features import BODY_FEATURE_DIM, BODY_JOINTS
 from motion.models.config import save_module
 from motion.types import EMOTIONS, FPS, JOINT_NAMES
 
-#: The export's description of itself (stage, modules, data, versions).
-MANIFEST = "manifest.json"
-
 
 def _is_plain(value: Any) -> bool:
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -92,7 +89,7 @@ class StageModule(pl.LightningModule):
         :func:`motion.models.config.load_module` read; the same format as their
         ``save_pretrained``. An existing folder at ``path`` is replaced as a whole."""
         from motion.atomic import atomic_folder
-        from motion.pipelines.weights import write_json
+        from motion.pipelines.weights import MANIFEST, write_json
 
         out = Path(path)
         with atomic_folder(out) as tmp:

@@ -33,6 +33,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from motion.pipelines.weights import MANIFEST
+
 #: destination sub-folder -> the runs (under the runs root) whose ``latest`` export goes there
 LAYOUT: dict[str, tuple[str, ...]] = {
     "body": ("latent_diffusion", "speech_encoder_robust"),  # the robust encoder replaces the denoiser's
@@ -61,14 +63,14 @@ def _complete_manifest(folder: Path) -> None:
     for name in module_names(folder):
         modules[name] = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))["class_path"]
     manifest["modules"] = modules
-    write_json(folder / "manifest.json", manifest)
+    write_json(folder / MANIFEST, manifest)
 
 
 def _write_root_manifest(root: Path, parts: list[str]) -> None:
     from motion.pipelines.motion_pipeline import root_manifest
     from motion.pipelines.weights import write_json
 
-    write_json(root / "manifest.json", root_manifest(parts))
+    write_json(root / MANIFEST, root_manifest(parts))
 
 
 def pack(runs: Path, dest: Path, half: bool = True) -> dict[str, int]:
@@ -91,7 +93,7 @@ def pack(runs: Path, dest: Path, half: bool = True) -> dict[str, int]:
                 for f in sorted((runs / name / "latest").iterdir()):
                     if not (f.is_file() and f.suffix in SUFFIXES):
                         continue
-                    if (tmp / sub / f.name).exists() and f.name == "manifest.json":
+                    if (tmp / sub / f.name).exists() and f.name == MANIFEST:
                         continue  # the first run's manifest describes the folder
                     if f.suffix in WEIGHT_SUFFIXES:
                         if f.suffix == ".pt" and (f.parent / f"{f.stem}.safetensors").is_file():
