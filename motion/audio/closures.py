@@ -42,6 +42,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
+from motion.audio.framing import chunks
+
 if TYPE_CHECKING:
     from motion.audio.io import Audio
     from motion.audio.phones import PhoneTrack
@@ -80,17 +82,13 @@ def closure_features(audio: Audio) -> np.ndarray:
     if fb.shape[0] == 0:
         return fb
     energy = np.empty(fb.shape[0])  # natural-log energy per frame
-    for a, b in _chunks(fb.shape[0], 1 << 14):
+    for a, b in chunks(fb.shape[0], 1 << 14):
         energy[a:b] = np.log(np.exp(fb[a:b].astype(np.float64)).sum(1))
     gate = energy > np.percentile(energy, 95) - GATE_DB / (10.0 / np.log(10.0))
     # the mean of the gated rows (the same sum as fb[gate].mean(0), without the copy)
     mean = np.mean(fb, axis=0, where=gate[:, None]) if gate.any() else fb.mean(0)
     fb -= mean
     return fb
-
-
-def _chunks(n: int, size: int) -> list[tuple[int, int]]:
-    return [(a, min(a + size, n)) for a in range(0, n, size)]
 
 
 def _dithered_fbank(audio: Audio) -> np.ndarray:
@@ -113,7 +111,7 @@ def _dithered_fbank(audio: Audio) -> np.ndarray:
     out = np.empty((F, N_BANDS), np.float32)
     basis = fbank_basis(N_BANDS)
     seg, start, end = np.zeros(0, np.float32), 0, 0  # seg: the dithered signal over [start, end)
-    for k0, k1 in _chunks(F, fbank_chunk_frames()):  # kaldi_fbank's chunks: the same numbers
+    for k0, k1 in chunks(F, fbank_chunk_frames()):  # kaldi_fbank's chunks: the same numbers
         stop = (k1 - 1) * FRAME_SHIFT + FRAME_LENGTH
         new = y[end:stop]
         level = new if scale is None else np.multiply(new, scale, dtype=np.float32)
@@ -203,7 +201,7 @@ def detector_probs(feats: np.ndarray, model: ClosureDetector | None = None,
         return out
     reach = model.receptive_frames
     with _LOCK, torch.inference_mode():
-        for a, b in _chunks(F, max(int(chunk_frames or CHUNK_FRAMES), 1)):
+        for a, b in chunks(F, chunk_frames or CHUNK_FRAMES):
             lo, hi = max(a - reach, 0), min(b + reach, F)
             logits = model(torch.from_numpy(np.ascontiguousarray(feats[lo:hi]))[None])[0]
             out[a:b] = torch.softmax(logits.float(), -1)[a - lo:b - lo].numpy()
