@@ -80,16 +80,9 @@ def kaldi_fbank(
     AST/AMUSE subtract the waveform mean before the fbank; with Kaldi's per-frame DC
     removal that step changes nothing, so it is skipped (no copy of the signal).
     """
-    from motion.audio._stream import SpilledSamples
+    from motion.audio._stream import samples_at
 
-    if isinstance(audio.samples, SpilledSamples) and audio.sr == FBANK_SR:
-        y = audio.samples  # on disk: read chunk by chunk
-    else:
-        y = np.asarray(audio.samples, dtype=np.float32)
-    if audio.sr != FBANK_SR:
-        import soxr
-
-        y = soxr.resample(y, audio.sr, FBANK_SR, quality="HQ").astype(np.float32)
+    y = samples_at(audio, FBANK_SR)  # on disk at 16 kHz: read chunk by chunk
     n_frames = num_fbank_frames(y.shape[0])
     out = np.empty((n_frames, n_mels), np.float32)
     basis = fbank_basis(n_mels)

@@ -245,16 +245,9 @@ def _log_mel_rows(y: np.ndarray, j0: int, j1: int, mel_fb: np.ndarray, window: n
 def _analysis_signal(audio: Audio) -> np.ndarray:
     """(N,) float32 samples at ANALYSIS_SR (on-disk samples at that rate as they are: every
     reader here takes them range by range)."""
-    from motion.audio._stream import SpilledSamples
+    from motion.audio._stream import samples_at
 
-    if isinstance(audio.samples, SpilledSamples) and audio.sr == ANALYSIS_SR:
-        return audio.samples  # type: ignore[return-value]
-    y = np.asarray(audio.samples, dtype=np.float32)
-    if audio.sr != ANALYSIS_SR:
-        import soxr
-
-        y = soxr.resample(y, audio.sr, ANALYSIS_SR, quality="HQ").astype(np.float32)
-    return y
+    return samples_at(audio, ANALYSIS_SR)
 
 
 def _fine_features(y: np.ndarray, n_mels: int, chunk_frames: int, gain: np.float32 | None = None) -> _Fine:
