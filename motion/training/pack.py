@@ -115,7 +115,6 @@ def convert(folder: Path) -> dict[str, Any]:
         FileNotFoundError: ``folder`` does not exist.
     """
     from motion.atomic import atomic_folder
-    from motion.models.config import read_state, write_state
     from motion.pipelines.motion_pipeline import PARTS
 
     if not folder.is_dir():
@@ -127,7 +126,7 @@ def convert(folder: Path) -> dict[str, Any]:
         subs = [tmp / p for p in PARTS if (tmp / p).is_dir()] or [tmp]
         for sub in subs:
             for pt in sorted(sub.glob("*.pt")):
-                write_state(read_state(pt), sub / f"{pt.stem}.safetensors")  # the tensors as they are
+                _copy_weights(pt, sub, half=False)  # the tensors as they are
                 pt.unlink()
                 converted.append(str(pt.relative_to(tmp)))
             _complete_manifest(sub)
