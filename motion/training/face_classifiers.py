@@ -40,9 +40,8 @@ _SET = "net"
 
 
 class _FaceClassifierModule(StageModule):
-    """Shared set-up: FLAME vertex offsets of a region -> a classifier network."""
-
-    export_name = "net"
+    """Shared set-up: FLAME vertex offsets of a region -> a classifier network, exported under
+    the stage's name."""
 
     def __init__(self, net: NetFactory, region: str, vertex_stride: int, models_dir: str | None,
                  num_expressions: int, input_noise: float, lr: float, weight_decay: float, warmup_steps: int,
@@ -68,7 +67,7 @@ class _FaceClassifierModule(StageModule):
         return [self.net]
 
     def export_modules(self) -> dict[str, nn.Module]:
-        return {self.export_name: self.net}
+        return {self.stage: self.net}
 
     def _terms(self, batch: dict[str, torch.Tensor], train: bool) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError
@@ -100,7 +99,7 @@ class LipReaderModule(_FaceClassifierModule):
         lr, weight_decay, warmup_steps, min_lr_ratio: optimisation (:class:`StageModule`).
     """
 
-    stage, export_name = "lip_reader", "lip_reader"
+    stage = "lip_reader"
 
     def __init__(self, net: NetFactory, region: str = "lips", vertex_stride: int = 1, models_dir: str | None = None,
                  num_expressions: int = 50, input_noise: float = 0.05, lr: float = 1.0e-3,
@@ -120,7 +119,7 @@ class FaceEmotionModule(_FaceClassifierModule):
     Args: as :class:`LipReaderModule` (default region: every 4th vertex that expression or jaw move).
     """
 
-    stage, export_name = "face_emotion", "face_emotion"
+    stage = "face_emotion"
 
     def __init__(self, net: NetFactory, region: str = "moving", vertex_stride: int = 4, models_dir: str | None = None,
                  num_expressions: int = 50, input_noise: float = 0.05, lr: float = 1.0e-3,
