@@ -67,6 +67,7 @@ from motion.pipelines.weights import (
     MANIFEST,
     TRAIN_BODY_HELP,
     SavesPretrained,
+    WeightsNotFoundError,
     check_device,
     load_modules,
     read_manifest,
@@ -152,19 +153,11 @@ class BodyPipeline(SavesPretrained):
         """
         from diffusers import DDPMScheduler
 
-        from motion.pipelines.weights import WeightsNotFoundError
-
         dev = check_device(device)
         folder = require_part(path, "body", BODY_MODULES, TRAIN_BODY_HELP)
-        mods = load_modules(folder, BODY_MODULES, dev)
-        expected = {"speech_encoder": SpeechDisentangler, "motion_vae": MotionVAE, "denoiser": LatentDenoiser,
-                    "latent_norm": Standardizer}
-        for name, module in mods.items():
-            if not isinstance(module, expected[name]):
-                from motion.models.config import WeightsFileError
-
-                raise WeightsFileError(f"{folder / name}.json builds {type(module).__name__}, "
-                                       f"expected {expected[name].__name__}")
+        mods = load_modules(folder, BODY_MODULES, dev, expected={
+            "speech_encoder": SpeechDisentangler, "motion_vae": MotionVAE, "denoiser": LatentDenoiser,
+            "latent_norm": Standardizer})
         if not (folder / "scheduler_config.json").is_file():
             raise WeightsNotFoundError(f"{folder} has no scheduler_config.json (written by the "
                                        f"latent_diffusion stage's export).\n{TRAIN_BODY_HELP}")

@@ -204,13 +204,9 @@ class FacePipeline(SavesPretrained):
         dev = check_device(device)
         folder = require_part(path, "face", cls.MODULES, TRAIN_FACE_HELP)
         optional = [n for n in ("speech_encoder", "closure_detector") if has_module(folder, n)]
-        mods = load_modules(folder, [*cls.MODULES, *optional], dev)
-        expected = {"face_decoder": EmoteDecoder, "flint": FlintPrior, "speech_encoder": SpeechDisentangler,
-                    "closure_detector": ClosureDetector}
-        for name, module in mods.items():
-            if not isinstance(module, expected[name]):
-                raise WeightsFileError(f"{folder / name}.json builds {type(module).__name__}, "
-                                       f"expected {expected[name].__name__}")
+        mods = load_modules(folder, [*cls.MODULES, *optional], dev, expected={
+            "face_decoder": EmoteDecoder, "flint": FlintPrior, "speech_encoder": SpeechDisentangler,
+            "closure_detector": ClosureDetector})
         cfg = folder / "face_pipeline.json"
         try:
             settings = json.loads(cfg.read_text(encoding="utf-8")) if cfg.is_file() else {}

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -135,11 +135,22 @@ def require_part(path: str | os.PathLike[str], part: str, names: Sequence[str], 
         f"{f' or {root / part}' if where != root else ''}.\n{help_text}")
 
 
-def load_modules(folder: Path, names: Sequence[str], device: str | torch.device = "cpu") -> dict[str, nn.Module]:
-    """``{name: module}`` of the exports ``names`` in ``folder``, in eval mode on ``device``."""
-    from motion.models.config import load_module
+def load_modules(folder: Path, names: Sequence[str], device: str | torch.device = "cpu",
+                 expected: Mapping[str, type[nn.Module]] | None = None) -> dict[str, nn.Module]:
+    """``{name: module}`` of the exports ``names`` in ``folder``, in eval mode on ``device``.
 
-    return {n: load_module(folder, n, device).to(device).eval() for n in names}
+    Raises:
+        WeightsFileError: a module is not of its class in ``expected`` (``{name: class}``), or
+            (:func:`~motion.models.config.load_module`) a file is unreadable or does not fit.
+    """
+    from motion.models.config import WeightsFileError, load_module
+
+    mods = {n: load_module(folder, n, device).to(device).eval() for n in names}
+    for name, module in mods.items():
+        want = (expected or {}).get(name)
+        if want is not None and not isinstance(module, want):
+            raise WeightsFileError(f"{folder / name}.json builds {type(module).__name__}, expected {want.__name__}")
+    return mods
 
 
 def save_modules(folder: Path, modules: dict[str, nn.Module]) -> dict[str, str]:
