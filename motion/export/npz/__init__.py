@@ -78,26 +78,26 @@ def _writer(name: str) -> Any:
     return write
 
 
-def amass_placement(motion: Motion, body_model: Any = None, models_dir: str | None = None) -> tuple[float, Any]:
+def amass_placement(motion: Motion, body_model: Any = None, models_dir: str | None = None,
+                    floor: bool = True) -> tuple[float, Any]:
     """``(floor_offset, pelvis)`` for :func:`motion.export.npz.amass.write_amass`: the rest
     pelvis joint (an exact turn to Z up) and the metres to add to ``trans[:, 2]`` so the
-    lowest skinned vertex over the clip is at ``z = 0``."""
+    lowest skinned vertex over the clip is at ``z = 0`` (``floor`` False: 0, not measured)."""
     from motion.export._rest import load_model, rest_model
     from motion.export.floor import floor_offset
 
     rest = rest_model(load_model(motion, body_model, models_dir), motion.betas)
-    return floor_offset(motion, rest), rest.joints[0]
+    return (floor_offset(motion, rest) if floor else 0.0), rest.joints[0]
 
 
 def _write_amass(motion: Motion, path: Path, *, floor: bool = True, body_model: Any = None,
                  models_dir: str | None = None, **opts: Any) -> None:
     """The ``amass`` exporter: Z up (exact turn about the pelvis), on the floor (see :func:`amass_placement`)."""
     fps = opts.get("fps")
+    # resampled once, here: the writer gets the motion at its rate already
     m = motion if fps is None or abs(float(fps) - motion.fps) < 1e-9 else motion.resample(float(fps))
-    offset, pelvis = amass_placement(m, body_model, models_dir)
-    if not floor:
-        offset = 0.0
-    written = Path(write_amass(motion, path, floor_offset=offset, pelvis=pelvis, **opts))
+    offset, pelvis = amass_placement(m, body_model, models_dir, floor=floor)
+    written = Path(write_amass(m, path, floor_offset=offset, pelvis=pelvis, **opts))
     if written != Path(path):  # pragma: no cover - the temp path always ends in .npz
         written.replace(path)
 
