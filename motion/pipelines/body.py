@@ -119,9 +119,6 @@ class BodyPipeline(SavesPretrained):
             from the arguments).
     """
 
-    #: Sub-modules, as named in the export folder.
-    MODULES = BODY_MODULES
-
     def __init__(self, speech_encoder: SpeechDisentangler, vae: MotionVAE,
                  denoiser: LatentDenoiser, latent_norm: Standardizer,
                  scheduler_config: dict[str, Any], features: FeatureConfig,

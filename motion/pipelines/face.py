@@ -80,7 +80,18 @@ from motion.pipelines.face_inputs import (
     speech_features,
 )
 from motion.pipelines.request import PhoneMode
-from motion.pipelines.weights import TRAIN_FACE_HELP, SavesPretrained
+from motion.pipelines.weights import (
+    FACE_MODULES,
+    MANIFEST,
+    TRAIN_FACE_HELP,
+    SavesPretrained,
+    check_device,
+    load_modules,
+    read_manifest,
+    require_part,
+    save_modules,
+    write_json,
+)
 from motion.types import EMOTIONS, FPS
 
 
@@ -159,9 +170,6 @@ class FacePipeline(SavesPretrained):
         manifest: the export's ``manifest.json`` (kept by :meth:`save_pretrained`).
     """
 
-    #: Sub-modules that make a face export (``speech_encoder`` and ``closure_detector`` are optional).
-    MODULES = ("face_decoder", "flint")
-
     def __init__(self, decoder: EmoteDecoder, flint: FlintPrior, speech_encoder: SpeechDisentangler | None = None,
                  settings: dict[str, Any] | None = None, device: str | torch.device = "cpu", chunk_frames: int = 600,
                  overlap_frames: int = 64, postprocess: bool = True, blink_direction: np.ndarray | None = None,
@@ -199,12 +207,11 @@ class FacePipeline(SavesPretrained):
         """
         from motion.models.closure_detector import ClosureDetector
         from motion.models.config import WeightsFileError, has_module
-        from motion.pipelines.weights import check_device, load_modules, read_manifest, require_part
 
         dev = check_device(device)
-        folder = require_part(path, "face", cls.MODULES, TRAIN_FACE_HELP)
+        folder = require_part(path, "face", FACE_MODULES, TRAIN_FACE_HELP)
         optional = [n for n in ("speech_encoder", "closure_detector") if has_module(folder, n)]
-        mods = load_modules(folder, [*cls.MODULES, *optional], dev, expected={
+        mods = load_modules(folder, [*FACE_MODULES, *optional], dev, expected={
             "face_decoder": EmoteDecoder, "flint": FlintPrior, "speech_encoder": SpeechDisentangler,
             "closure_detector": ClosureDetector})
         cfg = folder / "face_pipeline.json"
@@ -229,8 +236,6 @@ class FacePipeline(SavesPretrained):
 
     def write_to(self, folder: Path) -> None:
         """Write the files of :meth:`save_pretrained` into the existing ``folder`` (not atomic)."""
-        from motion.pipelines.weights import MANIFEST, save_modules, write_json
-
         manifest = copy.deepcopy(self.manifest)
         manifest["modules"] = save_modules(folder, self.modules())
         write_json(folder / "face_pipeline.json", dict(self.settings))
@@ -243,8 +248,6 @@ class FacePipeline(SavesPretrained):
         Raises:
             DeviceNotAvailableError: CUDA asked for but not available.
         """
-        from motion.pipelines.weights import check_device
-
         self.device = check_device(device)
         for module in (self.decoder, self.flint, self.speech_encoder):
             if module is not None:

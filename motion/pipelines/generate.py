@@ -23,13 +23,11 @@ import numpy as np
 from motion._memory import trim_heap
 from motion.container import Motion, MotionMeta
 from motion.pipelines.emotion_curve import EmotionCurve, curve_meta
+from motion.pipelines.weights import FACE_MODULES
 from motion.types import EMOTIONS, FPS, JAW, LEFT_EYE, NUM_EXPRESSIONS, RIGHT_EYE
 
 if TYPE_CHECKING:  # pragma: no cover
     from motion.pipelines.body import BodyPipeline, BodyPipelineOutput
-
-#: What makes a folder a face export.
-FACE_MODULES = ("face_decoder", "flint")
 
 
 @dataclass

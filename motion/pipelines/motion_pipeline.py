@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from motion.pipelines.weights import (
     BODY_MODULES,
+    FACE_MODULES,
     MANIFEST,
     SavesPretrained,
     check_device,
@@ -94,7 +95,6 @@ def parts_in(root: Path) -> list[str]:
                                        f"{', '.join(f'{k} ({v})' for k, v in PARTS.items())}")
         return [p for p in PARTS if p in named]
     from motion.models.config import module_names
-    from motion.pipelines.generate import FACE_MODULES
 
     found = []
     if part_folder(root, "body", BODY_MODULES) is not None:

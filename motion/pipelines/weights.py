@@ -41,6 +41,8 @@ WEIGHTS_ENV: Final[str] = "MOTION_WEIGHTS_DIR"
 SHIPPED_WEIGHTS: Path = Path(__file__).resolve().parent.parent / "weights"
 #: Sub-modules of a latent-diffusion export that the body pipeline loads.
 BODY_MODULES: Final[tuple[str, ...]] = ("speech_encoder", "motion_vae", "denoiser", "latent_norm")
+#: Sub-modules that make a face export (``speech_encoder`` and ``closure_detector`` are optional).
+FACE_MODULES: Final[tuple[str, ...]] = ("face_decoder", "flint")
 #: The manifest of an export folder or a weights root.
 MANIFEST: Final[str] = "manifest.json"
 #: Sub-modules of a motion-metrics export.
