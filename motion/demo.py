@@ -147,21 +147,13 @@ def _real_voice(out_dir: Path, seed: int, weights: str | Path | None, preset: st
     import numpy as np
 
     from motion.api import generate
-    from motion.atomic import atomic_write
-    from motion.audio import load_audio
+    from motion.audio import load_audio, save_wav
     from motion.render.plots import plot_curves
     from motion.render.video import render_video
 
     voice = load_audio(REAL_VOICE)
     samples = np.concatenate([np.asarray(voice.samples)] * REAL_VOICE_REPEATS)
-    wav = out_dir / "real_voice.wav"
-
-    def write_wav(f: Any) -> None:
-        import soundfile as sf
-
-        sf.write(f, samples, int(voice.sr), format="WAV", subtype="PCM_16")
-
-    atomic_write(wav, write_wav)
+    wav = save_wav(out_dir / "real_voice.wav", samples, int(voice.sr))
     motion = generate(samples, sr=int(voice.sr), emotion=REAL_VOICE_CURVE, seed=seed, weights=weights)
     # framed closer than the full body (unless a closer preset is asked for): the curve shows in the face
     framing = "upper_body" if preset == "full_body" else preset
