@@ -307,12 +307,6 @@ class EmotionCurve:
         best = int(counts.argmax())
         return EMOTIONS[best], float(inten[idx == best].mean())
 
-    @property
-    def is_constant(self) -> bool:
-        """True when every key has the same weights and intensity (the curve never changes)."""
-        k0 = self.keys[0]
-        return all(k.weights == k0.weights and k.intensity == k0.intensity for k in self.keys[1:])
-
     def keys_as_dicts(self) -> list[dict[str, Any]]:
         """The keys as plain dicts (JSON-ready; :meth:`from_dicts` reads them back)."""
         return [k.as_dict() for k in self.keys]
