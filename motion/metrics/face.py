@@ -26,13 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from motion.bodymodels.flame_landmarks import (  # noqa: F401 (re-exported: the metrics' landmark vertices)
-    FIRST_STATIC_IBUG,
-    IBUG_LOWER_LIP_CENTRE,
-    IBUG_UPPER_LIP_CENTRE,
-    landmark_vertex_ids,
-    lip_centre_ids,
-)
+from motion.bodymodels.flame_landmarks import FIRST_STATIC_IBUG, landmark_vertex_ids, lip_centre_ids
 
 #: Lip gap (m) under which a bilabial's mouth counts as closed.
 CLOSED_LIP_GAP = 0.002
