@@ -7,11 +7,12 @@ Method (see ``README.md`` beside this file for the figures):
    ``MouthSmileLeft = smile x L`` (``L``/``R`` = smooth left/right half masks, 6 mm wide
    blend at x = 0), ``BrowInnerUp = brow_inner_up``, ``EyeSquintLeft = cheek_squint`` on the
    eyelids x ``L``, ``CheekSquintLeft = cheek_squint`` off the eyelids x ``L`` ... (recipes in
-   :data:`RECIPES`). Four ARKit shapes have no stand-in counterpart and get a hand-made
-   field: ``MouthDimple*`` (smile's lip-corner motion, backwards only), ``MouthRoll*`` (the
-   back-motion of lips_press, upper / lower lip), ``MouthShrugUpper`` (upper lip up and
-   forward), ``MouthShrugLower`` (frown's chin part). ``MouthPress*`` and ``MouthLowerDown*``
-   are 1.5 x their coefficient's field (:data:`FULL_SCALE`: generated speech drives
+   :data:`motion.export.maps.standin_targets.RECIPES`). Four ARKit shapes have no stand-in
+   counterpart and get a hand-made field: ``MouthDimple*`` (smile's lip-corner motion,
+   backwards only), ``MouthRoll*`` (the back-motion of lips_press, upper / lower lip),
+   ``MouthShrugUpper`` (upper lip up and forward), ``MouthShrugLower`` (frown's chin part).
+   ``MouthPress*`` and ``MouthLowerDown*`` are 1.5 x their coefficient's field
+   (:data:`~motion.export.maps.standin_targets.FULL_SCALE`: generated speech drives
    ``lips_press`` and ``mouth_open`` past 1, and ARKit's 1 is the most a face does).
    ``MouthClose``, ``TongueOut``, the jaw and the eye-look shapes are not fitted: the
    exporter drives jaw and gaze from the joints.
@@ -39,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from motion.export.maps.arkit_map import ARKIT_BLENDSHAPES, ArkitMap
-from motion.export.maps.standin_targets import FULL_SCALE, RECIPES, Field, standin_fields  # noqa: F401 (re-exported)
+from motion.export.maps.standin_targets import RECIPES, standin_fields
 
 
 def close_row(models_dir: str | None = None) -> np.ndarray:
