@@ -59,7 +59,7 @@ from motion.metrics.evaluate_body import (
     swapped_emotion,
 )
 from motion.metrics.face import FaceMetricIds
-from motion.types import EMOTIONS, FPS
+from motion.types import AUDIO_SR, EMOTIONS, FPS
 
 ROWS = ("ground truth", "generated", "generated (swapped emotion)", "neutral face", "shuffled GT")
 #: Inner-lip gap (m) below which the mouth counts as closed (:func:`motion.metrics.face.bilabial_closure_accuracy`).
@@ -70,7 +70,7 @@ BLINK_RATE_RANGE = (8.0, 30.0)
 MAX_BLINK_S = 0.5
 #: Export name of the face emotion classifier (``<dir>/face_emotion.{json,safetensors}``).
 FACE_EMOTION = "face_emotion"
-AUDIO_SR = 16000
+
 
 @dataclass
 class FaceClip:
