@@ -30,8 +30,6 @@ from motion.pipelines.request import DEFAULT_SAMPLER, DEFAULT_STEPS, PHONE_MODES
 
 #: What ``part=`` takes.
 PARTS: tuple[str, ...] = ("body", "face", "both")
-#: How the face finds p/b/m without a transcript (as ``motion generate --phones``).
-PHONES: tuple[str, ...] = PHONE_MODES
 
 
 def _warn(text: str) -> None:
@@ -78,7 +76,8 @@ def evaluate(
         metrics: folder of the body metric networks (default ``WEIGHTS/metrics``).
         face_metrics: folder of the face emotion classifier (default ``WEIGHTS/metrics``, then ``WEIGHTS/face``).
         transcripts: with ``real``: generate each recording with its transcript.
-        phones: how the face finds p/b/m without a transcript (:data:`PHONES`).
+        phones: how the face finds p/b/m without a transcript, as ``motion generate --phones``
+            (:data:`motion.pipelines.request.PHONE_MODES`).
         max_clips: at most this many clips, spread over speakers and emotions (default all).
         reference_split: split whose ground truth makes the "GT of other clips" row (``"none"``: skip).
         steps, sampler, audio_guidance, emotion_guidance, smoothing: body sampling settings
@@ -110,8 +109,8 @@ def evaluate(
     device = str(check_device(device))  # before any weights load
     if part not in PARTS:
         raise ValueError(f"part must be one of {', '.join(PARTS)}, got {part!r}")
-    if phones not in PHONES:
-        raise ValueError(f"phones must be one of {', '.join(PHONES)}, got {phones!r}")
+    if phones not in PHONE_MODES:
+        raise ValueError(f"phones must be one of {', '.join(PHONE_MODES)}, got {phones!r}")
     settings = {"steps": steps, "sampler": sampler, "audio_guidance": audio_guidance,
                 "emotion_guidance": emotion_guidance, "smoothing": smoothing}
     if real is not None:
