@@ -36,8 +36,7 @@ from motion.types import FPS, JAW
 def frame_visemes(phonemes: Sequence[Any] | Mapping[str, Any], num_frames: int, fps: float = FPS) -> np.ndarray:
     """``(T,)`` int64 viseme class index (:data:`motion.synthetic.tts.phonemes.VISEME_CLASSES`) of the
     phoneme under each frame time ``i / fps``; 0 (``pause``) outside every phoneme."""
-    from motion.synthetic.tts.phonemes import phoneme_triples
-    from motion.synthetic.tts.phonemes import VISEME_CLASSES, viseme_class
+    from motion.synthetic.tts.phonemes import VISEME_CLASSES, phoneme_triples, viseme_class
 
     t = np.arange(num_frames) / fps
     out = np.zeros(num_frames, np.int64)
