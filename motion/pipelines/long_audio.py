@@ -33,7 +33,6 @@ from dataclasses import dataclass
 import numpy as np
 
 
-
 @dataclass(frozen=True)
 class Window:
     """One window of the latent sequence.
@@ -105,15 +104,19 @@ class FeatureStitcher:
         n = min(feats.shape[0], self.out.shape[0] - start)
         if n <= 0:
             return
-        feats = feats[:n]
-        ov = max(0, min(self.filled - start, n))
-        if ov and crossfade:
-            w = smoothstep(ov)[:, None]
-            self.out[start:start + ov] = (1.0 - w) * self.out[start:start + ov] + w * feats[:ov]
-        else:
-            ov = 0
-        self.out[start + ov:start + n] = feats[ov:]
+        _place(self.out, start, feats[:n], max(0, min(self.filled - start, n)), crossfade)
         self.filled = max(self.filled, start + n)
+
+
+def _place(out: np.ndarray, at: int, feats: np.ndarray, overlap: int, crossfade: bool) -> None:
+    """Write ``feats (n, D)`` into ``out[at:at + n]``, its first ``overlap`` frames cross-faded
+    (smoothstep) with what ``out`` holds there if ``crossfade``, else overwriting it."""
+    if overlap and crossfade:
+        w = smoothstep(overlap)[:, None]
+        out[at:at + overlap] = (1.0 - w) * out[at:at + overlap] + w * feats[:overlap]
+    else:
+        overlap = 0
+    out[at + overlap:at + feats.shape[0]] = feats[overlap:]
 
 
 def seam_frames(windows: list[Window], downsample: int, num_frames: int) -> list[int]:
@@ -212,22 +215,28 @@ def decode_body_chunked(features: np.ndarray, fps: float, chunk: int = 1800
     Returns:
         poses ``(T, 55, 3)`` and trans ``(T, 3)``, float32.
     """
+    T = features.shape[0]
+    poses = np.empty((T, 55, 3), np.float32)
+    trans = np.empty((T, 3), np.float32)
+    for a in range(0, T, chunk):
+        _decode_into(np.ascontiguousarray(features[a:a + chunk], np.float32), a, poses, trans, fps)
+    return poses, trans
+
+
+def _decode_into(x_np: np.ndarray, a: int, poses: np.ndarray, trans: np.ndarray, fps: float) -> None:
+    """Decode the features ``(n, D)`` of frames ``[a, a + n)`` into ``poses`` and ``trans``, the
+    root translation carried on from frame ``a - 1`` (:func:`decode_body_chunked`)."""
     import torch
 
     from motion.models.body_features import ROT_DIM, decode_body
 
-    T = features.shape[0]
-    poses = np.empty((T, 55, 3), np.float32)
-    trans = np.empty((T, 3), np.float32)
+    x = torch.from_numpy(x_np)
     start = torch.zeros(3)
-    for a in range(0, T, chunk):
-        x = torch.from_numpy(np.ascontiguousarray(features[a:a + chunk], np.float32))
-        if a:
-            vel = x[0, ROT_DIM:ROT_DIM + 3]
-            start = torch.from_numpy(trans[a - 1]) + torch.stack([vel[0], vel.new_zeros(()), vel[2]]) / fps
-        p, t = decode_body(x, fps=fps, start=start)
-        poses[a:a + chunk], trans[a:a + chunk] = p.numpy(), t.numpy()
-    return poses, trans
+    if a:
+        vel = x[0, ROT_DIM:ROT_DIM + 3]
+        start = torch.from_numpy(trans[a - 1]) + torch.stack([vel[0], vel.new_zeros(()), vel[2]]) / fps
+    p, t = decode_body(x, fps=fps, start=start)
+    poses[a:a + x_np.shape[0]], trans[a:a + x_np.shape[0]] = p.numpy(), t.numpy()
 
 
 #: Frames :class:`BodyDecoder` smooths and decodes at once (``decode_body_chunked``'s chunk).
@@ -278,15 +287,7 @@ class BodyDecoder:
         if end > self._base + self._rows.shape[0]:  # frames not written yet are zeros, as the stitcher's
             grow = np.zeros((end - self._base - self._rows.shape[0], self._rows.shape[1]), np.float32)
             self._rows = np.concatenate([self._rows, grow])
-        out, a = self._rows, start - self._base
-        feats = feats[:n]
-        ov = max(0, min(self.filled - start, n))
-        if ov and crossfade:
-            w = smoothstep(ov)[:, None]
-            out[a:a + ov] = (1.0 - w) * out[a:a + ov] + w * feats[:ov]
-        else:
-            ov = 0
-        out[a + ov:a + n] = feats[ov:]
+        _place(self._rows, start - self._base, feats[:n], max(0, min(self.filled - start, n)), crossfade)
         self.filled = max(self.filled, end)
         self._decode(start)
 
@@ -297,10 +298,6 @@ class BodyDecoder:
 
     def _decode(self, final: int) -> None:
         """Decode the chunks whose smoothing needs only frames before ``final`` (final frames)."""
-        import torch
-
-        from motion.models.body_features import ROT_DIM, decode_body
-
         while self._done < self.T:
             a = self._done
             b = min(a + self.chunk, self.T)
@@ -315,13 +312,7 @@ class BodyDecoder:
             x_np = np.ascontiguousarray(seg[a - lo:b - lo], np.float32)
             if self.features is not None:
                 self.features[a:b] = x_np
-            x = torch.from_numpy(x_np)
-            start = torch.zeros(3)
-            if a:
-                vel = x[0, ROT_DIM:ROT_DIM + 3]
-                start = torch.from_numpy(self.trans[a - 1]) + torch.stack([vel[0], vel.new_zeros(()), vel[2]]) / self.fps
-            p, t = decode_body(x, fps=self.fps, start=start)
-            self.poses[a:b], self.trans[a:b] = p.numpy(), t.numpy()
+            _decode_into(x_np, a, self.poses, self.trans, self.fps)
             self._done = b
             keep = max(b - self.reach, self._base) - self._base  # the next chunk's smoothing reach
             self._rows = self._rows[keep:].copy()
