@@ -53,13 +53,12 @@ def closure_weights(phonemes: Sequence[Any] | Mapping[str, Any], num_frames: int
     the frame nearest its middle, easing to 0 over ``ramp_s`` on either side (raised cosine).
 
     Args:
-        phonemes: timings as :func:`motion.pipelines.face_smoothing.phoneme_triples` accepts.
+        phonemes: timings as :func:`motion.synthetic.tts.phonemes.phoneme_triples` accepts.
         num_frames, fps: the face's frame grid.
         ramp_s: ease-in / ease-out time (s).
         min_hold_s: a bilabial shorter than this is held closed this long around its middle.
     """
-    from motion.synthetic.tts.phonemes import phoneme_triples
-    from motion.synthetic.tts.phonemes import is_bilabial
+    from motion.synthetic.tts.phonemes import is_bilabial, phoneme_triples
 
     w = np.zeros(num_frames)
     for sym, s, e in phoneme_triples(phonemes):
