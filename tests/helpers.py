@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
 from motion.container import Motion
+from motion.pipelines.weights import SHIPPED_WEIGHTS  # the weights the toolkit ships (not $MOTION_WEIGHTS_DIR)
 from motion.types import EMOTIONS, JOINT_INDEX
-
-#: The weights the toolkit ships (not ``$MOTION_WEIGHTS_DIR``).
-SHIPPED_WEIGHTS = Path(__file__).resolve().parents[1] / "motion" / "weights"
 
 
 def swaying_motion(num_frames: int, fps: float = 30.0, num_expressions: int = 10) -> Motion:
