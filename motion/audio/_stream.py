@@ -12,14 +12,11 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import numpy as np
 
 from motion.audio.errors import NonFiniteAudioError, SampleRateError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from motion.audio.io import Audio
 
 #: Sample rates accepted for input files and as resampling targets (Hz).
 MIN_SAMPLE_RATE: int = 4000
@@ -313,7 +310,7 @@ def samples_or_array(x: Any) -> Any:
     return x if isinstance(x, SpilledSamples) else np.asarray(x)
 
 
-def samples_at(audio: Audio, sr: int) -> np.ndarray:
+def samples_at(audio: Any, sr: int) -> np.ndarray:
     """``(N,)`` float32 samples of ``audio`` (an :class:`~motion.audio.io.Audio`) at ``sr`` Hz:
     on-disk samples already at that rate as they are (:class:`SpilledSamples`, read range by
     range; typed as the array they stand in for), else an array (resampled with soxr "HQ" when
