@@ -96,3 +96,24 @@ def test_feature_config_checks_the_loudness() -> None:
     with pytest.raises(ValueError, match="loudness_lufs"):
         FeatureConfig(loudness_lufs=3.0)
     assert FeatureConfig().key() != FeatureConfig(loudness_lufs=None).key()  # the cache tells them apart
+
+
+@pytest.mark.parametrize("given", ["file", "array"])
+def test_one_generate_measures_the_loudness_once(given: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The body's features and the face's lip-event detector both bring the speech to the same
+    level: one BS.1770 measurement per call (``Audio.lufs``), whether the speech is a file or an array."""
+    from pathlib import Path
+
+    import motion
+    import motion.audio.loudness as loudness
+
+    clip = Path(__file__).parent / "data" / "real" / "mfa_acoustic_corpus.wav"
+    measured: list[int] = []
+    real = loudness.integrated_loudness
+    monkeypatch.setattr(loudness, "integrated_loudness", lambda x, sr: measured.append(sr) or real(x, sr))
+    if given == "file":
+        motion.generate(clip, seed=0, threads=1)
+    else:
+        audio = motion.load_audio(clip)
+        motion.generate(np.asarray(audio.samples), sr=audio.sr, seed=0, threads=1)
+    assert measured == [16000]

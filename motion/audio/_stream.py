@@ -247,7 +247,6 @@ class SpilledSamples:
         self._file = file
         self._n = int(n)
         self.transform = transform or OutputTransform()
-        self._cache: dict[Any, Any] = {}
 
     @property
     def shape(self) -> tuple[int]:
@@ -289,13 +288,6 @@ class SpilledSamples:
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         x = self.read(0, self._n)
         return x if dtype is None else x.astype(dtype, copy=False)
-
-    def cached(self, key: Any, compute: Any) -> Any:
-        """``compute()``, once per ``key`` for these samples (they never change): e.g. their
-        integrated loudness, which several feature extractors ask for."""
-        if key not in self._cache:
-            self._cache[key] = compute()
-        return self._cache[key]
 
     def close(self) -> None:
         """Close the file (and free its disk space)."""

@@ -21,6 +21,7 @@ to float precision (tested). Clips shorter than one block are measured as one bl
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,19 +99,13 @@ def hop_mean_squares(samples: np.ndarray, sr: int, chunk: int = CHUNK_SAMPLES) -
 def integrated_loudness(samples: np.ndarray, sr: int) -> float:
     """BS.1770-4 gated loudness (LUFS) of a mono signal ``(N,)``; ``-inf`` for silence.
 
-    On-disk samples (:func:`motion.audio.io.open_audio`) are read chunk by chunk, and measured
-    once (the features and the lip-event detector both ask)."""
-    from motion.audio._stream import SpilledSamples, samples_or_array
+    On-disk samples (:func:`motion.audio.io.open_audio`) are read chunk by chunk. Of an
+    :class:`~motion.audio.io.Audio`, :func:`audio_loudness` measures it once."""
+    from motion.audio._stream import samples_or_array
 
     x = samples_or_array(samples)
     if x.ndim != 1:
         raise ValueError(f"integrated_loudness takes mono (N,) samples, got shape {x.shape}")
-    if isinstance(x, SpilledSamples):
-        return float(x.cached(("integrated_loudness", int(sr)), lambda: _integrated_loudness(x, sr)))
-    return _integrated_loudness(x, sr)
-
-
-def _integrated_loudness(x: np.ndarray, sr: int) -> float:
     hops_per_block = int(round(BLOCK_S / HOP_S))
     z_hop = hop_mean_squares(x, sr)
     if z_hop.shape[0] >= hops_per_block:
@@ -131,6 +126,20 @@ def _integrated_loudness(x: np.ndarray, sr: int) -> float:
     rel = -0.691 + 10.0 * math.log10(float(gated.mean())) + RELATIVE_GATE_LU
     keep = z[(lj > rel) & (lj > ABSOLUTE_GATE_LUFS)]
     return -0.691 + 10.0 * math.log10(float(keep.mean()))
+
+
+#: The loudness of each :class:`~motion.audio.io.Audio` measured so far (an Audio's samples never
+#: change; entries go with their Audio).
+_MEASURED: weakref.WeakKeyDictionary[Audio, float] = weakref.WeakKeyDictionary()
+
+
+def audio_loudness(audio: Audio) -> float:
+    """:func:`integrated_loudness` of ``audio``, measured once per Audio: the speech features and
+    the lip-event detector both bring the same recording to the target level."""
+    lufs = _MEASURED.get(audio)
+    if lufs is None:
+        lufs = _MEASURED[audio] = integrated_loudness(audio.samples, audio.sr)
+    return lufs
 
 
 def loudness_gain_db(lufs: float, target_lufs: float = TARGET_LUFS,
@@ -161,7 +170,7 @@ def loudness_scale(audio: Audio, target_lufs: float = TARGET_LUFS, *,
     """The float32 factor :func:`normalize_loudness` multiplies the samples by (``None`` for a
     gain of 0 dB), without making the scaled copy: feature code applies it chunk by chunk
     (:func:`motion.audio.features.log_mel_features` ``gain=``), so a long recording is held once."""
-    lufs = integrated_loudness(audio.samples, audio.sr)
+    lufs = audio_loudness(audio)
     gain = loudness_gain_db(lufs, target_lufs, max_gain_db)
     scale = None if gain == 0.0 else np.float32(10.0 ** (gain / 20.0))
     return scale, LoudnessInfo(lufs, gain, target_lufs)
