@@ -46,8 +46,6 @@ flame/FLAME_NEUTRAL.pkl and pass --models DIR or set MOTION_MODELS_DIR; without 
 built-in stand-in models are used.
 """
 
-#: Subcommands that are planned but not built yet (name -> what they will do).
-
 
 class CLIError(MotionError):
     """An error to show the user as one line, without a traceback."""
